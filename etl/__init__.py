@@ -1,0 +1,1 @@
+"""cxkpi: contract-driven ETL from customer-experience exports into a DuckDB warehouse."""

@@ -1,0 +1,256 @@
+"""The cxkpi command line: demo, load, build, validate and sql."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from etl.errors import CxkpiError
+from etl.warehouse import resolve_db
+
+EXAMPLE_QUERIES = (
+    "SELECT month, nps, nps_n, nps_ci_low, nps_ci_high FROM organisation_month ORDER BY month",
+    "SELECT department_name, month, aht_seconds, fcr_rate, fcr_rate_n, nps, nps_note"
+    " FROM department_month WHERE department_id = 'BIL' ORDER BY month",
+    "SELECT source, status, count(*) AS files, sum(rows_loaded) AS rows_loaded,"
+    " sum(rows_quarantined) AS rows_quarantined FROM load_runs GROUP BY ALL",
+)
+
+
+class Progress:
+    """Progress of a long command: a live bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.live = not quiet and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.bar = None
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
+            self.bar = RichProgress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[rows]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=True,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task("starting", total=None, rows="")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar:
+            self.bar.__exit__(*exc)
+
+    def total(self, units: int) -> None:
+        """Set the amount of work (bytes of input) the bar measures."""
+        if self.bar:
+            self.bar.update(self.task, total=units)
+
+    def advance(self, units: int) -> None:
+        """Mark work done."""
+        if self.bar:
+            self.bar.advance(self.task, units)
+
+    def stage(self, subject: str, stage: str, rows: int = 0) -> None:
+        """Report the stage a file or model is in."""
+        elapsed = time.monotonic() - self.started
+        rate = f"{rows / elapsed:,.0f} rows/s" if rows and elapsed > 0 else ""
+        if self.bar:
+            self.bar.update(
+                self.task,
+                description=f"{Path(subject).name}: {stage}",
+                rows=f"{rows:,} rows {rate}" if rows else "",
+            )
+        elif not self.quiet:
+            click.echo(
+                f"[{elapsed:6.1f}s] {subject}: {stage}" + (f" ({rows:,} rows)" if rows else ""),
+                err=True,
+            )
+
+    def echo(self, line: str) -> None:
+        """Print a result line above the bar."""
+        if self.bar:
+            self.bar.console.print(line, highlight=False, markup=False)
+        else:
+            click.echo(line)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Database file (default: $CXKPI_DB, else data/cxkpi.duckdb).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress output, only summary lines.")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, quiet: bool) -> None:
+    """cxkpi: where your productivity KPIs work against your customers."""
+    ctx.obj = {"db": resolve_db(db), "quiet": quiet}
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--source", help="Treat every file as this source (default: from the folder name).")
+@click.option("--no-build", is_flag=True, help="Load the raw layer only; do not rebuild views.")
+@click.pass_obj
+def load(obj: dict, paths: tuple[str, ...], source: str | None, no_build: bool) -> None:
+    """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse."""
+    results = _load(obj, paths, source, build=not no_build)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _load(obj: dict, paths, source: str | None, build: bool):
+    from etl import load as loading
+    from etl import models
+    from etl.warehouse import writing
+
+    files = _collect(paths, source)
+    results = []
+    with Progress(obj["quiet"]) as progress, writing(obj["db"]) as con:
+        progress.total(sum(p.stat().st_size for p, _ in files if p.exists()))
+        for path, src in files:
+            result = loading.load_file(con, path, src, report=progress.stage)
+            progress.advance(path.stat().st_size if path.exists() else 0)
+            progress.echo(result.summary())
+            results.append(result)
+        if build:
+            built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
+            progress.echo(f"{obj['db']}: built {len(built)} models")
+    return results
+
+
+def _collect(paths, source):
+    from etl.load import collect
+
+    try:
+        return collect(paths, source)
+    except CxkpiError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@cli.command()
+@click.pass_obj
+def build(obj: dict) -> None:
+    """Rebuild the staging views and marts from the raw layer."""
+    from etl import models
+    from etl.warehouse import writing
+
+    if not obj["db"].exists():
+        raise CxkpiError(f"{obj['db']}: no database yet; run `cxkpi load` first")
+    with Progress(obj["quiet"]) as progress, writing(obj["db"]) as con:
+        built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
+    click.echo(f"{obj['db']}: built {len(built)} models")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--source", help="Treat every file as this source (default: from the folder name).")
+@click.option("--show", default=5, show_default=True, help="Problems to list per file.")
+@click.pass_obj
+def validate(obj: dict, paths: tuple[str, ...], source: str | None, show: int) -> None:
+    """Check files against the input contract without loading anything."""
+    from etl.check import check_files
+
+    ok = True
+    for result, problems in check_files(_collect(paths, source), obj["db"]):
+        click.echo(result.summary())
+        for line in problems[:show]:
+            click.echo(f"  {line}")
+        if len(problems) > show:
+            click.echo(f"  ... and {len(problems) - show} more")
+        ok = ok and result.ok
+    sys.exit(0 if ok else 1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--max-rows", default=1000, show_default=True, help="Rows shown at most.")
+@click.pass_obj
+def sql(obj: dict, query: str, fmt: str, max_rows: int) -> None:
+    """Run a read-only SQL query against the warehouse ('-' reads it from standard input)."""
+    from etl.query import run_query
+
+    if query == "-":
+        query = sys.stdin.read()
+    frame, truncated = run_query(obj["db"], query, max_rows)
+    if fmt == "csv":
+        click.echo(frame.write_csv(), nl=False)
+    elif fmt == "json":
+        click.echo(frame.write_json())
+    else:
+        import polars as pl
+
+        with pl.Config(
+            tbl_rows=max_rows,
+            tbl_cols=-1,
+            fmt_str_lengths=60,
+            tbl_width_chars=200,
+            tbl_hide_dataframe_shape=True,
+        ):
+            click.echo(frame)
+        click.echo(f"{frame.height} row(s)" + (f", first {max_rows} shown" if truncated else ""))
+
+
+@cli.command()
+@click.option("--scale", default=None, help="Interactions per year, e.g. 400k (default), 1M, 10M.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data/sample"),
+    show_default=True,
+    help="Where sample files go.",
+)
+@click.pass_obj
+def demo(obj: dict, scale: str | None, out: Path) -> None:
+    """Generate the seeded sample data, load it and build the views."""
+    from etl.sample import generate
+
+    started = time.monotonic()
+    counts = generate(out, scale)
+    click.echo(
+        f"{out}: generated {sum(counts.values()):,} rows in {time.monotonic() - started:.1f}s"
+    )
+    results = _load(obj, [str(out)], None, build=True)
+    failed = [r for r in results if not r.ok]
+    click.echo(f"demo ready in {time.monotonic() - started:.1f}s: database {obj['db']}")
+    click.echo("The dashboard is not part of this release yet. Try:")
+    for query in EXAMPLE_QUERIES:
+        click.echo(f'  cxkpi --db {obj["db"]} sql "{query}"')
+    sys.exit(1 if failed else 0)
+
+
+def main() -> None:
+    """Entry point: user errors print one line and exit 1, never a traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except CxkpiError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was published", err=True)
+        sys.exit(130)

@@ -1,0 +1,178 @@
+"""Apply the SQL models in sql/ in dependency order and run the tests their YAML declares."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from etl.contract import SOURCES
+from etl.errors import CxkpiError
+from etl.metrics import REPEAT_WINDOW_DAYS, Z_95, metric_rows
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+#: The folder decides how a model is stored; a model's YAML may override with `materialized`.
+MATERIALIZATION = {"staging": "view", "marts": "table"}
+
+
+@dataclass
+class Model:
+    """One SQL file and the YAML beside it."""
+
+    name: str
+    layer: str
+    sql: str
+    spec: dict
+    depends_on: set[str] = field(default_factory=set)
+
+    @property
+    def materialized(self) -> str:
+        """'view' or 'table'."""
+        return self.spec.get("materialized", MATERIALIZATION[self.layer])
+
+    @property
+    def columns(self) -> dict[str, dict]:
+        """Column name -> its YAML entry (description and tests)."""
+        return {c["name"]: c for c in self.spec.get("columns", [])}
+
+
+def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
+    """Every model under sql/, with its dependencies on other models."""
+    models: dict[str, Model] = {}
+    for layer in MATERIALIZATION:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            spec_path = path.with_suffix(".yml")
+            spec = yaml.safe_load(spec_path.read_text()) if spec_path.exists() else {}
+            models[path.stem] = Model(path.stem, layer, path.read_text(), spec or {})
+    for model in models.values():
+        words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", _strip_comments(model.sql)))
+        model.depends_on = (words & set(models)) - {model.name}
+    return models
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*", "", sql)
+
+
+def ordered(models: dict[str, Model]) -> list[Model]:
+    """Models in an order where each comes after everything it reads."""
+    graph = {name: model.depends_on for name, model in models.items()}
+    try:
+        return [models[name] for name in TopologicalSorter(graph).static_order()]
+    except CycleError as cycle:
+        raise CxkpiError(f"sql/ models depend on each other in a cycle: {cycle.args[1]}") from None
+
+
+def seed(con: duckdb.DuckDBPyConnection) -> None:
+    """Reference tables the models read that come from code: metric definitions, settings."""
+    con.execute(
+        "CREATE OR REPLACE TABLE metric_definitions (metric VARCHAR PRIMARY KEY,"
+        " family VARCHAR, better VARCHAR, unit VARCHAR, min_n INTEGER,"
+        " definition VARCHAR, n_counts VARCHAR)"
+    )
+    con.executemany("INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?)", metric_rows())
+    con.execute(
+        "CREATE OR REPLACE TABLE model_settings AS SELECT $days::INTEGER AS"
+        " repeat_window_days, $z::DOUBLE AS z_95",
+        {"days": REPEAT_WINDOW_DAYS, "z": Z_95},
+    )
+
+
+def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Create every model in dependency order inside one transaction; the names built."""
+    missing = [
+        s.raw_table
+        for s in SOURCES.values()
+        if not con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = $t", {"t": s.raw_table}
+        ).fetchone()
+    ]
+    if missing:
+        raise CxkpiError(f"raw tables missing ({', '.join(missing)}): run `cxkpi load` first")
+    built = []
+    con.begin()
+    try:
+        seed(con)
+        for model in ordered(discover(sql_dir)):
+            if on_model:
+                on_model(model.name)
+            _drop_other_kind(con, model)
+            kind = "VIEW" if model.materialized == "view" else "TABLE"
+            try:
+                con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
+            except duckdb.Error as error:
+                raise CxkpiError(
+                    f"sql model {model.layer}/{model.name}.sql failed: {str(error).splitlines()[0]}"
+                ) from None
+            built.append(model.name)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return built
+
+
+def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    if model.materialized == "view":
+        con.execute(f"DROP TABLE IF EXISTS {model.name}")
+    else:
+        con.execute(f"DROP VIEW IF EXISTS {model.name}")
+
+
+def run_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:
+    """Failures of every test declared in the models' YAML (empty when all pass)."""
+    failures = []
+    for model in discover(sql_dir).values():
+        for query, label in _test_queries(model):
+            bad = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+            if bad:
+                failures.append(f"{model.name}: {label}: {bad} failing row(s)")
+    return failures
+
+
+def _test_queries(model: Model):
+    table = model.name
+    for column, entry in model.columns.items():
+        for test in entry.get("tests", []):
+            name, arg = next(iter(test.items())) if isinstance(test, dict) else (test, None)
+            col = f'"{column}"'
+            if name == "not_null":
+                yield f"SELECT 1 FROM {table} WHERE {col} IS NULL", f"{column} not_null"
+            elif name == "unique":
+                yield (
+                    f"SELECT {col} FROM {table} WHERE {col} IS NOT NULL GROUP BY {col}"
+                    f" HAVING count(*) > 1",
+                    f"{column} unique",
+                )
+            elif name == "accepted_values":
+                values = ", ".join(f"'{v}'" for v in arg)
+                yield (
+                    f"SELECT 1 FROM {table} WHERE {col} NOT IN ({values})",
+                    f"{column} accepted_values",
+                )
+            elif name == "relationships":
+                yield (
+                    f"SELECT 1 FROM {table} t WHERE t.{col} IS NOT NULL AND NOT EXISTS"
+                    f" (SELECT 1 FROM {arg['to']} r WHERE r.{arg['field']} = t.{col})",
+                    f"{column} relationships {arg['to']}.{arg['field']}",
+                )
+            elif name == "expression":
+                yield f"SELECT 1 FROM {table} WHERE NOT ({arg})", f"{column} expression {arg}"
+            else:
+                raise CxkpiError(f"{model.name}.yml: unknown test '{name}' on {column}")
+    for test in model.spec.get("tests", []):
+        name, arg = next(iter(test.items()))
+        if name == "unique_combination":
+            cols = ", ".join(arg)
+            yield (
+                f"SELECT {cols} FROM {table} GROUP BY {cols} HAVING count(*) > 1",
+                f"unique ({cols})",
+            )
+        elif name == "expression":
+            yield f"SELECT 1 FROM {table} WHERE NOT ({arg})", f"expression {arg}"
+        else:
+            raise CxkpiError(f"{model.name}.yml: unknown model test '{name}'")

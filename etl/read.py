@@ -1,0 +1,262 @@
+"""Read one export with Polars and normalise it to contract types, recording every type error."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
+from etl.errors import FileRefused
+
+ROW = "_row_number"
+EXTRA = "_extra"
+SUFFIXES = (".csv", ".parquet")
+BUSINESS_TIMEZONE = os.environ.get("CXKPI_TIMEZONE", "UTC")
+
+_NAIVE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+)
+_ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+_ERROR_COLUMNS = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
+
+
+@dataclass
+class Parsed:
+    """A file normalised to contract types, with its raw text and the type errors found."""
+
+    source: Source
+    typed: pl.DataFrame
+    raw: pl.DataFrame
+    errors: pl.DataFrame
+    dropped_columns: list[str]
+    extra_columns: list[str]
+
+
+def detect_source(path: Path, explicit: str | None = None) -> Source:
+    """The source a file belongs to: explicit, else its folder name, else its file name."""
+    name = explicit or next((n for n in (path.parent.name, path.stem) if n in SOURCES), None)
+    if name is None:
+        raise FileRefused(
+            path,
+            f"cannot tell which source it is: put it in a folder named after "
+            f"its source ({', '.join(SOURCES)}) or pass --source",
+        )
+    if name not in SOURCES:
+        raise FileRefused(path, f"unknown source '{name}' (expected one of {', '.join(SOURCES)})")
+    return SOURCES[name]
+
+
+def read_text_frame(path: Path) -> pl.DataFrame:
+    """Every column of a CSV or Parquet file as text, with the 1-based row number."""
+    if not path.exists():
+        raise FileRefused(path, "file not found")
+    if path.suffix.lower() not in SUFFIXES:
+        raise FileRefused(path, f"not a CSV or Parquet file (suffix '{path.suffix}')")
+    if path.stat().st_size == 0:
+        raise FileRefused(path, "file is empty (0 bytes): expected a header row and data rows")
+    frame = _read_parquet(path) if path.suffix.lower() == ".parquet" else _read_csv(path)
+    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    if frame.height == 0:
+        raise FileRefused(path, "file has a header but no data rows")
+    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several types for a broken file
+        raise FileRefused(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+    return frame.select(_as_text(name, dtype) for name, dtype in frame.schema.items())
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if dtype == pl.Datetime or dtype.base_type() == pl.Datetime:
+        return column.dt.strftime("%Y-%m-%dT%H:%M:%S%.f").alias(name)
+    return column.cast(pl.String).alias(name)
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    head = _head(path)
+    if b"\x00" in head:
+        raise FileRefused(path, "binary content in a .csv file: expected comma-separated text")
+    encoding_problem = _utf8_problem(head)
+    if encoding_problem:
+        raise FileRefused(path, encoding_problem)
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
+    except Exception as exc:  # polars raises ComputeError/NoDataError/... for unreadable text
+        raise FileRefused(
+            path, f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
+        ) from None
+    if frame.width == 1 and _looks_delimited(frame.columns[0]):
+        raise FileRefused(
+            path,
+            f"header '{frame.columns[0][:60]}' looks delimited by something "
+            "other than a comma: the contract is comma-separated CSV",
+        )
+    return frame.rename({frame.columns[0]: frame.columns[0].lstrip("\ufeff")})
+
+
+def _head(path: Path, size: int = 1 << 16) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
+def _utf8_problem(head: bytes) -> str | None:
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:
+            return None  # a multi-byte character cut by the sample boundary
+        return (
+            f"not UTF-8: byte 0x{head[exc.start]:02x} at offset {exc.start} "
+            "(re-export as UTF-8; Latin-1/Windows-1252 exports need converting)"
+        )
+    return None
+
+
+def _looks_delimited(header: str) -> bool:
+    return any(sep in header for sep in (";", "\t", "|"))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def check_columns(path: Path, source: Source, columns: list[str]) -> None:
+    """Refuse a file that lacks a required column, naming it and the likely right source."""
+    missing = [c for c in source.required_columns if c not in columns]
+    if not missing:
+        return
+    message = f"missing required column(s) {', '.join(missing)} for source '{source.name}'"
+    likely = [
+        s.name
+        for s in SOURCES.values()
+        if s.name != source.name and all(c in columns for c in s.required_columns)
+    ]
+    if likely:
+        message += f"; its columns look like source '{likely[0]}'"
+    raise FileRefused(path, message)
+
+
+def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
+    """Normalise a text frame to contract types; values that do not parse become type errors."""
+    check_columns(path, source, text.columns)
+    text = text.with_columns(pl.col(c).str.strip_chars() for c in text.columns if c != ROW)
+    text = text.with_columns(
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in text.columns
+        if c != ROW
+    )
+    extras = [c for c in text.columns if c != ROW and c not in source.column_names]
+    dropped: list[str] = []
+    if source.extra_columns == "q_items":
+        dropped = [c for c in extras if not c.startswith("q_")]
+        extras = [c for c in extras if c.startswith("q_")]
+        text = text.drop(dropped)
+    present = [c for c in source.columns if c.name in text.columns]
+    typed = text.select(
+        pl.col(ROW),
+        *(_parse_column(c.name, c.type) for c in present),
+        *(
+            pl.lit(None, dtype=_polars_type(c.type)).alias(c.name)
+            for c in source.columns
+            if c.name not in text.columns
+        ),
+        _extra_json(extras),
+    )
+    errors = [_type_errors(text, typed, c.name, c.type) for c in present]
+    return Parsed(
+        source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped, extras
+    )
+
+
+def _polars_type(kind: str) -> pl.DataType:
+    return {
+        "str": pl.String,
+        "int": pl.Int64,
+        "number": pl.Float64,
+        "bool": pl.Boolean,
+        "timestamp": pl.Datetime("us"),
+        "date": pl.Date,
+    }[kind]
+
+
+def _parse_column(name: str, kind: str) -> pl.Expr:
+    column = pl.col(name)
+    if kind == "str":
+        parsed = column
+    elif kind == "number":
+        parsed = column.cast(pl.Float64, strict=False)
+    elif kind == "int":
+        number = column.cast(pl.Float64, strict=False)
+        parsed = pl.when(number == number.floor()).then(number).cast(pl.Int64, strict=False)
+    elif kind == "bool":
+        lowered = column.str.to_lowercase()
+        parsed = (
+            pl.when(lowered.is_in(BOOLEAN_TRUE))
+            .then(True)
+            .when(lowered.is_in(BOOLEAN_FALSE))
+            .then(False)
+        )
+    elif kind == "date":
+        parsed = column.str.to_date("%Y-%m-%d", strict=False)
+    else:
+        parsed = _parse_timestamp(column)
+    return parsed.alias(name)
+
+
+def _parse_timestamp(column: pl.Expr) -> pl.Expr:
+    naive = [column.str.to_datetime(f, strict=False, time_unit="us") for f in _NAIVE_FORMATS]
+    zoned = [
+        column.str.to_datetime(f, strict=False, time_unit="us")
+        .dt.convert_time_zone(BUSINESS_TIMEZONE)
+        .dt.replace_time_zone(None)
+        for f in _ZONED_FORMATS
+    ]
+    return pl.coalesce(naive + zoned)
+
+
+def _extra_json(extras: list[str]) -> pl.Expr:
+    if not extras:
+        return pl.lit(None, dtype=pl.String).alias(EXTRA)
+    return pl.struct(extras).struct.json_encode().alias(EXTRA)
+
+
+def _type_errors(text: pl.DataFrame, typed: pl.DataFrame, name: str, kind: str) -> pl.DataFrame:
+    bad = text[name].is_not_null() & typed[name].is_null()
+    hint = {
+        "timestamp": "an ISO 8601 timestamp",
+        "date": "a date YYYY-MM-DD",
+        "bool": "true/false/1/0/yes/no",
+        "int": "a whole number",
+        "number": "a number",
+    }
+    return text.filter(bad).select(
+        pl.col(ROW),
+        pl.lit(name).alias("column"),
+        pl.lit(f"type:{kind}").alias("rule"),
+        pl.format(
+            "'{}' is not {}", pl.col(name).str.slice(0, 80), pl.lit(hint.get(kind, kind))
+        ).alias("message"),
+    )
+
+
+def _no_errors() -> pl.DataFrame:
+    return pl.DataFrame(schema=_ERROR_COLUMNS)
+
+
+def raw_records(text: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
+    """The original text of the given rows as one JSON record each, keyed by row number."""
+    columns = [c for c in text.columns if c != ROW]
+    return text.filter(pl.col(ROW).is_in(rows.implode())).select(
+        pl.col(ROW), pl.struct(columns).struct.json_encode().alias("raw_record")
+    )

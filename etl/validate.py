@@ -1,0 +1,215 @@
+"""Validate normalised rows against the contract with Great Expectations, in bounded batches."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from etl.contract import ALL_DEPARTMENTS, Source
+from etl.read import ROW
+
+#: Rows per Great Expectations batch: bounds the pandas copy GX needs (about 0.25 GB per batch).
+BATCH_ROWS = 500_000
+_ANSWERS = "_answers"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One contract rule as a GX expectation, with the names a user sees in quarantine."""
+
+    expectation: object
+    column: str
+    rule: str
+    message: str
+
+
+def rules_for(source: Source, department_ids: frozenset[str]) -> list[Rule]:
+    """The GX expectations that encode a source's contract rules."""
+    import great_expectations.expectations as gxe
+
+    rules: list[Rule] = []
+    for c in source.columns:
+        if c.must_have_value:
+            rules.append(
+                Rule(
+                    gxe.ExpectColumnValuesToNotBeNull(column=c.name),
+                    c.name,
+                    "not_null",
+                    f"{c.name} is required",
+                )
+            )
+        if c.min is not None or c.max is not None:
+            rules.append(
+                Rule(
+                    gxe.ExpectColumnValuesToBeBetween(
+                        column=c.name, min_value=c.min, max_value=c.max, strict_min=c.min_exclusive
+                    ),
+                    c.name,
+                    "range",
+                    _range_text(c),
+                )
+            )
+        if c.allowed is not None:
+            rules.append(
+                Rule(
+                    gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.allowed)),
+                    c.name,
+                    "allowed_values",
+                    f"{c.name} must be one of "
+                    f"{', '.join(c.allowed[:8])}{' ...' if len(c.allowed) > 8 else ''}",
+                )
+            )
+        if c.references_departments:
+            known = sorted(
+                department_ids | ({ALL_DEPARTMENTS} if c.allow_all_departments else set())
+            )
+            rules.append(
+                Rule(
+                    gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=known),
+                    c.name,
+                    "known_department",
+                    f"{c.name} is not a department_id in departments",
+                )
+            )
+        if c.not_above:
+            rules.append(
+                Rule(
+                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                        column_A=c.not_above,
+                        column_B=c.name,
+                        or_equal=True,
+                        ignore_row_if="either_value_is_missing",
+                    ),
+                    c.name,
+                    "not_above",
+                    f"{c.name} must not exceed {c.not_above}",
+                )
+            )
+    rules.extend(_key_rules(source))
+    if source.at_least_one_of:
+        names = ", ".join(source.at_least_one_of)
+        rules.append(
+            Rule(
+                gxe.ExpectColumnValuesToBeBetween(column=_ANSWERS, min_value=1),
+                names,
+                "at_least_one_of",
+                f"at least one of {names} must have a value",
+            )
+        )
+    return rules
+
+
+def _key_rules(source: Source) -> list[Rule]:
+    import great_expectations.expectations as gxe
+
+    key = ", ".join(source.key)
+    if len(source.key) == 1:
+        expectation = gxe.ExpectColumnValuesToBeUnique(column=source.key[0])
+    else:
+        expectation = gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=list(source.key), ignore_row_if="any_value_is_missing"
+        )
+    return [Rule(expectation, key, "unique", f"{key} appears more than once in the file")]
+
+
+def _range_text(c) -> str:
+    low = "" if c.min is None else f"{'>' if c.min_exclusive else '>='} {c.min:g}"
+    high = "" if c.max is None else f"<= {c.max:g}"
+    return f"{c.name} must be {' and '.join(p for p in (low, high) if p)}"
+
+
+def validate(
+    source: Source, typed: pl.DataFrame, department_ids: frozenset[str], on_batch=None
+) -> pl.DataFrame:
+    """Failures of every contract rule: one row per (row, rule) with column, rule and message."""
+    frame = _with_helpers(source, typed)
+    batches = max(1, math.ceil(frame.height / BATCH_ROWS))
+    rules = rules_for(source, department_ids)
+    suite = _suite(source.name, rules)
+    failures = []
+    # Rows with the same key always land in the same batch, so per-batch uniqueness is exact.
+    partition = pl.struct(list(source.key)).hash(seed=0) % batches
+    for index, part in enumerate(
+        frame.partition_by(partition.alias("_part"), include_key=False) if batches > 1 else [frame]
+    ):
+        failures.append(_validate_batch(source.name, part, rules, suite))
+        if on_batch:
+            on_batch(index + 1, batches, part.height)
+    return pl.concat(failures) if failures else _empty()
+
+
+def _with_helpers(source: Source, typed: pl.DataFrame) -> pl.DataFrame:
+    if not source.at_least_one_of:
+        return typed
+    answers = pl.sum_horizontal(
+        pl.col(c).is_not_null().cast(pl.Int32) for c in source.at_least_one_of
+    )
+    return typed.with_columns(answers.alias(_ANSWERS))
+
+
+def _validate_batch(name: str, part: pl.DataFrame, rules: list[Rule], suite) -> pl.DataFrame:
+    batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": _pandas(part)})
+    result = batch.validate(
+        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]}
+    )
+    by_id = {rule.expectation.id: rule for rule in rules}
+    rows = []
+    for outcome in result.results:
+        rule = by_id[outcome.expectation_config.id]
+        if outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"validation of {rule.rule} on {rule.column} failed: "
+                f"{outcome.exception_info.get('exception_message')}"
+            )
+        if outcome.success:
+            continue
+        for item in outcome.result.get("unexpected_index_list") or []:
+            rows.append((int(item[ROW]), rule.column, rule.rule, rule.message))
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
+
+
+_SCHEMA = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=_SCHEMA)
+
+
+def _pandas(part: pl.DataFrame):
+    text_extra = [c for c in part.columns if c.startswith("_") and c not in (ROW, _ANSWERS)]
+    return part.drop(text_extra).to_pandas()
+
+
+@cache
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+@cache
+def _batch_definition(name: str):
+    source = _context().data_sources.add_pandas(f"cxkpi_{name}")
+    return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("file")
+
+
+def _suite(name: str, rules: list[Rule]):
+    import great_expectations as gx
+
+    context = _context()
+    _suite.count += 1
+    suite = gx.ExpectationSuite(f"{name}_{_suite.count}")
+    for rule in rules:
+        suite.add_expectation(rule.expectation)
+    return context.suites.add(suite)
+
+
+_suite.count = 0

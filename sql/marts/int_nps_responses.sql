@@ -1,0 +1,18 @@
+-- Survey answers with their touchpoint department: the one given, else the case's first contact.
+with responses as (
+    select * from stg_nps_responses
+),
+
+cases as (
+    select case_id, department_id from int_cases
+),
+
+final as (
+    select
+        responses.* exclude (department_id),
+        coalesce(responses.department_id, cases.department_id) as department_id
+    from responses
+    left join cases on cases.case_id = responses.case_id
+)
+
+select * from final

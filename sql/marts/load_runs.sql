@@ -1,0 +1,25 @@
+-- SPEC contract view: one row per file load attempt.
+with runs as (
+    select * from meta_load_runs
+),
+
+final as (
+    select
+        load_id,
+        file,
+        file_key,
+        source,
+        sha256,
+        rows_read,
+        rows_loaded,
+        rows_quarantined,
+        status,
+        started_at,
+        finished_at,
+        message,
+        superseded_by,
+        superseded_by is not null as is_superseded
+    from runs
+)
+
+select * from final
