@@ -63,6 +63,7 @@ class Source:
     optional_source: bool = False
     extra_columns: str = "keep"
     at_least_one_of: tuple[str, ...] = ()
+    anonymous: bool = False
 
     @property
     def raw_table(self) -> str:
@@ -231,6 +232,7 @@ ENGAGEMENT_RESPONSES = Source(
     grain="one row per anonymous employee survey response",
     key=("response_id",),
     extra_columns="q_items",
+    anonymous=True,
     columns=(
         _id(
             "response_id",

@@ -1,4 +1,4 @@
-"""Load exports into the raw layer: every row loaded or quarantined, each file in one transaction."""
+"""Load exports into the raw layer: each row loaded or quarantined, each file in one transaction."""
 
 from __future__ import annotations
 

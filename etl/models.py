@@ -46,12 +46,21 @@ def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
     for layer in MATERIALIZATION:
         for path in sorted((sql_dir / layer).glob("*.sql")):
             spec_path = path.with_suffix(".yml")
-            spec = yaml.safe_load(spec_path.read_text()) if spec_path.exists() else {}
+            spec = _read_spec(spec_path)
             models[path.stem] = Model(path.stem, layer, path.read_text(), spec or {})
     for model in models.values():
         words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", _strip_comments(model.sql)))
         model.depends_on = (words & set(models)) - {model.name}
     return models
+
+
+def _read_spec(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise CxkpiError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
 
 
 def _strip_comments(sql: str) -> str:
@@ -117,10 +126,14 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    if model.materialized == "view":
-        con.execute(f"DROP TABLE IF EXISTS {model.name}")
-    else:
-        con.execute(f"DROP VIEW IF EXISTS {model.name}")
+    """Drop an object of the model's name that is a table where a view is wanted, or vice versa."""
+    other = "table" if model.materialized == "view" else "view"
+    exists = con.execute(
+        f"SELECT 1 FROM duckdb_{other}s() WHERE {other}_name = $name AND NOT internal",
+        {"name": model.name},
+    ).fetchone()
+    if exists:
+        con.execute(f"DROP {other.upper()} {model.name}")
 
 
 def run_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[str]:

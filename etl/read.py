@@ -13,6 +13,7 @@ from etl.errors import FileRefused
 
 ROW = "_row_number"
 EXTRA = "_extra"
+REDACTED = "<redacted>"
 SUFFIXES = (".csv", ".parquet")
 BUSINESS_TIMEZONE = os.environ.get("CXKPI_TIMEZONE", "UTC")
 
@@ -176,6 +177,14 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
     errors = [_type_errors(text, typed, c.name, c.type) for c in present]
     return Parsed(
         source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped, extras
+    )
+
+
+def _redact_answers(text: pl.DataFrame) -> pl.DataFrame:
+    """Individual survey answers never reach quarantine: keep only whether each was given."""
+    answers = [c for c in text.columns if c.startswith("q_") or c == "enps_score"]
+    return text.with_columns(
+        pl.when(pl.col(c).is_not_null()).then(pl.lit(REDACTED)).alias(c) for c in answers
     )
 
 

@@ -236,19 +236,19 @@ spine as (
 
 final as (
     select
-        department_id,
-        month,
-        metric,
+        spine.department_id,
+        spine.month,
+        spine.metric,
         definitions.family,
         coalesce(measured.n, 0) as n,
         case when coalesce(measured.n, 0) >= definitions.min_n then measured.value::double end
             as value,
         case
-            when coalesce(measured.n, 0) >= definitions.min_n
+            when coalesce(measured.n, 0) >= definitions.min_n and bounds.centre is not null
                 then greatest(-100, bounds.centre - bounds.half_width)::double
         end as ci_low,
         case
-            when coalesce(measured.n, 0) >= definitions.min_n
+            when coalesce(measured.n, 0) >= definitions.min_n and bounds.centre is not null
                 then least(100, bounds.centre + bounds.half_width)::double
         end as ci_high,
         case
@@ -257,9 +257,16 @@ final as (
                 then 'too little data: n = ' || measured.n || ' < ' || definitions.min_n
         end as note
     from spine
-    inner join metric_definitions as definitions using (metric)
-    left join measured using (department_id, month, metric)
-    left join interval_bounds as bounds using (department_id, month, metric)
+    inner join metric_definitions as definitions
+        on definitions.metric = spine.metric
+    left join measured
+        on measured.department_id = spine.department_id
+        and measured.month = spine.month
+        and measured.metric = spine.metric
+    left join interval_bounds as bounds
+        on bounds.department_id = spine.department_id
+        and bounds.month = spine.month
+        and bounds.metric = spine.metric
 )
 
 select * from final
