@@ -151,11 +151,8 @@ def check_columns(path: Path, source: Source, columns: list[str]) -> None:
 def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
     """Normalise a text frame to contract types; values that do not parse become type errors."""
     check_columns(path, source, text.columns)
-    text = text.with_columns(pl.col(c).str.strip_chars() for c in text.columns if c != ROW)
     text = text.with_columns(
-        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
-        for c in text.columns
-        if c != ROW
+        pl.col(c).str.strip_chars().replace("", None) for c in text.columns if c != ROW
     )
     extras = [c for c in text.columns if c != ROW and c not in source.column_names]
     dropped: list[str] = []
@@ -175,6 +172,8 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
         _extra_json(extras),
     )
     errors = [_type_errors(text, typed, c.name, c.type) for c in present]
+    if source.anonymous:
+        text = _redact_answers(text)
     return Parsed(
         source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped, extras
     )

@@ -131,11 +131,14 @@ def validate(
     rules = rules_for(source, department_ids)
     suite = _suite(source.name, rules)
     failures = []
-    # Rows with the same key always land in the same batch, so per-batch uniqueness is exact.
-    partition = pl.struct(list(source.key)).hash(seed=0) % batches
-    for index, part in enumerate(
-        frame.partition_by(partition.alias("_part"), include_key=False) if batches > 1 else [frame]
-    ):
+    # Rows with the same key always land in the same batch, so per-batch uniqueness is exact;
+    # one batch at a time is copied to pandas, which bounds the memory GX needs.
+    if batches > 1:
+        frame = frame.with_columns(
+            (pl.struct(list(source.key)).hash(seed=0) % batches).alias("_part")
+        )
+    for index in range(batches):
+        part = frame.filter(pl.col("_part") == index).drop("_part") if batches > 1 else frame
         failures.append(_validate_batch(source.name, part, rules, suite))
         if on_batch:
             on_batch(index + 1, batches, part.height)

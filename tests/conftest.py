@@ -1,0 +1,74 @@
+"""Shared fixtures: tiny inline exports, a scratch warehouse, and one sample warehouse per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.sample import generate
+
+CXKPI = str(Path(sys.executable).with_name("cxkpi"))
+
+DEPARTMENTS_CSV = """department_id,name,function,headcount
+FL,Front Line,frontline,10
+BO,Back Office,back_office,5
+"""
+
+
+def write(folder: Path, source: str, text: str, name: str = "2026-01.csv") -> Path:
+    """Write an export file into folder/<source>/name and return its path."""
+    path = folder / source / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def run_cxkpi(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed cxkpi command as a user would."""
+    return subprocess.run([CXKPI, *args], capture_output=True, text=True, input=input, timeout=600)
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    """An export folder holding the two-department reference file."""
+    folder = tmp_path / "inbox"
+    write(folder, "departments", DEPARTMENTS_CSV, "departments.csv")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    """The seeded sample exports at the default scale."""
+    folder = tmp_path_factory.mktemp("sample")
+    generate(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_dir: Path, tmp_path_factory) -> Path:
+    """A warehouse built from the sample by the real `cxkpi load` (load, validate, build)."""
+    db = tmp_path_factory.mktemp("warehouse") / "cxkpi.duckdb"
+    result = run_cxkpi("--quiet", "--db", str(db), "load", str(sample_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db
+
+
+@pytest.fixture
+def sample_con(sample_db: Path):
+    """A read-only connection to the session's sample warehouse."""
+    con = duckdb.connect(str(sample_db), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def sample_copy(sample_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the sample warehouse a test may change."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(sample_db, copy)
+    return copy

@@ -1,0 +1,140 @@
+"""Reading and normalising exports: types, encodings and files refused as a whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from etl.contract import SOURCES
+from etl.errors import FileRefused
+from etl.read import ROW, parse, read_text_frame
+from tests.conftest import write
+
+INTERACTIONS = SOURCES["interactions"]
+HEADER = "interaction_id,started_at,department_id,handle_seconds"
+
+
+def parsed(tmp_path, text: str, source: str = "interactions"):
+    path = write(tmp_path, source, text)
+    return parse(path, SOURCES[source], read_text_frame(path))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("true", True), ("TRUE", True), ("1", True), ("yes", True), ("Y", True),
+        ("false", False), ("0", False), ("no", False), ("N", False),
+    ],
+)
+def test_booleans_accept_every_contract_spelling(tmp_path, text, expected):
+    result = parsed(tmp_path, f"{HEADER},resolved\nA,2026-01-01T10:00:00,FL,60,{text}\n")
+    assert result.typed["resolved"].to_list() == [expected]
+    assert result.errors.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-01-02T03:04:05", datetime(2026, 1, 2, 3, 4, 5)),
+        ("2026-01-02 03:04:05.250", datetime(2026, 1, 2, 3, 4, 5, 250000)),
+        ("2026-01-02T03:04", datetime(2026, 1, 2, 3, 4)),
+        ("2026-01-02", datetime(2026, 1, 2)),
+        ("2026-01-02T03:04:05+02:00", datetime(2026, 1, 2, 1, 4, 5)),
+        ("2026-01-02T03:04:05Z", datetime(2026, 1, 2, 3, 4, 5)),
+    ],
+)
+def test_timestamps_in_iso_8601_shapes_parse(tmp_path, text, expected):
+    result = parsed(tmp_path, f"{HEADER}\nA,{text},FL,60\n")
+    assert result.typed["started_at"].to_list() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [("yesterday", "type:timestamp"), ("02/01/2026", "type:timestamp")],
+)
+def test_unparseable_timestamp_is_a_type_error_naming_row_and_column(tmp_path, value, rule):
+    result = parsed(tmp_path, f"{HEADER}\nA,2026-01-01T10:00:00,FL,60\nB,{value},FL,60\n")
+    assert result.errors.select(ROW, "column", "rule").rows() == [(2, "started_at", rule)]
+    assert value in result.errors["message"][0]
+
+
+def test_whole_numbers_written_as_decimals_are_accepted_fractions_are_not(tmp_path):
+    result = parsed(tmp_path, f"{HEADER}\nA,2026-01-01,FL,60.0\nB,2026-01-01,FL,12.5\n")
+    assert result.typed["handle_seconds"].to_list() == [60, None]
+    assert result.errors.select(ROW, "rule").rows() == [(2, "type:int")]
+
+
+def test_extra_columns_are_kept_as_json(tmp_path):
+    result = parsed(tmp_path, f"{HEADER},queue\nA,2026-01-01,FL,60,vip\n")
+    assert result.typed["_extra"].to_list() == ['{"queue":"vip"}']
+
+
+def test_engagement_keeps_only_q_items_and_drops_identifying_columns(tmp_path):
+    text = (
+        "response_id,wave,department_id,employee_id,email,q_engaged,q_extra\n"
+        "E1,2026-01-01,FL,12345,ann@example.com,4,5\n"
+    )
+    result = parsed(tmp_path, text, "engagement_responses")
+    assert result.dropped_columns == ["employee_id", "email"]
+    assert "12345" not in result.typed.write_csv() and "ann@" not in result.raw.write_csv()
+    assert result.typed["_extra"].to_list() == ['{"q_extra":"5"}']
+
+
+def test_header_names_are_trimmed_and_lowercased_and_bom_removed(tmp_path):
+    path = tmp_path / "interactions" / "bom.csv"
+    path.parent.mkdir()
+    path.write_bytes(
+        "\ufeffInteraction_ID, started_at ,department_id,handle_seconds\nA,2026-01-01,FL,60\n".encode()
+    )
+    result = parse(path, INTERACTIONS, read_text_frame(path))
+    assert result.typed["interaction_id"].to_list() == ["A"]
+
+
+def test_parquet_files_read_like_csv(tmp_path):
+    path = tmp_path / "interactions" / "x.parquet"
+    path.parent.mkdir()
+    pl.DataFrame(
+        {
+            "interaction_id": ["A"],
+            "started_at": [datetime(2026, 1, 1, 9)],
+            "department_id": ["FL"],
+            "handle_seconds": [60],
+            "resolved": [True],
+        }
+    ).write_parquet(path)
+    result = parse(path, INTERACTIONS, read_text_frame(path))
+    assert result.typed.select("started_at", "handle_seconds", "resolved").row(0) == (
+        datetime(2026, 1, 1, 9), 60, True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (HEADER.encode() + b"\n", "header but no data rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary content"),
+        (
+            (HEADER + "\nA,2026-01-01,Caf\xe9,60\n").encode("latin-1"),
+            "not UTF-8: byte 0xe9",
+        ),
+        (HEADER.replace(",", ";").encode() + b"\nA;2026-01-01;FL;60\n", "delimited by something"),
+    ],
+    ids=["empty", "header-only", "binary", "latin-1", "semicolon"],
+)
+def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, message):
+    path = tmp_path / "interactions" / "bad.csv"
+    path.parent.mkdir()
+    path.write_bytes(content)
+    with pytest.raises(FileRefused, match=message):
+        parse(path, INTERACTIONS, read_text_frame(path))
+
+
+def test_missing_required_column_names_it_and_the_source_it_looks_like(tmp_path):
+    path = write(tmp_path, "interactions", "department_id,name,function,headcount\nFL,F,frontline,1\n")
+    with pytest.raises(FileRefused) as refused:
+        parse(path, INTERACTIONS, read_text_frame(path))
+    assert "interaction_id" in refused.value.reason
+    assert "look like source 'departments'" in refused.value.reason
