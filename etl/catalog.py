@@ -1,4 +1,4 @@
-"""Descriptions of every input column and every view column, and the data dictionary built from them.
+"""Descriptions of every input and view column, and the data dictionary built from them.
 
 Run `python -m etl.catalog` to rewrite docs/data-dictionary.md; a test fails when it is stale.
 """

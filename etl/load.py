@@ -20,7 +20,6 @@ from etl.read import (
     Parsed,
     detect_source,
     parse,
-    raw_records,
     read_text_frame,
 )
 from etl.validate import validate
@@ -79,6 +78,8 @@ def collect(
         raise CxkpiError(f"unknown source '{source}' (expected one of {', '.join(SOURCES)})")
     found: list[Path] = []
     for item in map(Path, paths):
+        if not item.exists():
+            raise CxkpiError(f"{item}: no such file or folder")
         if item.is_dir():
             found.extend(
                 sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
@@ -112,6 +113,8 @@ def prepare(
     )
     problems = pl.concat([parsed.errors, failures])
     quarantine = _quarantine_rows(parsed, problems)
+    if quarantine.is_empty():
+        return Prepared(parsed, parsed.typed, quarantine)
     good = parsed.typed.join(quarantine.select(ROW), on=ROW, how="anti")
     return Prepared(parsed, good, quarantine)
 
@@ -138,7 +141,7 @@ def _quarantine_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
             pl.col("problem").str.join("; ").alias("problems"),
         )
     )
-    return grouped.join(raw_records(parsed.raw, grouped[ROW]), on=ROW, how="left").sort(ROW)
+    return grouped.join(parsed.raw_records(grouped[ROW]), on=ROW, how="left").sort(ROW)
 
 
 def sha256(path: Path) -> str:
@@ -313,7 +316,7 @@ def _split_cross_file_duplicates(con, source: Source, key: str, prepared: Prepar
         pl.lit("unique_across_files").alias("rule"),
         pl.format(f"{label} already loaded from {{}}", "other").alias("message"),
     ).with_columns(pl.format("{} (unique_across_files)", "message").alias("problems"))
-    duplicates = duplicates.join(raw_records(prepared.parsed.raw, duplicates[ROW]), on=ROW)
+    duplicates = duplicates.join(prepared.parsed.raw_records(duplicates[ROW]), on=ROW)
     return good.join(duplicates.select(ROW), on=ROW, how="anti"), duplicates
 
 

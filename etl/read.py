@@ -30,14 +30,27 @@ _ERROR_COLUMNS = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "messag
 
 @dataclass
 class Parsed:
-    """A file normalised to contract types, with its raw text and the type errors found."""
+    """A file normalised to contract types and the type errors found (the text is not kept)."""
 
+    path: Path
     source: Source
     typed: pl.DataFrame
-    raw: pl.DataFrame
     errors: pl.DataFrame
     dropped_columns: list[str]
     extra_columns: list[str]
+
+    def raw_records(self, rows: pl.Series) -> pl.DataFrame:
+        """The text of the given rows as sent (one JSON record each), read again from the file.
+
+        Re-reading only when rows are rejected keeps a second full text copy of a large file
+        out of memory on the common path.
+        """
+        if rows.is_empty():
+            return pl.DataFrame(schema={ROW: pl.Int64, "raw_record": pl.String})
+        text = _clean(read_text_frame(self.path), self.source)[0]
+        if self.source.anonymous:
+            text = _redact_answers(text)
+        return raw_records(text, rows)
 
 
 def detect_source(path: Path, explicit: str | None = None) -> Source:
@@ -148,9 +161,8 @@ def check_columns(path: Path, source: Source, columns: list[str]) -> None:
     raise FileRefused(path, message)
 
 
-def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
-    """Normalise a text frame to contract types; values that do not parse become type errors."""
-    check_columns(path, source, text.columns)
+def _clean(text: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, list[str], list[str]]:
+    """Trim values, empty to NULL, and drop columns the source must not keep."""
     text = text.with_columns(
         pl.col(c).str.strip_chars().replace("", None) for c in text.columns if c != ROW
     )
@@ -160,6 +172,13 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
         dropped = [c for c in extras if not c.startswith("q_")]
         extras = [c for c in extras if c.startswith("q_")]
         text = text.drop(dropped)
+    return text, extras, dropped
+
+
+def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
+    """Normalise a text frame to contract types; values that do not parse become type errors."""
+    check_columns(path, source, text.columns)
+    text, extras, dropped = _clean(text, source)
     present = [c for c in source.columns if c.name in text.columns]
     typed = text.select(
         pl.col(ROW),
@@ -172,10 +191,8 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
         _extra_json(extras),
     )
     errors = [_type_errors(text, typed, c.name, c.type) for c in present]
-    if source.anonymous:
-        text = _redact_answers(text)
     return Parsed(
-        source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped, extras
+        path, source, typed, pl.concat(errors) if errors else _no_errors(), dropped, extras
     )
 
 

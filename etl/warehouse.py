@@ -23,6 +23,8 @@ from etl.contract import SOURCES, raw_ddl
 from etl.errors import CxkpiError
 
 DEFAULT_DB = Path("data/cxkpi.duckdb")
+#: DuckDB's own memory cap for writing commands; beyond it DuckDB spills to disk.
+WRITER_MEMORY_LIMIT = os.environ.get("CXKPI_MEMORY_LIMIT", "2GB")
 
 META_DDL = (
     """CREATE TABLE IF NOT EXISTS meta_load_runs (
@@ -60,7 +62,7 @@ def writing(db_path: Path, on_wait=None) -> Iterator[duckdb.DuckDBPyConnection]:
         _remove(next_path)
         if db_path.exists():
             shutil.copyfile(db_path, next_path)
-        con = duckdb.connect(str(next_path))
+        con = duckdb.connect(str(next_path), config={"memory_limit": WRITER_MEMORY_LIMIT})
         try:
             ensure_schema(con)
             yield con

@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny inline exports, a scratch warehouse, and one sample warehouse per session."""
+"""Shared fixtures: tiny inline exports and one sample warehouse per test session."""
 
 from __future__ import annotations
 

@@ -18,15 +18,18 @@ def warehouse(**rows: list[tuple]) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse with two departments, the given raw rows, and every model built."""
     con = duckdb.connect()
     ensure_schema(con)
-    con.execute("INSERT INTO raw_departments VALUES ('FL', 'Front', 'frontline', 9, 0, 'd', 1, NULL),"
-                " ('BO', 'Back', 'back_office', 9, 0, 'd', 2, NULL)")
+    con.execute(
+        "INSERT INTO raw_departments VALUES ('FL', 'Front', 'frontline', 9, 0, 'd', 1, NULL),"
+        " ('BO', 'Back', 'back_office', 9, 0, 'd', 2, NULL)"
+    )
     for source, values in rows.items():
         width = len(con.execute(f"SELECT * FROM raw_{source} LIMIT 0").description) - 4
         for number, row in enumerate(values, 1):
             padded = list(row) + [None] * (width - len(row))
             marks = ", ".join("?" for _ in padded)
-            con.execute(f"INSERT INTO raw_{source} VALUES ({marks}, 0, 'f', ?, NULL)",
-                        [*padded, number])
+            con.execute(
+                f"INSERT INTO raw_{source} VALUES ({marks}, 0, 'f', ?, NULL)", [*padded, number]
+            )
     build(con)
     return con
 
@@ -35,20 +38,26 @@ def metric(con, name: str, department: str = "FL", month: date = JAN):
     """(value, n, note) of a metric from the contract view department_month."""
     return con.execute(
         f"SELECT {name}, {name}_n, {name}_note FROM department_month"
-        " WHERE department_id = $d AND month = $m", {"d": department, "m": month}
+        " WHERE department_id = $d AND month = $m",
+        {"d": department, "m": month},
     ).fetchone()
 
 
-def contact(i, at, handle=300, customer=None, case=None, resolved=None, due=None, done=None,
-            department="FL"):
+def contact(
+    i, at, handle=300, customer=None, case=None, resolved=None, due=None, done=None, department="FL"
+):
     """A raw interactions row in contract column order."""
     return (i, at, department, handle, case, customer, "phone", "a1", 10, resolved, None, due, done)
 
 
 def test_aht_is_the_mean_handle_time_with_contacts_as_n():
-    con = warehouse(interactions=[contact("1", "2026-01-05 09:00", 100),
-                                  contact("2", "2026-01-06 09:00", 200),
-                                  contact("3", "2026-01-07 09:00", 600)])
+    con = warehouse(
+        interactions=[
+            contact("1", "2026-01-05 09:00", 100),
+            contact("2", "2026-01-06 09:00", 200),
+            contact("3", "2026-01-07 09:00", 600),
+        ]
+    )
     assert metric(con, "aht_seconds") == (300.0, 3, None)
 
 
@@ -56,8 +65,10 @@ def test_workforce_ratios():
     # Two agent-days: logged 480 + 240 = 720 min = 12 h; handling 360 + 120; schedule 480 + 480.
     con = warehouse(
         interactions=[contact(str(i), "2026-01-05 09:00") for i in range(6)],
-        workforce=[("2026-01-05", "a1", "FL", 480, 480, 360, 432, 60, 200.0),
-                   ("2026-01-06", "a2", "FL", 240, 480, 120, 240, 0, 100.0)],
+        workforce=[
+            ("2026-01-05", "a1", "FL", 480, 480, 360, 432, 60, 200.0),
+            ("2026-01-06", "a2", "FL", 240, 480, 120, 240, 0, 100.0),
+        ],
     )
     assert metric(con, "contacts_per_hour") == (6 / 12, 2, None)
     assert metric(con, "occupancy") == (480 / 720, 2, None)
@@ -119,13 +130,17 @@ def test_promise_kept_needs_the_follow_up_done_by_its_due_time():
 
 def test_case_resolution_is_the_median_hours_to_the_last_contact_or_task_closing():
     con = warehouse(
-        interactions=[contact("1", "2026-01-05 00:00", 3600, case="K1"),
-                      contact("2", "2026-01-05 00:00", 3600, case="K2"),
-                      contact("3", "2026-01-06 00:00", 3600, case="K2"),
-                      contact("4", "2026-01-05 00:00", 3600, case="K3")]
+        interactions=[
+            contact("1", "2026-01-05 00:00", 3600, case="K1"),
+            contact("2", "2026-01-05 00:00", 3600, case="K2"),
+            contact("3", "2026-01-06 00:00", 3600, case="K2"),
+            contact("4", "2026-01-05 00:00", 3600, case="K3"),
+        ]
         + [contact(f"x{i}", "2026-01-07 00:00", 7200, case=f"X{i}") for i in range(8)],
-        case_tasks=[("t1", "K3", "BO", "2026-01-05 01:00", "2026-01-09 00:00", 24),
-                    ("t2", "K1", "BO", "2026-01-05 01:00", None, 24)],  # K1 still open
+        case_tasks=[
+            ("t1", "K3", "BO", "2026-01-05 01:00", "2026-01-09 00:00", 24),
+            ("t2", "K1", "BO", "2026-01-05 01:00", None, 24),
+        ],  # K1 still open
     )
     # Resolved: K2 = 25 h, K3 = 96 h, X0..X7 = 2 h each -> median of ten values is 2 h.
     assert metric(con, "case_resolution_hours") == (2.0, 10, None)
@@ -141,29 +156,36 @@ def adjusted_wald(promoters: int, detractors: int, n: int) -> tuple[float, float
 
 def test_nps_with_its_adjusted_wald_interval():
     scores = [10] * 12 + [9] * 8 + [8] * 6 + [7] * 4 + [6] * 5 + [0] * 5
-    con = warehouse(nps_responses=[
-        (f"r{i}", "2026-01-10 10:00", None, None, "FL", "phone", s) for i, s in enumerate(scores)
-    ])
+    con = warehouse(
+        nps_responses=[
+            (f"r{i}", "2026-01-10 10:00", None, None, "FL", "phone", s)
+            for i, s in enumerate(scores)
+        ]
+    )
     low, high = adjusted_wald(20, 10, 40)
-    row = con.execute("SELECT nps, nps_n, nps_ci_low, nps_ci_high FROM department_month"
-                      " WHERE department_id = 'FL'").fetchone()
+    row = con.execute(
+        "SELECT nps, nps_n, nps_ci_low, nps_ci_high FROM department_month"
+        " WHERE department_id = 'FL'"
+    ).fetchone()
     assert row == pytest.approx((25.0, 40, low, high))
     # By hand: p = 20.75/43, d = 10.75/43, centre 23.26, half-width 1.96 * sqrt(0.6785/43) = 24.62.
     assert (round(low, 2), round(high, 2)) == (-1.36, 47.88)
 
 
 def test_nps_below_thirty_answers_is_withheld_and_says_why():
-    con = warehouse(nps_responses=[
-        (f"r{i}", "2026-01-10 10:00", None, None, "FL", None, 10) for i in range(29)
-    ])
+    con = warehouse(
+        nps_responses=[(f"r{i}", "2026-01-10 10:00", None, None, "FL", None, 10) for i in range(29)]
+    )
     assert metric(con, "nps") == (None, 29, "too little data: n = 29 < 30")
 
 
 def test_csat_and_effort():
-    con = warehouse(nps_responses=[
-        (f"r{i}", "2026-01-10", None, None, "FL", None, None, c, e)
-        for i, (c, e) in enumerate([(5, 1), (4, 2), (3, 3), (1, 6)] * 10)
-    ])
+    con = warehouse(
+        nps_responses=[
+            (f"r{i}", "2026-01-10", None, None, "FL", None, None, c, e)
+            for i, (c, e) in enumerate([(5, 1), (4, 2), (3, 3), (1, 6)] * 10)
+        ]
+    )
     assert metric(con, "csat")[:2] == (0.5, 40)
     assert metric(con, "effort")[:2] == (3.0, 40)
 
@@ -177,11 +199,30 @@ def test_survey_touchpoint_defaults_to_the_case_first_department():
 
 
 def engagement(n: int, department: str = "FL", **answers) -> list[tuple]:
-    values = {"enps": 9, "q_engaged": 4, "q_empowered": 5, "q_time": 2, "q_tools": 4, "q_teamwork": 3}
+    values = {
+        "enps": 9,
+        "q_engaged": 4,
+        "q_empowered": 5,
+        "q_time": 2,
+        "q_tools": 4,
+        "q_teamwork": 3,
+    }
     values.update(answers)
-    return [(f"{department}{i}", "2026-01-01", department, None, values["enps"], values["q_engaged"],
-             values["q_empowered"], values["q_time"], values["q_tools"], values["q_teamwork"])
-            for i in range(n)]
+    return [
+        (
+            f"{department}{i}",
+            "2026-01-01",
+            department,
+            None,
+            values["enps"],
+            values["q_engaged"],
+            values["q_empowered"],
+            values["q_time"],
+            values["q_tools"],
+            values["q_teamwork"],
+        )
+        for i in range(n)
+    ]
 
 
 def test_engagement_indices_for_a_group_of_five():
@@ -196,16 +237,25 @@ def test_engagement_groups_under_five_are_never_shown():
     con = warehouse(engagement_responses=engagement(4))
     for name in ("engagement_index", "empowerment_index", "teamwork_index", "enps"):
         assert metric(con, name) == (None, 4, "too little data: n = 4 < 5")
-    leaked = con.execute("SELECT count(*) FROM metric_month WHERE family = 'empowerment'"
-                         " AND n BETWEEN 1 AND 4 AND (value IS NOT NULL OR ci_low IS NOT NULL)")
+    leaked = con.execute(
+        "SELECT count(*) FROM metric_month WHERE family = 'empowerment'"
+        " AND n BETWEEN 1 AND 4 AND (value IS NOT NULL OR ci_low IS NOT NULL)"
+    )
     assert leaked.fetchone() == (0,)
 
 
 def test_organisation_rows_pool_every_department():
-    con = warehouse(interactions=[contact("1", "2026-01-05", 100), contact("2", "2026-01-05", 200),
-                                  contact("3", "2026-01-05", 600, department="BO")])
+    con = warehouse(
+        interactions=[
+            contact("1", "2026-01-05", 100),
+            contact("2", "2026-01-05", 200),
+            contact("3", "2026-01-05", 600, department="BO"),
+        ]
+    )
     assert con.execute("SELECT aht_seconds, aht_seconds_n FROM organisation_month").fetchone() == (
-        300.0, 3)
+        300.0,
+        3,
+    )
 
 
 def test_months_without_data_say_no_data():
@@ -215,8 +265,12 @@ def test_months_without_data_say_no_data():
 
 def test_rates_and_means_are_double_not_decimal():
     con = warehouse(interactions=[contact("1", "2026-01-05", 100)])
-    types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns()"
-                             " WHERE table_name = 'department_month'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns()"
+            " WHERE table_name = 'department_month'"
+        ).fetchall()
+    )
     from etl.metrics import METRICS
 
     assert {types[name] for name in METRICS} == {"DOUBLE"}

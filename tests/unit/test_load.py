@@ -42,7 +42,9 @@ def test_good_file_loads_every_row_with_its_lineage(tmp_path, inbox):
         ("departments", "loaded", 2, 2),
         ("interactions", "loaded", 2, 2),
     ]
-    assert query(db, "SELECT interaction_id, _file, _row_number FROM raw_interactions ORDER BY 1") == [
+    assert query(
+        db, "SELECT interaction_id, _file, _row_number FROM raw_interactions ORDER BY 1"
+    ) == [
         ("A", "interactions/2026-01.csv", 1),
         ("B", "interactions/2026-01.csv", 2),
     ]
@@ -101,8 +103,10 @@ def test_loading_the_same_file_again_changes_nothing(tmp_path, inbox):
     db = tmp_path / "w.duckdb"
     load_all(db, inbox)
     tables = "SELECT * FROM {} ORDER BY ALL"
-    before = {t: query(db, tables.format(t)) for t in ("raw_interactions", "meta_quarantine",
-                                                        "meta_load_runs", "raw_departments")}
+    before = {
+        t: query(db, tables.format(t))
+        for t in ("raw_interactions", "meta_quarantine", "meta_load_runs", "raw_departments")
+    }
     again = load_all(db, inbox)
     assert [r.status for r in again] == ["unchanged", "unchanged"]
     assert {t: query(db, tables.format(t)) for t in before} == before
@@ -117,10 +121,15 @@ def test_a_corrected_file_replaces_its_earlier_rows(tmp_path, inbox):
     assert (result.status, result.rows_loaded) == ("loaded", 3)
     assert "replaces the earlier load" in result.message
     assert query(db, "SELECT interaction_id, handle_seconds FROM raw_interactions ORDER BY 1") == [
-        ("A", 310), ("B", 200), ("C", 60),
+        ("A", 310),
+        ("B", 200),
+        ("C", 60),
     ]
-    assert query(db, "SELECT status, rows_quarantined, superseded_by FROM meta_load_runs"
-                     " WHERE source = 'interactions' ORDER BY load_id") == [
+    assert query(
+        db,
+        "SELECT status, rows_quarantined, superseded_by FROM meta_load_runs"
+        " WHERE source = 'interactions' ORDER BY load_id",
+    ) == [
         ("quarantined", 1, 3),
         ("loaded", 0, None),
     ]
@@ -130,8 +139,12 @@ def test_ids_already_loaded_from_another_file_are_quarantined(tmp_path, inbox):
     write(inbox, "interactions", GOOD)
     db = tmp_path / "w.duckdb"
     load_all(db, inbox)
-    other = write(inbox, "interactions", f"{HEADER}\nB,2026-02-01T09:00:00,FL,60,phone,C2\n"
-                                         "D,2026-02-01T09:00:00,FL,60,phone,C4\n", "2026-02.csv")
+    other = write(
+        inbox,
+        "interactions",
+        f"{HEADER}\nB,2026-02-01T09:00:00,FL,60,phone,C2\nD,2026-02-01T09:00:00,FL,60,phone,C4\n",
+        "2026-02.csv",
+    )
     result = load_all(db, other)[0]
     assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
     assert query(db, "SELECT row_number, rule, message FROM meta_quarantine") == [
@@ -145,7 +158,10 @@ def test_identical_content_under_another_name_is_refused(tmp_path, inbox):
     load_all(db, inbox)
     copy = write(tmp_path / "elsewhere", "interactions", GOOD, "copy.csv")
     result = load_all(db, copy)[0]
-    assert result.status == "refused" and "already loaded as interactions/2026-01.csv" in result.message
+    assert (
+        result.status == "refused"
+        and "already loaded as interactions/2026-01.csv" in result.message
+    )
     assert query(db, "SELECT count(*) FROM raw_interactions") == [(2,)]
 
 
@@ -154,8 +170,10 @@ def test_refused_file_is_recorded_and_nothing_is_loaded(tmp_path, inbox):
     db = tmp_path / "w.duckdb"
     result = load_all(db, inbox)[1]
     assert result.status == "refused" and "handle_seconds" in result.message
-    assert query(db, "SELECT status, rows_read, rows_loaded FROM meta_load_runs WHERE source ="
-                     " 'interactions'") == [("refused", 0, 0)]
+    assert query(
+        db,
+        "SELECT status, rows_read, rows_loaded FROM meta_load_runs WHERE source = 'interactions'",
+    ) == [("refused", 0, 0)]
     assert query(db, "SELECT count(*) FROM raw_interactions") == [(0,)]
 
 
@@ -206,8 +224,9 @@ def test_a_failed_command_publishes_nothing(tmp_path, inbox):
     assert not db.with_name(db.name + ".next").exists()
 
 
-def test_validation_in_several_batches_still_finds_duplicates_across_batches(tmp_path, inbox,
-                                                                             monkeypatch):
+def test_validation_in_several_batches_still_finds_duplicates_across_batches(
+    tmp_path, inbox, monkeypatch
+):
     from etl import validate
 
     monkeypatch.setattr(validate, "BATCH_ROWS", 3)

@@ -24,8 +24,15 @@ def parsed(tmp_path, text: str, source: str = "interactions"):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("true", True), ("TRUE", True), ("1", True), ("yes", True), ("Y", True),
-        ("false", False), ("0", False), ("no", False), ("N", False),
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("yes", True),
+        ("Y", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("N", False),
     ],
 )
 def test_booleans_accept_every_contract_spelling(tmp_path, text, expected):
@@ -78,7 +85,9 @@ def test_engagement_keeps_only_q_items_and_drops_identifying_columns(tmp_path):
     )
     result = parsed(tmp_path, text, "engagement_responses")
     assert result.dropped_columns == ["employee_id", "email"]
-    assert "12345" not in result.typed.write_csv() and "ann@" not in result.raw.write_csv()
+    records = result.raw_records(result.typed[ROW]).write_csv()
+    assert "12345" not in result.typed.write_csv() + records and "ann@" not in records
+    assert "<redacted>" in records
     assert result.typed["_extra"].to_list() == ['{"q_extra":"5"}']
 
 
@@ -86,7 +95,8 @@ def test_header_names_are_trimmed_and_lowercased_and_bom_removed(tmp_path):
     path = tmp_path / "interactions" / "bom.csv"
     path.parent.mkdir()
     path.write_bytes(
-        "\ufeffInteraction_ID, started_at ,department_id,handle_seconds\nA,2026-01-01,FL,60\n".encode()
+        "\ufeffInteraction_ID, started_at ,department_id,handle_seconds\n"
+        "A,2026-01-01,FL,60\n".encode()
     )
     result = parse(path, INTERACTIONS, read_text_frame(path))
     assert result.typed["interaction_id"].to_list() == ["A"]
@@ -106,7 +116,9 @@ def test_parquet_files_read_like_csv(tmp_path):
     ).write_parquet(path)
     result = parse(path, INTERACTIONS, read_text_frame(path))
     assert result.typed.select("started_at", "handle_seconds", "resolved").row(0) == (
-        datetime(2026, 1, 1, 9), 60, True,
+        datetime(2026, 1, 1, 9),
+        60,
+        True,
     )
 
 
@@ -133,7 +145,9 @@ def test_unreadable_files_are_refused_with_a_reason(tmp_path, content, message):
 
 
 def test_missing_required_column_names_it_and_the_source_it_looks_like(tmp_path):
-    path = write(tmp_path, "interactions", "department_id,name,function,headcount\nFL,F,frontline,1\n")
+    path = write(
+        tmp_path, "interactions", "department_id,name,function,headcount\nFL,F,frontline,1\n"
+    )
     with pytest.raises(FileRefused) as refused:
         parse(path, INTERACTIONS, read_text_frame(path))
     assert "interaction_id" in refused.value.reason

@@ -1,0 +1,87 @@
+"""The cxkpi command as a user runs it: exit codes, summary lines, clear errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cxkpi, write
+
+
+def test_reloading_the_sample_changes_nothing(sample_copy, sample_dir):
+    result = run_cxkpi("--quiet", "--db", str(sample_copy), "load", str(sample_dir))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert sum("unchanged" in line for line in lines) == len(list(sample_dir.rglob("*.csv")))
+
+
+def test_load_with_bad_rows_exits_1_with_a_summary_per_file(tmp_path, inbox):
+    write(
+        inbox,
+        "interactions",
+        "interaction_id,started_at,department_id,handle_seconds\n"
+        "A,2026-01-05T09:00:00,FL,60\nB,2026-01-05T09:00:00,XX,60\n",
+    )
+    result = run_cxkpi("--quiet", "--db", str(tmp_path / "w.duckdb"), "load", str(inbox))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        "interactions/2026-01.csv: quarantined (2 read, 1 loaded, 1 quarantined)" in result.stdout
+    )
+    assert "row 2, column department_id" in result.stdout
+
+
+def test_refused_files_exit_1_naming_the_file_and_problem(tmp_path, inbox):
+    (inbox / "interactions").mkdir()
+    (inbox / "interactions" / "empty.csv").write_text("")
+    result = run_cxkpi("--quiet", "--db", str(tmp_path / "w.duckdb"), "load", str(inbox))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "empty.csv: refused: file is empty" in result.stdout
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run_cxkpi("--db", str(tmp_path / "w.duckdb"), "load").returncode == 2
+    missing = run_cxkpi("--db", str(tmp_path / "w.duckdb"), "load", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "nothing: no such file or folder" in missing.stderr
+    (tmp_path / "blank").mkdir()
+    blank = run_cxkpi("--db", str(tmp_path / "w.duckdb"), "load", str(tmp_path / "blank"))
+    assert blank.returncode == 2 and "no .csv or .parquet files" in blank.stderr
+    assert (
+        run_cxkpi("--db", str(tmp_path / "w.duckdb"), "load", "--source", "x", "f.csv").returncode
+        == 2
+    )
+
+
+def test_validate_reports_problems_and_writes_nothing(tmp_path, inbox):
+    write(inbox, "nps_responses", "response_id,responded_at,score\nR1,2026-01-05,11\n")
+    db = tmp_path / "w.duckdb"
+    result = run_cxkpi("--db", str(db), "validate", str(inbox))
+    assert result.returncode == 1
+    assert "row 1, column score: score must be >= 0 and <= 10 (range)" in result.stdout
+    assert not db.exists()
+
+
+def test_sql_prints_csv_and_json_from_views(sample_db):
+    query = "SELECT department_id, count(*) AS months FROM department_month GROUP BY 1 ORDER BY 1"
+    csv = run_cxkpi("--db", str(sample_db), "sql", query, "--format", "csv")
+    assert csv.returncode == 0 and csv.stdout.splitlines()[1] == "ACC,24"
+    data = json.loads(
+        run_cxkpi("--db", str(sample_db), "sql", "-", "--format", "json", input=query).stdout
+    )
+    assert data[0] == {"department_id": "ACC", "months": 24}
+
+
+def test_sql_cannot_write_or_read_files(sample_db):
+    for statement in (
+        "CREATE TABLE x AS SELECT 1",
+        "DELETE FROM raw_departments",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "COPY raw_departments TO '/tmp/x.csv'",
+    ):
+        result = run_cxkpi("--db", str(sample_db), "sql", statement)
+        assert result.returncode == 1, statement
+        assert result.stderr.startswith("error: query failed") and "Traceback" not in result.stderr
+
+
+def test_build_without_a_database_says_what_to_do(tmp_path):
+    result = run_cxkpi("--db", str(tmp_path / "none.duckdb"), "build")
+    assert result.returncode == 1 and "run `cxkpi load` first" in result.stderr
