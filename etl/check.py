@@ -1,4 +1,4 @@
-"""Check files against the contract without writing anything."""
+"""Check files against the contract without writing to the warehouse."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import duckdb
 
 from etl.contract import DEPARTMENTS
 from etl.errors import FileRefused
-from etl.load import FileResult, department_ids, prepare
+from etl.load import INCOMING, REJECTED, FileResult, department_ids, stage
 from etl.read import ROW, detect_source
+from etl.warehouse import ensure_schema
 
 
 def known_departments(db_path: Path) -> frozenset[str]:
@@ -30,34 +31,36 @@ def known_departments(db_path: Path) -> frozenset[str]:
 
 
 def check_files(
-    files: list[tuple[Path, str | None]], db_path: Path
+    files: list[tuple[Path, str | None]], db_path: Path, show: int
 ) -> Iterator[tuple[FileResult, list[str]]]:
-    """Each file's result and its problems, as loading would find them."""
+    """Each file's result and its first problems, as loading would find them in the file."""
     departments = known_departments(db_path)
+    scratch = duckdb.connect()
+    ensure_schema(scratch)
     for path, name in files:
         try:
             source = detect_source(path, name)
-            prepared = prepare(path, source, departments)
+            staged = stage(scratch, path, source, departments)
         except FileRefused as refused:
             yield FileResult(path, name, "refused", message=refused.reason), []
             continue
         if source is DEPARTMENTS:
-            departments = frozenset(prepared.good["department_id"].to_list())
-        bad = prepared.quarantine
-        status = "invalid" if bad.height else "valid"
+            ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
+            departments = frozenset(r[0] for r in ids)
+        bad = scratch.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
+        first = scratch.execute(
+            f'SELECT {ROW}, "column", problems FROM {REJECTED} ORDER BY {ROW} LIMIT $n',
+            {"n": show},
+        ).fetchall()
+        status = "invalid" if bad else "valid"
         result = FileResult(
             path,
             source.name,
             status,
-            prepared.rows_read,
+            staged.rows_read,
             0,
-            bad.height,
+            bad,
             message="nothing loaded (validate only)",
         )
-        yield (
-            result,
-            [
-                f"row {r[ROW]}, column {r['column']}: {r['problems']}"
-                for r in bad.iter_rows(named=True)
-            ],
-        )
+        yield result, [f"row {r}, column {c}: {p}" for r, c, p in first]
+    scratch.close()

@@ -162,12 +162,12 @@ def validate(obj: dict, paths: tuple[str, ...], source: str | None, show: int) -
     from etl.check import check_files
 
     ok = True
-    for result, problems in check_files(_collect(paths, source), obj["db"]):
+    for result, problems in check_files(_collect(paths, source), obj["db"], show):
         click.echo(result.summary())
-        for line in problems[:show]:
+        for line in problems:
             click.echo(f"  {line}")
-        if len(problems) > show:
-            click.echo(f"  ... and {len(problems) - show} more")
+        if result.rows_quarantined > len(problems):
+            click.echo(f"  ... and {result.rows_quarantined - len(problems)} more")
         ok = ok and result.ok
     sys.exit(0 if ok else 1)
 

@@ -14,13 +14,16 @@ import polars as pl
 from etl.contract import DEPARTMENTS, SOURCES, Source
 from etl.errors import CxkpiError, FileRefused
 from etl.read import (
-    EXTRA,
     ROW,
     SUFFIXES,
     Parsed,
+    check_columns,
     detect_source,
+    header,
     parse,
-    read_text_frame,
+    raw_records,
+    read_rows,
+    text_chunks,
 )
 from etl.validate import validate
 
@@ -57,17 +60,19 @@ class FileResult:
 
 
 @dataclass
-class Prepared:
-    """A file read, typed and validated: the rows to load and the rows to quarantine."""
+class Staged:
+    """A file read chunk by chunk into the temp tables _incoming (good) and _rejected (bad)."""
 
-    parsed: Parsed
-    good: pl.DataFrame
-    quarantine: pl.DataFrame
+    rows_read: int
+    dropped_columns: list[str]
 
-    @property
-    def rows_read(self) -> int:
-        """Data rows in the file."""
-        return self.parsed.typed.height
+
+INCOMING = "_incoming"
+REJECTED = "_rejected"
+_REJECTED_DDL = (
+    f'CREATE OR REPLACE TEMP TABLE {REJECTED} ({ROW} BIGINT, "column" VARCHAR, rule VARCHAR,'
+    " message VARCHAR, problems VARCHAR, raw_record VARCHAR)"
+)
 
 
 def collect(
@@ -97,40 +102,50 @@ def collect(
     return [(p, source) for p in sorted(dict.fromkeys(found), key=rank)]
 
 
-def prepare(
-    path: Path, source: Source, department_ids: frozenset[str], report: Reporter | None = None
-) -> Prepared:
-    """Read, normalise and validate one file without touching the warehouse."""
+def stage(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: Source,
+    department_ids: frozenset[str],
+    report: Reporter | None = None,
+) -> Staged:
+    """Read, type and validate a file chunk by chunk into temp tables, then apply file rules."""
     say = report or (lambda *_: None)
-    say(str(path), "reading", 0)
-    parsed = parse(path, source, read_text_frame(path))
-    say(str(path), "validating", parsed.typed.height)
-    failures = validate(
-        source,
-        parsed.typed,
-        department_ids,
-        on_batch=lambda i, n, rows: say(str(path), f"validated batch {i}/{n}", rows),
+    check_columns(path, source, header(path))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS"
+        f" SELECT * EXCLUDE (_load_id, _file) FROM {source.raw_table} LIMIT 0"
     )
-    problems = pl.concat([parsed.errors, failures])
-    quarantine = _quarantine_rows(parsed, problems)
-    if quarantine.is_empty():
-        return Prepared(parsed, parsed.typed, quarantine)
-    good = parsed.typed.join(quarantine.select(ROW), on=ROW, how="anti")
-    return Prepared(parsed, good, quarantine)
+    con.execute(_REJECTED_DDL)
+    rows, dropped = 0, []
+    for chunk in text_chunks(path):
+        parsed = parse(path, source, chunk)
+        problems = pl.concat([parsed.errors, validate(source, parsed.typed, department_ids)])
+        rejected = _rejected_rows(parsed, problems)
+        good = parsed.typed
+        if not rejected.is_empty():
+            good = good.join(rejected.select(ROW), on=ROW, how="anti")
+        _append(con, INCOMING, good)
+        _append(con, REJECTED, rejected)
+        rows += chunk.height
+        dropped = parsed.dropped_columns
+        say(str(path), "validated", rows)
+    _reject_keys(con, source, _duplicates_in_file(source), "unique")
+    return Staged(rows, dropped)
 
 
-def _quarantine_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
+def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    con.register("chunk", frame.to_arrow())
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM chunk")
+    con.unregister("chunk")
+
+
+def _rejected_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
+    """One row per rejected row: its first problem, all its problems and what was sent."""
     if problems.is_empty():
-        return pl.DataFrame(
-            schema={
-                ROW: pl.Int64,
-                "column": pl.String,
-                "rule": pl.String,
-                "message": pl.String,
-                "problems": pl.String,
-                "raw_record": pl.String,
-            }
-        )
+        return pl.DataFrame()
     grouped = (
         problems.with_columns(pl.format("{} ({})", "message", "rule").alias("problem"))
         .group_by(ROW, maintain_order=True)
@@ -141,7 +156,53 @@ def _quarantine_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
             pl.col("problem").str.join("; ").alias("problems"),
         )
     )
-    return grouped.join(parsed.raw_records(grouped[ROW]), on=ROW, how="left").sort(ROW)
+    return grouped.join(raw_records(parsed.text, grouped[ROW]), on=ROW, how="left")
+
+
+def _key_sql(source: Source) -> tuple[str, str]:
+    keys = ", ".join(source.key)
+    return keys, " AND ".join(f"{k} IS NOT NULL" for k in source.key)
+
+
+def _duplicates_in_file(source: Source) -> str:
+    keys, present = _key_sql(source)
+    return (
+        f"SELECT {ROW}, '{keys} appears more than once in the file' AS message FROM {INCOMING}"
+        f" WHERE {present} QUALIFY count(*) OVER (PARTITION BY {keys}) > 1"
+    )
+
+
+def _duplicates_across_files(source: Source) -> str:
+    keys, _ = _key_sql(source)
+    on = " AND ".join(f"i.{k} = r.{k}" for k in source.key)
+    return (
+        f"SELECT i.{ROW}, '{keys} already loaded from ' || any_value(r._file) AS message"
+        f" FROM {INCOMING} i JOIN {source.raw_table} r ON {on} GROUP BY i.{ROW}"
+    )
+
+
+def _reject_keys(con, source: Source, offenders: str, rule: str) -> None:
+    """Move staged rows that break a whole-file key rule from _incoming to _rejected."""
+    keys, _ = _key_sql(source)
+    con.execute(
+        f"INSERT INTO {REJECTED} SELECT {ROW}, '{keys}', '{rule}', message,"
+        f" message || ' ({rule})', NULL FROM ({offenders})"
+    )
+    con.execute(f"DELETE FROM {INCOMING} WHERE {ROW} IN (SELECT {ROW} FROM {REJECTED})")
+
+
+def _fill_raw_records(con, path: Path, source: Source) -> None:
+    """Rows rejected by whole-file rules get their text by re-reading just those rows."""
+    missing = con.sql(f"SELECT {ROW} FROM {REJECTED} WHERE raw_record IS NULL").pl()
+    if missing.is_empty():
+        return
+    records = raw_records(read_rows(path, source, missing[ROW]), missing[ROW])
+    con.register("records", records.to_arrow())
+    con.execute(
+        f"UPDATE {REJECTED} SET raw_record = records.raw_record FROM records"
+        f" WHERE {REJECTED}.{ROW} = records.{ROW}"
+    )
+    con.unregister("records")
 
 
 def sha256(path: Path) -> str:
@@ -193,11 +254,18 @@ def load_file(
             started,
             f"identical content was already loaded as {same[1]} (load #{same[0]})",
         )
+    con.begin()
     try:
-        prepared = prepare(path, source, department_ids(con), report)
+        staged = stage(con, path, source, department_ids(con), report)
+        result = _store(con, path, source, key, digest, started, staged)
     except FileRefused as refused:
+        con.rollback()
         return _refuse(con, path, source, key, digest, started, refused.reason)
-    return _store(con, path, source, key, digest, started, prepared)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    return result
 
 
 def _previous(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[int, str] | None:
@@ -252,24 +320,28 @@ def _record_run(
 
 
 def _store(
-    con, path: Path, source: Source, key: str, digest: str, started: datetime, prepared: Prepared
+    con, path: Path, source: Source, key: str, digest: str, started: datetime, staged: Staged
 ) -> FileResult:
-    con.begin()
-    try:
-        load_id = _next_load_id(con)
-        replaced = _supersede(con, source, key, load_id)
-        good, duplicates = _split_cross_file_duplicates(con, source, key, prepared)
-        quarantine = pl.concat([prepared.quarantine, duplicates]).sort(ROW)
-        _insert_rows(con, source, key, load_id, good)
-        _insert_quarantine(con, source, path, load_id, quarantine)
-        counts = (prepared.rows_read, good.height, quarantine.height)
-        status = "quarantined" if quarantine.height else "loaded"
-        message = _message(prepared, quarantine, replaced)
-        _record_run(con, load_id, path, source, key, digest, started, counts, status, message)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    """Replace the file's earlier rows and move the staged rows into the raw layer."""
+    load_id = _next_load_id(con)
+    replaced = _supersede(con, source, key, load_id)
+    if not source.replace_all:
+        _reject_keys(con, source, _duplicates_across_files(source), "unique_across_files")
+    _fill_raw_records(con, path, source)
+    loaded = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()[0]
+    rejected = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
+    if loaded + rejected != staged.rows_read:
+        raise RuntimeError(f"{path}: {staged.rows_read} rows read but {loaded} + {rejected} kept")
+    con.execute(
+        f"INSERT INTO {source.raw_table} BY NAME SELECT *, $id AS _load_id, $key AS _file"
+        f" FROM {INCOMING}",
+        {"id": load_id, "key": key},
+    )
+    _insert_quarantine(con, source, path, load_id)
+    counts = (staged.rows_read, loaded, rejected)
+    status = "quarantined" if rejected else "loaded"
+    message = _message(con, staged, replaced)
+    _record_run(con, load_id, path, source, key, digest, started, counts, status, message)
     return FileResult(path, source.name, status, *counts, message=message, load_id=load_id)
 
 
@@ -294,76 +366,28 @@ def _supersede(con, source: Source, key: str, load_id: int) -> int:
     )
 
 
-def _split_cross_file_duplicates(con, source: Source, key: str, prepared: Prepared):
-    """Rows whose natural key was already loaded from another file go to quarantine."""
-    good = prepared.good
-    if source.replace_all or good.is_empty():
-        return good, prepared.quarantine.clear()
-    keys = list(source.key)
-    con.register("incoming_keys", good.select(ROW, *keys).to_arrow())
-    on = " AND ".join(f"i.{k} = r.{k}" for k in keys)
-    clash = con.sql(
-        f"SELECT i.{ROW}, any_value(r._file) AS other FROM incoming_keys i"
-        f" JOIN {source.raw_table} r ON {on} GROUP BY i.{ROW}"
-    ).pl()
-    con.unregister("incoming_keys")
-    if clash.is_empty():
-        return good, prepared.quarantine.clear()
-    label = ", ".join(keys)
-    duplicates = clash.select(
-        pl.col(ROW).cast(pl.Int64),
-        pl.lit(label).alias("column"),
-        pl.lit("unique_across_files").alias("rule"),
-        pl.format(f"{label} already loaded from {{}}", "other").alias("message"),
-    ).with_columns(pl.format("{} (unique_across_files)", "message").alias("problems"))
-    duplicates = duplicates.join(prepared.parsed.raw_records(duplicates[ROW]), on=ROW)
-    return good.join(duplicates.select(ROW), on=ROW, how="anti"), duplicates
-
-
-def _insert_rows(con, source: Source, key: str, load_id: int, good: pl.DataFrame) -> None:
-    if good.is_empty():
-        return
-    con.register("incoming_rows", good.to_arrow())
-    columns = ", ".join(source.column_names)
-    con.execute(
-        f"INSERT INTO {source.raw_table} BY NAME SELECT {columns}, $id AS _load_id,"
-        f" $key AS _file, {ROW} AS _row_number, {EXTRA}::JSON AS _extra FROM incoming_rows",
-        {"id": load_id, "key": key},
-    )
-    con.unregister("incoming_rows")
-
-
-def _insert_quarantine(
-    con, source: Source, path: Path, load_id: int, quarantine: pl.DataFrame
-) -> None:
-    if quarantine.is_empty():
-        return
-    con.register("incoming_quarantine", quarantine.to_arrow())
+def _insert_quarantine(con, source: Source, path: Path, load_id: int) -> None:
     con.execute(
         f'INSERT INTO meta_quarantine SELECT $id, $source, $file, {ROW}, "column", rule,'
-        " message, problems, raw_record::JSON FROM incoming_quarantine",
+        f" message, problems, raw_record::JSON FROM {REJECTED} ORDER BY {ROW}",
         {"id": load_id, "source": source.name, "file": str(path)},
     )
-    con.unregister("incoming_quarantine")
 
 
-def _message(prepared: Prepared, quarantine: pl.DataFrame, replaced: int) -> str:
+def _message(con, staged: Staged, replaced: int) -> str:
     parts = []
-    if quarantine.height:
-        top = (
-            quarantine.group_by("column", "rule")
-            .len()
-            .sort("len", descending=True)
-            .head(3)
-            .iter_rows()
-        )
-        first = quarantine.row(0, named=True)
-        parts.append(f"first: row {first[ROW]}, column {first['column']}: {first['message']}")
+    first = con.execute(
+        f'SELECT {ROW}, "column", message FROM {REJECTED} ORDER BY {ROW} LIMIT 1'
+    ).fetchone()
+    if first:
+        top = con.execute(
+            f'SELECT "column", rule, count(*) AS n FROM {REJECTED} GROUP BY ALL'
+            " ORDER BY n DESC, rule LIMIT 3"
+        ).fetchall()
+        parts.append(f"first: row {first[0]}, column {first[1]}: {first[2]}")
         parts.append("by rule: " + ", ".join(f"{c}/{r} x{n}" for c, r, n in top))
-    if prepared.parsed.dropped_columns:
-        parts.append(
-            "dropped (could identify a person): " + ", ".join(prepared.parsed.dropped_columns)
-        )
+    if staged.dropped_columns:
+        parts.append("dropped (could identify a person): " + ", ".join(staged.dropped_columns))
     if replaced:
         parts.append("replaces the earlier load of this file")
     return "; ".join(parts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,29 +29,21 @@ _ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
 _ERROR_COLUMNS = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
 
 
+#: Rows per chunk: a chunk's text, typed copy and the pandas copy GX needs stay well under 1 GB.
+CHUNK_ROWS = 500_000
+
+
 @dataclass
 class Parsed:
-    """A file normalised to contract types and the type errors found (the text is not kept)."""
+    """One chunk of a file normalised to contract types, with its text and type errors."""
 
     path: Path
     source: Source
     typed: pl.DataFrame
+    text: pl.DataFrame
     errors: pl.DataFrame
     dropped_columns: list[str]
     extra_columns: list[str]
-
-    def raw_records(self, rows: pl.Series) -> pl.DataFrame:
-        """The text of the given rows as sent (one JSON record each), read again from the file.
-
-        Re-reading only when rows are rejected keeps a second full text copy of a large file
-        out of memory on the common path.
-        """
-        if rows.is_empty():
-            return pl.DataFrame(schema={ROW: pl.Int64, "raw_record": pl.String})
-        text = _clean(read_text_frame(self.path), self.source)[0]
-        if self.source.anonymous:
-            text = _redact_answers(text)
-        return raw_records(text, rows)
 
 
 def detect_source(path: Path, explicit: str | None = None) -> Source:
@@ -59,7 +52,7 @@ def detect_source(path: Path, explicit: str | None = None) -> Source:
     if name is None:
         raise FileRefused(
             path,
-            f"cannot tell which source it is: put it in a folder named after "
+            "cannot tell which source it is: put it in a folder named after "
             f"its source ({', '.join(SOURCES)}) or pass --source",
         )
     if name not in SOURCES:
@@ -67,37 +60,70 @@ def detect_source(path: Path, explicit: str | None = None) -> Source:
     return SOURCES[name]
 
 
+def text_chunks(path: Path, chunk_rows: int | None = None) -> Iterator[pl.DataFrame]:
+    """The file's rows as text, chunk by chunk, with 1-based row numbers; memory stays bounded."""
+    scan = _scan(path)
+    rows = 0
+    try:
+        for chunk in scan.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS):
+            if chunk.height:
+                rows += chunk.height
+                yield chunk
+    except pl.exceptions.PolarsError as exc:
+        raise FileRefused(
+            path, f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
+        ) from None
+    if rows == 0:
+        raise FileRefused(path, "file has a header but no data rows")
+
+
+def header(path: Path) -> list[str]:
+    """The file's column names, normalised (trimmed, lower case)."""
+    return [c for c in _scan(path).collect_schema().names() if c != ROW]
+
+
 def read_text_frame(path: Path) -> pl.DataFrame:
-    """Every column of a CSV or Parquet file as text, with the 1-based row number."""
+    """The whole file as text in one frame (small files and tests)."""
+    return pl.concat(list(text_chunks(path)))
+
+
+def read_rows(path: Path, source: Source, rows: pl.Series) -> pl.DataFrame:
+    """Just the given rows of a file as cleaned text, read by streaming the file again."""
+    wanted = _scan(path).filter(pl.col(ROW).is_in(rows.implode()))
+    text = _clean(wanted.collect(engine="streaming"), source)[0]
+    return _redact_answers(text) if source.anonymous else text
+
+
+def _scan(path: Path) -> pl.LazyFrame:
     if not path.exists():
         raise FileRefused(path, "file not found")
     if path.suffix.lower() not in SUFFIXES:
         raise FileRefused(path, f"not a CSV or Parquet file (suffix '{path.suffix}')")
     if path.stat().st_size == 0:
         raise FileRefused(path, "file is empty (0 bytes): expected a header row and data rows")
-    frame = _read_parquet(path) if path.suffix.lower() == ".parquet" else _read_csv(path)
-    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
-    if frame.height == 0:
-        raise FileRefused(path, "file has a header but no data rows")
-    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    scan = _scan_parquet(path) if path.suffix.lower() == ".parquet" else _scan_csv(path)
+    names = scan.collect_schema().names()
+    scan = scan.rename({c: c.lstrip("\ufeff").strip().lower() for c in names})
+    return scan.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _scan_parquet(path: Path) -> pl.LazyFrame:
     try:
-        frame = pl.read_parquet(path)
+        scan = pl.scan_parquet(path)
+        schema = scan.collect_schema()
     except Exception as exc:  # polars raises several types for a broken file
         raise FileRefused(path, f"not a readable Parquet file ({_first_line(exc)})") from None
-    return frame.select(_as_text(name, dtype) for name, dtype in frame.schema.items())
+    return scan.select(_as_text(name, dtype) for name, dtype in schema.items())
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     column = pl.col(name)
-    if dtype == pl.Datetime or dtype.base_type() == pl.Datetime:
+    if dtype.base_type() == pl.Datetime:
         return column.dt.strftime("%Y-%m-%dT%H:%M:%S%.f").alias(name)
     return column.cast(pl.String).alias(name)
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _scan_csv(path: Path) -> pl.LazyFrame:
     head = _head(path)
     if b"\x00" in head:
         raise FileRefused(path, "binary content in a .csv file: expected comma-separated text")
@@ -105,18 +131,19 @@ def _read_csv(path: Path) -> pl.DataFrame:
     if encoding_problem:
         raise FileRefused(path, encoding_problem)
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", truncate_ragged_lines=False)
+        scan = pl.scan_csv(path, infer_schema=False, encoding="utf8")
+        names = scan.collect_schema().names()
     except Exception as exc:  # polars raises ComputeError/NoDataError/... for unreadable text
         raise FileRefused(
             path, f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
         ) from None
-    if frame.width == 1 and _looks_delimited(frame.columns[0]):
+    if len(names) == 1 and _looks_delimited(names[0]):
         raise FileRefused(
             path,
-            f"header '{frame.columns[0][:60]}' looks delimited by something "
+            f"header '{names[0][:60]}' looks delimited by something "
             "other than a comma: the contract is comma-separated CSV",
         )
-    return frame.rename({frame.columns[0]: frame.columns[0].lstrip("\ufeff")})
+    return scan
 
 
 def _head(path: Path, size: int = 1 << 16) -> bytes:
@@ -191,8 +218,10 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
         _extra_json(extras),
     )
     errors = [_type_errors(text, typed, c.name, c.type) for c in present]
+    if source.anonymous:
+        text = _redact_answers(text)
     return Parsed(
-        path, source, typed, pl.concat(errors) if errors else _no_errors(), dropped, extras
+        path, source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped, extras
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -12,8 +11,6 @@ import polars as pl
 from etl.contract import ALL_DEPARTMENTS, Source
 from etl.read import ROW
 
-#: Rows per Great Expectations batch: bounds the pandas copy GX needs (about 0.25 GB per batch).
-BATCH_ROWS = 500_000
 _ANSWERS = "_answers"
 
 
@@ -89,7 +86,6 @@ def rules_for(source: Source, department_ids: frozenset[str]) -> list[Rule]:
                     f"{c.name} must not exceed {c.not_above}",
                 )
             )
-    rules.extend(_key_rules(source))
     if source.at_least_one_of:
         names = ", ".join(source.at_least_one_of)
         rules.append(
@@ -103,46 +99,22 @@ def rules_for(source: Source, department_ids: frozenset[str]) -> list[Rule]:
     return rules
 
 
-def _key_rules(source: Source) -> list[Rule]:
-    import great_expectations.expectations as gxe
-
-    key = ", ".join(source.key)
-    if len(source.key) == 1:
-        expectation = gxe.ExpectColumnValuesToBeUnique(column=source.key[0])
-    else:
-        expectation = gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=list(source.key), ignore_row_if="any_value_is_missing"
-        )
-    return [Rule(expectation, key, "unique", f"{key} appears more than once in the file")]
-
-
 def _range_text(c) -> str:
     low = "" if c.min is None else f"{'>' if c.min_exclusive else '>='} {c.min:g}"
     high = "" if c.max is None else f"<= {c.max:g}"
     return f"{c.name} must be {' and '.join(p for p in (low, high) if p)}"
 
 
-def validate(
-    source: Source, typed: pl.DataFrame, department_ids: frozenset[str], on_batch=None
-) -> pl.DataFrame:
-    """Failures of every contract rule: one row per (row, rule) with column, rule and message."""
-    frame = _with_helpers(source, typed)
-    batches = max(1, math.ceil(frame.height / BATCH_ROWS))
+def validate(source: Source, typed: pl.DataFrame, department_ids: frozenset[str]) -> pl.DataFrame:
+    """Failures of every row-level contract rule: one row per (row, rule) with column and message.
+
+    Rules over the whole file (unique keys) run in SQL over the staged file: a chunk cannot
+    see the other chunks.
+    """
     rules = rules_for(source, department_ids)
-    suite = _suite(source.name, rules)
-    failures = []
-    # Rows with the same key always land in the same batch, so per-batch uniqueness is exact;
-    # one batch at a time is copied to pandas, which bounds the memory GX needs.
-    if batches > 1:
-        frame = frame.with_columns(
-            (pl.struct(list(source.key)).hash(seed=0) % batches).alias("_part")
-        )
-    for index in range(batches):
-        part = frame.filter(pl.col("_part") == index).drop("_part") if batches > 1 else frame
-        failures.append(_validate_batch(source.name, part, rules, suite))
-        if on_batch:
-            on_batch(index + 1, batches, part.height)
-    return pl.concat(failures) if failures else _empty()
+    return _validate_batch(
+        source.name, _with_helpers(source, typed), rules, _suite(source.name, rules)
+    )
 
 
 def _with_helpers(source: Source, typed: pl.DataFrame) -> pl.DataFrame:

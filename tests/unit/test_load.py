@@ -224,12 +224,12 @@ def test_a_failed_command_publishes_nothing(tmp_path, inbox):
     assert not db.with_name(db.name + ".next").exists()
 
 
-def test_validation_in_several_batches_still_finds_duplicates_across_batches(
+def test_a_file_read_in_several_chunks_still_finds_duplicates_across_chunks(
     tmp_path, inbox, monkeypatch
 ):
-    from etl import validate
+    from etl import read
 
-    monkeypatch.setattr(validate, "BATCH_ROWS", 3)
+    monkeypatch.setattr(read, "CHUNK_ROWS", 3)
     rows = [f"I{i},2026-01-05T09:00:00,FL,{60 + i},phone,C{i}" for i in range(10)]
     rows += ["I2,2026-01-06T09:00:00,FL,60,phone,C2", "I11,2026-01-06T09:00:00,FL,0,phone,C1"]
     write(inbox, "interactions", HEADER + "\n" + "\n".join(rows) + "\n")
@@ -241,3 +241,5 @@ def test_validation_in_several_batches_still_finds_duplicates_across_batches(
         (11, "interaction_id", "unique"),
         (12, "handle_seconds", "range"),
     ]
+    record = query(db, "SELECT raw_record FROM meta_quarantine WHERE row_number = 11")[0][0]
+    assert json.loads(record)["customer_id"] == "C2"

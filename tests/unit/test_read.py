@@ -9,7 +9,7 @@ import pytest
 
 from etl.contract import SOURCES
 from etl.errors import FileRefused
-from etl.read import ROW, parse, read_text_frame
+from etl.read import ROW, parse, raw_records, read_text_frame
 from tests.conftest import write
 
 INTERACTIONS = SOURCES["interactions"]
@@ -85,7 +85,7 @@ def test_engagement_keeps_only_q_items_and_drops_identifying_columns(tmp_path):
     )
     result = parsed(tmp_path, text, "engagement_responses")
     assert result.dropped_columns == ["employee_id", "email"]
-    records = result.raw_records(result.typed[ROW]).write_csv()
+    records = raw_records(result.text, result.typed[ROW]).write_csv()
     assert "12345" not in result.typed.write_csv() + records and "ann@" not in records
     assert "<redacted>" in records
     assert result.typed["_extra"].to_list() == ['{"q_extra":"5"}']
