@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import duckdb
 
 from etl.contract import DEPARTMENTS
 from etl.errors import FileRefused
-from etl.load import INCOMING, REJECTED, FileResult, department_ids, stage
+from etl.load import INCOMING, REJECTED, FileResult, department_ids, drop_staging, stage
 from etl.read import ROW, detect_source
 from etl.warehouse import ensure_schema
 
@@ -40,27 +41,26 @@ def check_files(
     for path, name in files:
         try:
             source = detect_source(path, name)
-            staged = stage(scratch, path, source, departments)
+            with tempfile.TemporaryDirectory(prefix="cxkpi-check-") as folder:
+                staged = stage(scratch, path, source, departments, Path(folder))
+                result, problems = _report(scratch, path, source, staged, show)
+                if source is DEPARTMENTS:
+                    ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
+                    departments = frozenset(r[0] for r in ids)
+                drop_staging(scratch)
         except FileRefused as refused:
             yield FileResult(path, name, "refused", message=refused.reason), []
             continue
-        if source is DEPARTMENTS:
-            ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
-            departments = frozenset(r[0] for r in ids)
-        bad = scratch.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
-        first = scratch.execute(
-            f'SELECT {ROW}, "column", problems FROM {REJECTED} ORDER BY {ROW} LIMIT $n',
-            {"n": show},
-        ).fetchall()
-        status = "invalid" if bad else "valid"
-        result = FileResult(
-            path,
-            source.name,
-            status,
-            staged.rows_read,
-            0,
-            bad,
-            message="nothing loaded (validate only)",
-        )
-        yield result, [f"row {r}, column {c}: {p}" for r, c, p in first]
+        yield result, problems
     scratch.close()
+
+
+def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, list[str]]:
+    bad = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
+    first = con.execute(
+        f'SELECT {ROW}, "column", problems FROM {REJECTED} ORDER BY {ROW} LIMIT $n', {"n": show}
+    ).fetchall()
+    status = "invalid" if bad else "valid"
+    message = "nothing loaded (validate only)"
+    result = FileResult(path, source.name, status, staged.rows_read, 0, bad, message=message)
+    return result, [f"row {r}, column {c}: {p}" for r, c, p in first]

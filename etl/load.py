@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,18 +62,25 @@ class FileResult:
 
 @dataclass
 class Staged:
-    """A file read chunk by chunk into the temp tables _incoming (good) and _rejected (bad)."""
+    """A file read chunk by chunk: good rows in Parquet files, rejected rows in a table."""
 
     rows_read: int
     dropped_columns: list[str]
 
 
-INCOMING = "_incoming"
-REJECTED = "_rejected"
-_REJECTED_DDL = (
-    f'CREATE OR REPLACE TEMP TABLE {REJECTED} ({ROW} BIGINT, "column" VARCHAR, rule VARCHAR,'
-    " message VARCHAR, problems VARCHAR, raw_record VARCHAR)"
-)
+#: Good rows of the file being loaded (a view over the chunks' Parquet files minus rejected rows).
+INCOMING = "_staging_incoming"
+#: Rejected rows of the file being loaded, with the rule broken and the text as sent.
+REJECTED = "_staging_rejected"
+_STAGED = "_staging_good"
+_REJECTED_SCHEMA = {
+    ROW: pl.Int64,
+    "column": pl.String,
+    "rule": pl.String,
+    "message": pl.String,
+    "problems": pl.String,
+    "raw_record": pl.String,
+}
 
 
 def collect(
@@ -107,45 +115,57 @@ def stage(
     path: Path,
     source: Source,
     department_ids: frozenset[str],
+    folder: Path,
     report: Reporter | None = None,
 ) -> Staged:
-    """Read, type and validate a file chunk by chunk into temp tables, then apply file rules."""
+    """Read, type and validate a file chunk by chunk into folder, then apply the file's key rules.
+
+    Chunks go to Parquet files rather than into DuckDB one by one: memory stays bounded by the
+    chunk, and the warehouse takes the file in one INSERT (see docs/architecture.md).
+    """
     say = report or (lambda *_: None)
     check_columns(path, source, header(path))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS"
-        f" SELECT * EXCLUDE (_load_id, _file) FROM {source.raw_table} LIMIT 0"
-    )
-    con.execute(_REJECTED_DDL)
     rows, dropped = 0, []
-    for chunk in text_chunks(path):
+    for index, chunk in enumerate(text_chunks(path)):
         parsed = parse(path, source, chunk)
         problems = pl.concat([parsed.errors, validate(source, parsed.typed, department_ids)])
         rejected = _rejected_rows(parsed, problems)
         good = parsed.typed
         if not rejected.is_empty():
             good = good.join(rejected.select(ROW), on=ROW, how="anti")
-        _append(con, INCOMING, good)
-        _append(con, REJECTED, rejected)
+        good.write_parquet(folder / f"good-{index:06d}.parquet")
+        rejected.write_parquet(folder / f"rejected-{index:06d}.parquet")
         rows += chunk.height
         dropped = parsed.dropped_columns
         say(str(path), "validated", rows)
+    good_files = _sql_text(str(folder / "good-*.parquet"))
+    rejected_files = _sql_text(str(folder / "rejected-*.parquet"))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_STAGED} AS FROM read_parquet({good_files})")
+    con.execute(f"CREATE OR REPLACE TABLE {REJECTED} AS FROM read_parquet({rejected_files})")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {INCOMING} AS"
+        f" FROM {_STAGED} ANTI JOIN {REJECTED} USING ({ROW})"
+    )
     _reject_keys(con, source, _duplicates_in_file(source), "unique")
     return Staged(rows, dropped)
 
 
-def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    if frame.is_empty():
-        return
-    con.register("chunk", frame.to_arrow())
-    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM chunk")
-    con.unregister("chunk")
+def _sql_text(value: str) -> str:
+    """A SQL string literal of a path cxkpi made itself (table functions take no parameters)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the staging objects of the last file."""
+    con.execute(f"DROP VIEW IF EXISTS {INCOMING}")
+    con.execute(f"DROP VIEW IF EXISTS {_STAGED}")
+    con.execute(f"DROP TABLE IF EXISTS {REJECTED}")
 
 
 def _rejected_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
     """One row per rejected row: its first problem, all its problems and what was sent."""
     if problems.is_empty():
-        return pl.DataFrame()
+        return pl.DataFrame(schema=_REJECTED_SCHEMA)
     grouped = (
         problems.with_columns(pl.format("{} ({})", "message", "rule").alias("problem"))
         .group_by(ROW, maintain_order=True)
@@ -156,7 +176,8 @@ def _rejected_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
             pl.col("problem").str.join("; ").alias("problems"),
         )
     )
-    return grouped.join(raw_records(parsed.text, grouped[ROW]), on=ROW, how="left")
+    records = raw_records(parsed.text, grouped[ROW])
+    return grouped.join(records, on=ROW, how="left").select(list(_REJECTED_SCHEMA))
 
 
 def _key_sql(source: Source) -> tuple[str, str]:
@@ -182,13 +203,12 @@ def _duplicates_across_files(source: Source) -> str:
 
 
 def _reject_keys(con, source: Source, offenders: str, rule: str) -> None:
-    """Move staged rows that break a whole-file key rule from _incoming to _rejected."""
+    """Reject staged rows that break a whole-file key rule (INCOMING then leaves them out)."""
     keys, _ = _key_sql(source)
     con.execute(
         f"INSERT INTO {REJECTED} SELECT {ROW}, '{keys}', '{rule}', message,"
         f" message || ' ({rule})', NULL FROM ({offenders})"
     )
-    con.execute(f"DELETE FROM {INCOMING} WHERE {ROW} IN (SELECT {ROW} FROM {REJECTED})")
 
 
 def _fill_raw_records(con, path: Path, source: Source) -> None:
@@ -256,8 +276,10 @@ def load_file(
         )
     con.begin()
     try:
-        staged = stage(con, path, source, department_ids(con), report)
-        result = _store(con, path, source, key, digest, started, staged)
+        with tempfile.TemporaryDirectory(prefix="cxkpi-stage-") as folder:
+            staged = stage(con, path, source, department_ids(con), Path(folder), report)
+            result = _store(con, path, source, key, digest, started, staged)
+            drop_staging(con)
     except FileRefused as refused:
         con.rollback()
         return _refuse(con, path, source, key, digest, started, refused.reason)
