@@ -38,7 +38,6 @@ class Column:
     references_departments: bool = False
     allow_all_departments: bool = False
     not_above: str | None = None
-    default_from: str | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -60,7 +59,6 @@ class Source:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     replace_all: bool = False
-    optional_source: bool = False
     extra_columns: str = "keep"
     at_least_one_of: tuple[str, ...] = ()
     anonymous: bool = False
@@ -141,7 +139,6 @@ INTERACTIONS = Source(
         _id(
             "case_id",
             "Customer case the contact belongs to (default: the interaction_id).",
-            default_from="interaction_id",
         ),
         _id("customer_id", "Customer identifier (pseudonymous)."),
         Column("channel", "str", "Contact channel.", allowed=CHANNELS),
@@ -278,7 +275,6 @@ INITIATIVES = Source(
     name="initiatives",
     grain="one row per improvement initiative",
     key=("initiative_id",),
-    optional_source=True,
     columns=(
         _id("initiative_id", "Initiative identifier.", unique=True, **_REQUIRED),
         Column("name", "str", "What the initiative is.", **_REQUIRED),
