@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ class Progress:
         self.quiet = quiet
         self.live = not quiet and sys.stderr.isatty()
         self.started = time.monotonic()
+        self.subject, self.subject_started = "", self.started
         self.bar = None
 
     def __enter__(self) -> Progress:
@@ -62,8 +64,12 @@ class Progress:
 
     def stage(self, subject: str, stage: str, rows: int = 0) -> None:
         """Report the stage a file or model is in."""
-        elapsed = time.monotonic() - self.started
-        rate = f"{rows / elapsed:,.0f} rows/s" if rows and elapsed > 0 else ""
+        now = time.monotonic()
+        if subject != self.subject:
+            self.subject, self.subject_started = subject, now
+        elapsed = now - self.started
+        spent = now - self.subject_started
+        rate = f"{rows / spent:,.0f} rows/s" if rows and spent > 0 else ""
         if self.bar:
             self.bar.update(
                 self.task,
@@ -232,8 +238,19 @@ def demo(obj: dict, scale: str | None, out: Path) -> None:
     click.echo(f"demo ready in {time.monotonic() - started:.1f}s: database {obj['db']}")
     click.echo("The dashboard is not part of this release yet. Try:")
     for query in EXAMPLE_QUERIES:
-        click.echo(f'  cxkpi --db {obj["db"]} sql "{query}"')
+        click.echo(f'  {_invoked_as()} --db {obj["db"]} sql "{query}"')
     sys.exit(1 if failed else 0)
+
+
+def _invoked_as() -> str:
+    """How the user ran cxkpi, so printed commands work as pasted (.venv/bin/cxkpi or cxkpi)."""
+    program = Path(sys.argv[0])
+    if program.name != "cxkpi" or shutil.which("cxkpi") == str(program.resolve()):
+        return "cxkpi"
+    try:
+        return str(program.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(program)
 
 
 def main() -> None:

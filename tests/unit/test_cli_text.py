@@ -1,0 +1,24 @@
+"""Commands cxkpi prints for the user to paste must work as pasted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from etl import cli
+
+
+def test_printed_commands_use_the_path_cxkpi_was_run_from(tmp_path, monkeypatch):
+    program = tmp_path / ".venv" / "bin" / "cxkpi"
+    program.parent.mkdir(parents=True)
+    program.write_text("")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(program), "demo"])
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    assert cli._invoked_as() == str(Path(".venv/bin/cxkpi"))
+
+
+def test_printed_commands_say_cxkpi_when_it_is_on_the_path(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["/usr/local/bin/cxkpi", "demo"])
+    monkeypatch.setattr(cli.shutil, "which", lambda name: "/usr/local/bin/cxkpi")
+    assert cli._invoked_as() == "cxkpi"
