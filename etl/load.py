@@ -124,6 +124,7 @@ def stage(
     chunk, and the warehouse takes the file in one INSERT (see docs/architecture.md).
     """
     say = report or (lambda *_: None)
+    say(str(path), "reading", 0)
     check_columns(path, source, header(path))
     rows, dropped = 0, []
     for index, chunk in enumerate(text_chunks(path)):
