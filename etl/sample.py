@@ -619,3 +619,21 @@ class _Generator:
             elif dept.function == "frontline" and dept.id != "BIL":
                 rows.append((dept.id, "aht_seconds", dept.aht[0] * 1.05, START))
         return pl.DataFrame(rows, orient="row", schema=SOURCES["kpi_targets"].column_names)
+
+
+def main() -> None:
+    """python -m etl.sample --out DIR [--scale 10M] [--seed N]"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write the seeded sample exports.")
+    parser.add_argument("--out", type=Path, default=Path("data/sample"))
+    parser.add_argument("--scale", default=None, help="interactions per year: 400k, 1M, 10M")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    counts = generate(args.out, args.scale, args.seed)
+    for name, rows in counts.items():
+        print(f"{args.out / name}: {rows:,} rows")
+
+
+if __name__ == "__main__":
+    main()

@@ -140,3 +140,10 @@ def test_build_is_repeatable(sample_copy):
     build(con)
     assert con.execute("SELECT * FROM department_month ORDER BY ALL").fetchall() == before
     con.close()
+
+
+def test_scale_multiplies_the_volume(tmp_path):
+    small = generate(tmp_path / "small", "100k")
+    large = generate(tmp_path / "large", "400k")
+    assert 3.5 < large["interactions"] / small["interactions"] < 4.5
+    assert large["departments"] == small["departments"] == 13

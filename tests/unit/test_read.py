@@ -152,3 +152,9 @@ def test_missing_required_column_names_it_and_the_source_it_looks_like(tmp_path)
         parse(path, INTERACTIONS, read_text_frame(path))
     assert "interaction_id" in refused.value.reason
     assert "look like source 'departments'" in refused.value.reason
+
+
+def test_a_file_that_is_neither_csv_nor_parquet_is_refused(tmp_path):
+    path = write(tmp_path, "interactions", "whatever", "export.xlsx")
+    with pytest.raises(FileRefused, match="not a CSV or Parquet file"):
+        read_text_frame(path)
