@@ -10,13 +10,14 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from etl import analyses
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
 from etl.metrics import REPEAT_WINDOW_DAYS, Z_95, metric_rows
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 #: The folder decides how a model is stored; a model's YAML may override with `materialized`.
-MATERIALIZATION = {"staging": "view", "marts": "table"}
+MATERIALIZATION = {"staging": "view", "marts": "table", "analyses": "python"}
 
 
 @dataclass
@@ -44,6 +45,11 @@ def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
     """Every model under sql/, with its dependencies on other models."""
     models: dict[str, Model] = {}
     for layer in MATERIALIZATION:
+        if MATERIALIZATION[layer] == "python":
+            # Tables written by etl/analyses.py: documented and tested like SQL models.
+            for spec_path in sorted((sql_dir / layer).glob("*.yml")):
+                models[spec_path.stem] = Model(spec_path.stem, layer, "", _read_spec(spec_path))
+            continue
         for path in sorted((sql_dir / layer).glob("*.sql")):
             spec_path = path.with_suffix(".yml")
             spec = _read_spec(spec_path)
@@ -85,9 +91,9 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.executemany("INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?)", metric_rows())
     con.execute(
-        "CREATE OR REPLACE TABLE model_settings AS SELECT $days::INTEGER AS"
-        " repeat_window_days, $z::DOUBLE AS z_95",
-        {"days": REPEAT_WINDOW_DAYS, "z": Z_95},
+        "CREATE OR REPLACE TABLE model_settings AS SELECT $days::INTEGER AS repeat_window_days,"
+        " $z::DOUBLE AS z_95, $window::INTEGER AS value_window_months",
+        {"days": REPEAT_WINDOW_DAYS, "z": Z_95, "window": analyses.VALUE_WINDOW_MONTHS},
     )
 
 
@@ -107,6 +113,8 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
     try:
         seed(con)
         for model in ordered(discover(sql_dir)):
+            if model.materialized == "python":
+                continue
             if on_model:
                 on_model(model.name)
             _drop_other_kind(con, model)
@@ -118,6 +126,9 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
                     f"sql model {model.layer}/{model.name}.sql failed: {str(error).splitlines()[0]}"
                 ) from None
             built.append(model.name)
+        if on_model:
+            on_model("analyses")
+        built += analyses.build(con)
         con.commit()
     except BaseException:
         con.rollback()

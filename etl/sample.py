@@ -54,18 +54,7 @@ class Dept:
 
 
 DEPARTMENTS = (
-    Dept(
-        "RET",
-        "Retail Line",
-        "frontline",
-        40,
-        2100,
-        (430, 425),
-        (0.70, 0.70),
-        "CLM",
-        0.35,
-        nps_offset=0.2,
-    ),
+    Dept("RET", "Retail Line", "frontline", 40, 2100, (430, 425), (0.70, 0.70), "CLM", 0.35),
     Dept(
         "BIL",
         "Billing",
@@ -79,17 +68,15 @@ DEPARTMENTS = (
         nps_offset=0.4,
         empowerment=(3.9, 2.9),
     ),
-    Dept("TEC", "Technical Support", "frontline", 30, 1500, (600, 590), (0.66, 0.66), "FUL", 0.40),
-    Dept(
-        "SAL", "Sales", "frontline", 22, 1000, (380, 380), (0.78, 0.78), "FUL", 0.30, nps_offset=0.3
-    ),
-    Dept("DIG", "Digital Support", "frontline", 18, 900, (420, 330), (0.62, 0.80), "FUL", 0.25),
-    Dept("RTN", "Retention", "frontline", 14, 600, (480, 480), (0.62, 0.62), "ACC", 0.25),
-    Dept("EXE", "Executive Escalations", "frontline", 3, 12, (900, 900), (0.55, 0.55), "COM", 0.5),
+    Dept("TEC", "Technical Support", "frontline", 30, 1500, (600, 590), (0.70, 0.70), "COM", 0.40),
+    Dept("SAL", "Sales", "frontline", 22, 1000, (380, 380), (0.71, 0.71), "FUL", 0.30),
+    Dept("DIG", "Digital Support", "frontline", 18, 900, (420, 330), (0.62, 0.70), "FUL", 0.25),
+    Dept("RTN", "Retention", "frontline", 14, 600, (480, 480), (0.68, 0.68), "ACC", 0.25),
+    Dept("EXE", "Executive Escalations", "frontline", 3, 4, (900, 900), (0.55, 0.55), "COM", 0.5),
     Dept("CLM", "Claims Processing", "back_office", 20, task_hours=80, sla_hours=120),
     Dept("FUL", "Fulfilment", "back_office", 18, task_hours=22, sla_hours=48),
-    Dept("ACC", "Account Maintenance", "back_office", 15, task_hours=34, sla_hours=72),
-    Dept("COM", "Complaints", "back_office", 8, task_hours=60, sla_hours=96),
+    Dept("ACC", "Account Maintenance", "back_office", 15, task_hours=24, sla_hours=48),
+    Dept("COM", "Complaints", "back_office", 8, task_hours=23, sla_hours=48),
     Dept("WFM", "Workforce Planning", "support", 6),
     Dept("QAT", "Quality Assurance", "support", 5),
 )
@@ -98,22 +85,38 @@ DEPARTMENTS = (
 FADING = ("INI-01", "Retention first-call coaching", "RTN", date(2025, 9, 1), "fcr_rate")
 #: Initiative on DIG: the decoy's steady improvement (both productivity and outcome improve).
 DURABLE = ("INI-02", "Digital self-service redesign", "DIG", date(2025, 3, 1), "fcr_rate")
-HANDLE_TIME_DRIVE = ("INI-03", "Billing handle-time drive", "BIL", date(2024, 11, 1), "aht_seconds")
+HANDLE_TIME_DRIVE = ("INI-03", "Billing handle-time drive", "BIL", date(2025, 6, 1), "aht_seconds")
+#: First-contact resolution added by the durable initiative from its start month, for good.
+DURABLE_STEP = 0.08
 
+#: Billing's productivity measures that improve, and the outcomes that worsen with them.
+_BILLING_PRODUCTIVITY = ("aht_seconds", "contacts_per_hour", "cost_per_contact")
+_BILLING_OUTCOMES = ("nps", "csat", "effort", "fcr_rate", "repeat_contact_rate")
+
+#: What the analyses must find in the sample, completely: anything else is a false finding.
 PLANTED = {
     "conflict_department": "BIL",
-    "conflict_pairs": {
-        ("aht_seconds", "fcr_rate"),
-        ("aht_seconds", "nps"),
-        ("aht_seconds", "repeat_contact_rate"),
-    },
+    "conflict_pairs": {(p, o) for p in _BILLING_PRODUCTIVITY for o in _BILLING_OUTCOMES},
+    "core_conflict_pairs": {("aht_seconds", "fcr_rate"), ("aht_seconds", "nps")},
+    # Billing is a quarter of all contacts: the organisation as a whole shows its handle-time
+    # conflict too ("handle time fell 10% while NPS fell 6 points").
+    "organisation_conflict_pairs": {("aht_seconds", "fcr_rate"), ("aht_seconds", "nps")},
     "watermelon_department": "CLM",
+    # Every department not listed is neutral. Billing's verdict follows from its conflict.
+    "verdicts": {
+        "BIL": "destroys_value",  # in noisier variants it may only reach neutral
+        "CLM": "watermelon",
+        "EXE": "insufficient_data",
+        "WFM": "no_customer_link",
+        "QAT": "no_customer_link",
+    },
+    "durable": {FADING[0]: False, DURABLE[0]: True, HANDLE_TIME_DRIVE[0]: True},
     "fading_initiative": FADING[0],
     "durable_initiative": DURABLE[0],
     "decoy_department": "DIG",
     "tiny_department": "EXE",
     "no_customer_link": {"WFM", "QAT"},
-    "degraded_empowerment_department": "BIL",
+    "empowerment_linked": {"BIL"},
 }
 
 
@@ -130,14 +133,20 @@ def parse_scale(text: str | float | int | None) -> float:
     return float(match.group(1)) * factor
 
 
-def generate(out: Path, scale: str | float | None = None, seed: int = SEED) -> dict[str, int]:
-    """Write every source's files under out/<source>/; the number of rows written per source."""
+def frames(
+    scale: str | float | None = None, seed: int = SEED, noise: float = 1.0
+) -> dict[str, pl.DataFrame]:
+    """Every source as a typed frame. noise scales the random variation (1 = the default)."""
     factor = parse_scale(scale) / _VOLUME_AT_FACTOR_1
-    rng = np.random.default_rng(seed)
-    generator = _Generator(rng, factor)
-    frames = generator.run()
+    return _Generator(np.random.default_rng(seed), factor, noise).run()
+
+
+def generate(
+    out: Path, scale: str | float | None = None, seed: int = SEED, noise: float = 1.0
+) -> dict[str, int]:
+    """Write every source's files under out/<source>/; the number of rows written per source."""
     counts = {}
-    for name, frame in frames.items():
+    for name, frame in frames(scale, seed, noise).items():
         counts[name] = frame.height
         _write(out, name, frame)
     return counts
@@ -177,9 +186,10 @@ def _epoch(moment: datetime) -> int:
 class _Generator:
     """Builds every source as Polars frames, vectorised over cases."""
 
-    def __init__(self, rng: np.random.Generator, factor: float):
+    def __init__(self, rng: np.random.Generator, factor: float, noise: float = 1.0):
         self.rng = rng
         self.factor = factor
+        self.noise = noise
         self.months = _month_starts()
         self.end = _epoch(self.months[-1])
         self.ids = [d.id for d in DEPARTMENTS]
@@ -299,12 +309,14 @@ class _Generator:
 
     def _fcr(self, dept: Dept, t: int, progress: float) -> float:
         fcr = dept.fcr[0] + (dept.fcr[1] - dept.fcr[0]) * progress
+        if dept.id == DURABLE[2] and self.months[t].date() >= DURABLE[3]:
+            fcr += DURABLE_STEP
         if dept.id == FADING[2]:
             since = (self.months[t].date().year - FADING[3].year) * 12 + (
                 self.months[t].date().month - FADING[3].month
             )
             fcr += {0: 0.13, 1: 0.12, 2: 0.06, 3: 0.02}.get(since, 0.0)
-        return fcr + self.rng.normal(0, 0.01)
+        return fcr + self.rng.normal(0, 0.01 * self.noise)
 
     def _handoffs(self, cases: pl.DataFrame) -> pl.DataFrame:
         """Back-office task times, the promised call-back and whether the promise was kept."""
@@ -448,7 +460,7 @@ class _Generator:
             + offsets
             - 0.6 * bil * picked["drift"].to_numpy()
         )
-        score = np.clip(np.rint(mean + rng.normal(0, 1.7, n)), 0, 10).astype(int)
+        score = np.clip(np.rint(mean + rng.normal(0, 1.7 * self.noise, n)), 0, 10).astype(int)
         csat = np.clip(np.rint(1 + score * 0.4 + rng.normal(0, 0.6, n)), 1, 5).astype(int)
         effort = np.clip(np.rint(7 - score * 0.5 + rng.normal(0, 1.0, n)), 1, 7).astype(int)
         last = np.maximum(picked["start"].to_numpy(), picked["done"].to_numpy())
@@ -565,7 +577,9 @@ class _Generator:
                 )  # the employee story runs ahead of the customer one
                 n = rng.binomial(self._headcount(dept), 0.75)
                 answers = {
-                    item: np.clip(np.rint(rng.normal(level + shift, 0.9, n)), 1, 5).astype(int)
+                    item: np.clip(
+                        np.rint(rng.normal(level + shift, 0.9 * self.noise, n)), 1, 5
+                    ).astype(int)
                     for item, shift in (
                         ("q_engaged", 0.1),
                         ("q_empowered", 0.0),

@@ -1,0 +1,687 @@
+"""The analyses of SPEC section 5: conflicting KPIs, department value, EX-CX linkage, initiatives.
+
+SQL marts do the heavy aggregation; this module runs the statistics (scipy) on the small
+monthly tables and writes kpi_conflicts, department_value, ex_cx_linkage and
+initiative_effects back into the warehouse. Methods and thresholds: docs/methodology.md.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import duckdb
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP, MIN_N_SURVEY, Z_95
+
+#: A conflict needs at least this many months where both metrics have a value.
+MIN_PERIODS = 12
+#: Months at each end of the window compared to judge whether a metric moved.
+END_MONTHS = 6
+#: False discovery rate over all pairs tested (Benjamini-Hochberg).
+FDR = 0.05
+#: Smallest change that counts as material, per unit (relative for productivity, absolute
+#: for outcomes): a change must also be statistically clear (its 95% interval excludes zero).
+MATERIAL_RELATIVE_CHANGE = 0.10
+MATERIAL_OUTCOME_CHANGE = {"points": 5.0, "share": 0.03, "1-7": 0.2, "hours": None}
+#: Months of recent data department_value judges a department on.
+VALUE_WINDOW_MONTHS = 12
+#: An NPS gap (points) between a department's cases and comparable cases that counts as material.
+MATERIAL_NPS_GAP = 10.0
+#: Share of a department's (month, target) pairs met for its own targets to count as met.
+TARGETS_MET_SHARE = 0.8
+#: Months after a survey wave whose outcomes are set against it.
+LINKAGE_LAG_MONTHS = (1, 3)
+#: Waves needed before an EX-CX association is reported as supported.
+MIN_WAVES = 6
+#: Empowerment must move at least this much (share favourable, mean of the first and last
+#: LINKAGE_END_WAVES waves) before its association with NPS is called supported.
+MATERIAL_EMPOWERMENT_CHANGE = 0.15
+LINKAGE_END_WAVES = 3
+#: Initiative windows, in months relative to the start month; at least MIN_BASELINE_MONTHS
+#: of the baseline must have a value.
+MIN_BASELINE_MONTHS = 3
+BASELINE_MONTHS = 6
+EARLY_MONTH = 1
+LATE_MONTHS = (3, 6)
+#: A lift is durable when the late lift is clear and keeps at least this share of the early lift.
+DURABLE_SHARE = 0.5
+
+PRODUCTIVITY = [m for m in METRICS.values() if m.family == "productivity"]
+OUTCOMES = [m for m in METRICS.values() if m.family == "outcome"]
+_LABELS = {
+    "aht_seconds": "handle time",
+    "contacts_per_hour": "contacts per hour",
+    "occupancy": "occupancy",
+    "adherence": "schedule adherence",
+    "cost_per_contact": "cost per contact",
+    "task_sla_met_rate": "tasks within SLA",
+    "training_hours_per_fte": "training hours per agent",
+    "nps": "NPS",
+    "csat": "satisfaction (CSAT)",
+    "effort": "customer effort",
+    "fcr_rate": "first-contact resolution",
+    "repeat_contact_rate": "repeat contacts",
+    "promise_kept_rate": "promises kept",
+    "case_resolution_hours": "time to resolve a case",
+}
+
+
+def build(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Compute every analysis from the marts and store it as a table; the tables written."""
+    series = con.sql(
+        "SELECT m.department_id, coalesce(d.department_name, 'the organisation') AS name,"
+        " m.month, m.metric, m.value, m.n, m.ci_low, m.ci_high FROM metric_month m"
+        " LEFT JOIN stg_departments d USING (department_id) ORDER BY ALL"
+    ).pl()
+    tables = {
+        "kpi_conflicts": kpi_conflicts(series),
+        "department_value": department_value(con),
+        "ex_cx_linkage": ex_cx_linkage(series),
+        "initiative_effects": initiative_effects(con, series),
+    }
+    for name, frame in tables.items():
+        con.register("analysis", frame.to_arrow())
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM analysis")
+        con.unregister("analysis")
+    return list(tables)
+
+
+# --- kpi_conflicts -------------------------------------------------------------------------
+
+
+def _label(metric: str) -> str:
+    return _LABELS.get(metric, metric)
+
+
+def _change(values: np.ndarray, metric: str) -> dict:
+    """How a monthly series moved between its first and last END_MONTHS, and if materially."""
+    first, last = values[:END_MONTHS], values[-END_MONTHS:]
+    change = float(last.mean() - first.mean())
+    test = stats.ttest_ind(last, first, equal_var=False)
+    interval = test.confidence_interval(0.95)
+    clear = bool(interval.low > 0 or interval.high < 0)
+    unit = METRICS[metric].unit
+    material_abs = (
+        MATERIAL_OUTCOME_CHANGE.get(unit) if METRICS[metric].family == "outcome" else None
+    )
+    if material_abs is None:
+        base = abs(float(first.mean())) or 1.0
+        material = abs(change) / base >= MATERIAL_RELATIVE_CHANGE
+    else:
+        material = abs(change) >= material_abs
+    sign = 1 if METRICS[metric].better == "higher" else -1
+    return {
+        "first": float(first.mean()),
+        "last": float(last.mean()),
+        "change": change,
+        "moved": clear and material,
+        "better": clear and material and sign * change > 0,
+        "worse": clear and material and sign * change < 0,
+    }
+
+
+def _describe(metric: str, move: dict) -> str:
+    unit = METRICS[metric].unit
+    label = _label(metric)
+    verb = "rose" if move["change"] > 0 else "fell"
+    if unit == "points":
+        ends = f"{move['first']:.0f} to {move['last']:.0f}"
+        return f"{label} {verb} {abs(move['change']):.0f} points ({ends})"
+    if unit == "share":
+        return f"{label} {verb} from {move['first']:.0%} to {move['last']:.0%}"
+    relative = abs(move["change"]) / (abs(move["first"]) or 1)
+    suffix = {"seconds": " s", "hours": " h"}.get(unit, "")
+    ends = f"{move['first']:.3g}{suffix} to {move['last']:.3g}{suffix}"
+    return f"{label} {verb} {relative:.0%} ({ends})"
+
+
+def kpi_conflicts(series: pl.DataFrame) -> pl.DataFrame:
+    """One row per scope and productivity x outcome pair, flagged only with support."""
+    wide = series.filter(pl.col("value").is_not_null()).pivot(
+        "metric", index=["department_id", "name", "month"], values="value"
+    )
+    rows = []
+    for (department, name), frame in wide.sort("month").group_by(
+        ["department_id", "name"], maintain_order=True
+    ):
+        for p in PRODUCTIVITY:
+            for o in OUTCOMES:
+                rows.append(_pair(department, name, frame, p.name, o.name))
+    table = pl.DataFrame(rows, schema=_CONFLICT_SCHEMA, orient="row")
+    tested = table["p_value"].is_not_null()
+    q = np.full(table.height, np.nan)
+    if tested.any():
+        q[tested.to_numpy()] = stats.false_discovery_control(
+            table.filter(tested)["p_value"].to_numpy(), method="bh"
+        )
+    table = table.with_columns(pl.Series("q_value", q).fill_nan(None))
+    flagged = (
+        pl.col("q_value").is_not_null()
+        & (pl.col("q_value") < FDR)
+        & (pl.col("association") < 0)
+        & pl.col("productivity_improved")
+        & pl.col("outcome_worsened")
+    )
+    table = table.with_columns(flagged.fill_null(False).alias("flagged"))
+    return table.with_columns(
+        pl.when("flagged")
+        .then(pl.col("explanation"))
+        .otherwise(pl.col("why_not"))
+        .alias("explanation")
+    ).drop("why_not")
+
+
+_CONFLICT_SCHEMA = {
+    "scope": pl.String,
+    "department_id": pl.String,
+    "department_name": pl.String,
+    "productivity_metric": pl.String,
+    "outcome_metric": pl.String,
+    "n_periods": pl.Int64,
+    "first_month": pl.Date,
+    "last_month": pl.Date,
+    "association": pl.Float64,
+    "p_value": pl.Float64,
+    "productivity_change": pl.Float64,
+    "outcome_change": pl.Float64,
+    "productivity_improved": pl.Boolean,
+    "outcome_worsened": pl.Boolean,
+    "explanation": pl.String,
+    "why_not": pl.String,
+}
+
+
+def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tuple:
+    scope = "organisation" if department == "ALL" else "department"
+    both = (
+        frame.select("month", p, o).drop_nulls()
+        if {p, o} <= set(frame.columns)
+        else pl.DataFrame(schema={"month": pl.Date, p: pl.Float64, o: pl.Float64})
+    )
+    n = both.height
+    where = "Across the organisation" if department == "ALL" else f"In {name}"
+    if n < MIN_PERIODS:
+        reason = f"Not assessed: only {n} months with both figures (at least {MIN_PERIODS} needed)."
+        return (
+            scope,
+            department,
+            name,
+            p,
+            o,
+            n,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "",
+            reason,
+        )
+    xs, ys = both[p].to_numpy(), both[o].to_numpy()
+    sign_p = 1 if METRICS[p].better == "higher" else -1
+    sign_o = 1 if METRICS[o].better == "higher" else -1
+    rho, p_value = stats.spearmanr(sign_p * xs, sign_o * ys)
+    rho = float(rho) if not math.isnan(rho) else 0.0
+    p_value = float(p_value) if not math.isnan(p_value) else 1.0
+    move_p, move_o = _change(xs, p), _change(ys, o)
+    months = both["month"]
+    span = f"over {n} months"
+    sentence = f"{where}, {_describe(p, move_p)} {span} while {_describe(o, move_o)}."
+    if not move_p["better"]:
+        reason = f"Not flagged: {_label(p)} did not improve materially {span}."
+    elif not move_o["worse"]:
+        reason = f"Not flagged: {_label(o)} did not worsen materially while {_label(p)} improved."
+    else:
+        reason = (
+            f"Not flagged: {_label(p)} improved and {_label(o)} worsened, but the months do not "
+            "move against each other clearly enough once every pair tested is accounted for."
+        )
+    return (
+        scope,
+        department,
+        name,
+        p,
+        o,
+        n,
+        months.min(),
+        months.max(),
+        rho,
+        p_value,
+        move_p["change"],
+        move_o["change"],
+        move_p["better"],
+        move_o["worse"],
+        sentence,
+        reason,
+    )
+
+
+# --- department_value ----------------------------------------------------------------------
+
+
+def _adjusted_nps(promoters: float, detractors: float, n: float) -> tuple[float, float]:
+    """Adjusted-Wald NPS (points) and its standard error (Rocks 2016)."""
+    p = (promoters + 0.75) / (n + 3)
+    d = (detractors + 0.75) / (n + 3)
+    return 100 * (p - d), 100 * math.sqrt((p + d - (p - d) ** 2) / (n + 3))
+
+
+def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per department: its cases against its median peer, its targets, its verdict."""
+    groups = con.sql(
+        "SELECT g.*, d.department_name FROM int_department_value_groups g"
+        " JOIN stg_departments d USING (department_id) ORDER BY department_id"
+    ).pl()
+    targets = _targets(con)
+    rows = [_value_row(g, groups, targets) for g in groups.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=_VALUE_SCHEMA, orient="row")
+
+
+def _targets(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
+    rows = con.execute(
+        "SELECT department_id, count(*), count(*) FILTER (WHERE is_met)"
+        " FROM int_target_attainment WHERE is_own_target"
+        " AND month > (SELECT max(month) FROM int_target_attainment) - to_months($w)"
+        " GROUP BY department_id",
+        {"w": VALUE_WINDOW_MONTHS},
+    ).fetchall()
+    return {d: (n, met) for d, n, met in rows}
+
+
+_VALUE_SCHEMA = {
+    "department_id": pl.String,
+    "department_name": pl.String,
+    "department_function": pl.String,
+    "customer_touch_share": pl.Float64,
+    "cases_touched": pl.Int64,
+    "peer_department_id": pl.String,
+    "nps_touched": pl.Float64,
+    "nps_touched_n": pl.Int64,
+    "nps_peer": pl.Float64,
+    "nps_peer_n": pl.Int64,
+    "nps_gap": pl.Float64,
+    "nps_gap_ci_low": pl.Float64,
+    "nps_gap_ci_high": pl.Float64,
+    "promise_kept_touched": pl.Float64,
+    "promise_kept_peer": pl.Float64,
+    "hours_added": pl.Float64,
+    "hours_added_ci_low": pl.Float64,
+    "hours_added_ci_high": pl.Float64,
+    "promises_broken_while_held": pl.Int64,
+    "own_target_months": pl.Int64,
+    "own_target_attainment": pl.Float64,
+    "verdict": pl.String,
+    "explanation": pl.String,
+}
+
+
+def _nps(group: dict) -> float | None:
+    if not group["answers"]:
+        return None
+    return 100 * (group["promoters"] - group["detractors"]) / group["answers"]
+
+
+def _kept(group: dict) -> float | None:
+    return 1 - group["promises_broken"] / group["promises"] if group["promises"] else None
+
+
+def _median_peer(group: dict, groups: pl.DataFrame) -> dict | None:
+    """The peer (same function, enough answers) with the median NPS, measured the same way."""
+    peers = [
+        g
+        for g in groups.iter_rows(named=True)
+        if g["department_function"] == group["department_function"]
+        and g["department_id"] != group["department_id"]
+        and g["answers"] >= MIN_N_SURVEY
+    ]
+    if not peers:
+        return None
+    peers.sort(key=lambda g: (_nps(g), g["department_id"]))
+    return peers[(len(peers) - 1) // 2]
+
+
+def _value_row(group: dict, groups: pl.DataFrame, targets: dict) -> tuple:
+    department, name = group["department_id"], group["department_name"]
+    months, met = targets.get(department, (0, 0))
+    attainment = met / months if months else None
+    base = (
+        department,
+        name,
+        group["department_function"],
+        group["customer_touch_share"],
+        group["cases"],
+    )
+    if group["cases"] == 0:
+        return (
+            *base,
+            *([None] * 14),
+            months,
+            attainment,
+            "no_customer_link",
+            f"No customer case touched {name} in the last {VALUE_WINDOW_MONTHS} months.",
+        )
+    peer = _median_peer(group, groups)
+    if group["answers"] < MIN_N_SURVEY or peer is None:
+        return (
+            *base,
+            peer["department_id"] if peer else None,
+            _nps(group),
+            group["answers"],
+            *([None] * 11),
+            months,
+            attainment,
+            "insufficient_data",
+            f"Too few survey answers to judge {name}: {group['answers']} on its cases in the "
+            f"last {VALUE_WINDOW_MONTHS} months (at least {MIN_N_SURVEY} needed).",
+        )
+    adjusted, se = _adjusted_nps(group["promoters"], group["detractors"], group["answers"])
+    peer_adjusted, peer_se = _adjusted_nps(peer["promoters"], peer["detractors"], peer["answers"])
+    gap = adjusted - peer_adjusted
+    half = Z_95 * math.sqrt(se**2 + peer_se**2)
+    hours = _hours_added(group, peer)
+    evidence = (
+        peer["department_id"],
+        _nps(group),
+        group["answers"],
+        _nps(peer),
+        peer["answers"],
+        gap,
+        gap - half,
+        gap + half,
+        _kept(group),
+        _kept(peer),
+        *hours,
+        group["promises_broken_while_held"],
+    )
+    verdict, sentence = _verdict(name, peer, gap, half, attainment, _kept(group), _kept(peer))
+    return (*base, *evidence, months, attainment, verdict, sentence)
+
+
+def _hours_added(group: dict, peer: dict) -> tuple:
+    """Mean extra hours to resolve its cases against the peer's, with a Welch 95% interval."""
+    if group["resolved_cases"] < 2 or peer["resolved_cases"] < 2:
+        return (None, None, None)
+    test = stats.ttest_ind_from_stats(
+        group["mean_resolution_hours"],
+        group["sd_resolution_hours"],
+        group["resolved_cases"],
+        peer["mean_resolution_hours"],
+        peer["sd_resolution_hours"],
+        peer["resolved_cases"],
+        equal_var=False,
+    )
+    diff = group["mean_resolution_hours"] - peer["mean_resolution_hours"]
+    se = abs(diff / test.statistic) if test.statistic else 0.0
+    return (diff, diff - Z_95 * se, diff + Z_95 * se)
+
+
+def _verdict(name, peer, gap, half, attainment, kept, peer_kept) -> tuple[str, str]:
+    worse = gap + half < 0 and gap <= -MATERIAL_NPS_GAP
+    better = gap - half > 0 and gap >= MATERIAL_NPS_GAP
+    peer_name = peer["department_name"]
+    gap_text = (
+        f"NPS on the cases {name} touched is {abs(gap):.0f} points "
+        f"{'below' if gap < 0 else 'above'} comparable cases of its median peer {peer_name} "
+        f"(95% interval {gap - half:+.0f} to {gap + half:+.0f})"
+    )
+    promises = (
+        f"; {kept:.0%} of promises kept against {peer_kept:.0%}"
+        if kept is not None and peer_kept is not None
+        else ""
+    )
+    if worse and attainment is not None and attainment >= TARGETS_MET_SHARE:
+        return "watermelon", (
+            f"{name} meets its own targets ({attainment:.0%} of target-months) but {gap_text}"
+            f"{promises}."
+        )
+    if worse:
+        return "destroys_value", f"{gap_text[0].upper()}{gap_text[1:]}{promises}."
+    if better:
+        return "adds_value", f"{gap_text[0].upper()}{gap_text[1:]}{promises}."
+    return "neutral", f"No material difference: {gap_text}{promises}."
+
+
+# --- ex_cx_linkage -------------------------------------------------------------------------
+
+
+def ex_cx_linkage(series: pl.DataFrame) -> pl.DataFrame:
+    """Empowerment per department and wave against the outcomes of the following months."""
+    empowerment = ["empowerment_index", "engagement_index", "teamwork_index", "enps"]
+    waves = series.filter(pl.col("metric").is_in(empowerment) & (pl.col("n") > 0)).pivot(
+        "metric", index=["department_id", "name", "month"], values=["value", "n"]
+    )
+    outcomes = series.filter(pl.col("metric").is_in(["nps", "fcr_rate"]))
+    rows = []
+    for wave in waves.sort("department_id", "month").iter_rows(named=True):
+        later = outcomes.filter(
+            (pl.col("department_id") == wave["department_id"])
+            & (pl.col("month") >= _add_months(wave["month"], LINKAGE_LAG_MONTHS[0]))
+            & (pl.col("month") <= _add_months(wave["month"], LINKAGE_LAG_MONTHS[1]))
+        )
+        following = {
+            m: later.filter(pl.col("metric") == m)["value"].drop_nulls().mean()
+            for m in ("nps", "fcr_rate")
+        }
+        rows.append(
+            {
+                "department_id": wave["department_id"],
+                "department_name": wave["name"],
+                "wave": wave["month"],
+                "responses": wave.get("n_empowerment_index") or wave.get("n_engagement_index"),
+                "empowerment_index": wave.get("value_empowerment_index"),
+                "engagement_index": wave.get("value_engagement_index"),
+                "teamwork_index": wave.get("value_teamwork_index"),
+                "enps": wave.get("value_enps"),
+                "nps_following": following["nps"],
+                "fcr_rate_following": following["fcr_rate"],
+            }
+        )
+    table = pl.DataFrame(rows, schema=_LINKAGE_SCHEMA)
+    small = pl.col("responses").fill_null(0) < MIN_N_ENGAGEMENT_GROUP
+    table = table.with_columns(
+        pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("empowerment_index", "engagement_index", "teamwork_index", "enps")
+    )
+    return _with_association(table)
+
+
+_LINKAGE_SCHEMA = {
+    "department_id": pl.String,
+    "department_name": pl.String,
+    "wave": pl.Date,
+    "responses": pl.Int64,
+    "empowerment_index": pl.Float64,
+    "engagement_index": pl.Float64,
+    "teamwork_index": pl.Float64,
+    "enps": pl.Float64,
+    "nps_following": pl.Float64,
+    "fcr_rate_following": pl.Float64,
+}
+
+
+def _with_association(table: pl.DataFrame) -> pl.DataFrame:
+    """Per department: association of empowerment with the following months' NPS.
+
+    Pearson over the waves, Benjamini-Hochberg across the departments tested, and support
+    only where empowerment itself moved materially: two series that merely share a trend
+    must not read as a link.
+    """
+    tests = {}
+    for (department,), frame in table.group_by(["department_id"], maintain_order=True):
+        pairs = frame.sort("wave").select("empowerment_index", "nps_following").drop_nulls()
+        if pairs.height >= MIN_WAVES and pairs["empowerment_index"].n_unique() > 1:
+            result = stats.pearsonr(pairs["empowerment_index"], pairs["nps_following"])
+            values = pairs["empowerment_index"].to_numpy()
+            ends = min(LINKAGE_END_WAVES, len(values) // 2)
+            moved = abs(values[-ends:].mean() - values[:ends].mean())
+            tests[department] = (float(result.statistic), float(result.pvalue), pairs.height, moved)
+    names = list(tests)
+    q = stats.false_discovery_control([tests[d][1] for d in names], method="bh") if names else []
+    q_by = dict(zip(names, map(float, q), strict=True))
+    parts = []
+    for (department,), frame in table.group_by(["department_id"], maintain_order=True):
+        rho, p_value, waves, moved = tests.get(department, (None, None, 0, 0.0))
+        q_value = q_by.get(department)
+        supported = (
+            q_value is not None
+            and q_value < FDR
+            and rho > 0
+            and moved >= MATERIAL_EMPOWERMENT_CHANGE
+        )
+        parts.append(
+            frame.with_columns(
+                pl.lit(rho, dtype=pl.Float64).alias("association"),
+                pl.lit(p_value, dtype=pl.Float64).alias("p_value"),
+                pl.lit(q_value, dtype=pl.Float64).alias("q_value"),
+                pl.lit(waves, dtype=pl.Int64).alias("n_waves"),
+                pl.lit(moved, dtype=pl.Float64).alias("empowerment_change"),
+                pl.lit(supported).alias("supported"),
+                pl.lit(_linkage_sentence(rho, q_value, waves, moved, supported)).alias(
+                    "explanation"
+                ),
+            )
+        )
+    return pl.concat(parts) if parts else table
+
+
+def _linkage_sentence(rho, q_value, waves, moved, supported) -> str:
+    lag = f"{LINKAGE_LAG_MONTHS[0]}-{LINKAGE_LAG_MONTHS[1]} months"
+    if rho is None:
+        return (
+            f"Not assessed: {waves} waves with 5 or more responses and a following NPS "
+            f"({MIN_WAVES} needed)."
+        )
+    summary = f"Pearson {rho:+.2f} over {waves} waves, q = {q_value:.3f}"
+    if supported:
+        return (
+            f"Empowerment fell or rose and the NPS of the following {lag} moved with it "
+            f"({summary}; empowerment moved {moved:.0%})."
+        )
+    if moved < MATERIAL_EMPOWERMENT_CHANGE:
+        return f"No link claimed: empowerment did not move materially ({moved:.0%}; {summary})."
+    return f"No clear link between empowerment and the following {lag}' NPS ({summary})."
+
+
+def _add_months(month: date, k: int) -> date:
+    index = month.year * 12 + month.month - 1 + k
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# --- initiative_effects --------------------------------------------------------------------
+
+
+def initiative_effects(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:
+    """Per initiative: level before, 1 month after and 3-6 months after, lifts and durability."""
+    initiatives = con.sql(
+        "SELECT initiative_id, initiative_name, department_id, started_on, metric"
+        " FROM stg_initiatives ORDER BY initiative_id"
+    ).pl()
+    rows = [_effect(i, series) for i in initiatives.iter_rows(named=True)]
+    return pl.DataFrame(rows, schema=_EFFECT_SCHEMA, orient="row")
+
+
+_EFFECT_SCHEMA = {
+    "initiative_id": pl.String,
+    "initiative_name": pl.String,
+    "department_id": pl.String,
+    "metric": pl.String,
+    "started_on": pl.Date,
+    "baseline": pl.Float64,
+    "level_1_month": pl.Float64,
+    "level_3_6_months": pl.Float64,
+    "lift_1_month": pl.Float64,
+    "lift_1_month_ci_low": pl.Float64,
+    "lift_1_month_ci_high": pl.Float64,
+    "lift_3_6_months": pl.Float64,
+    "lift_3_6_months_ci_low": pl.Float64,
+    "lift_3_6_months_ci_high": pl.Float64,
+    "durable": pl.Boolean,
+    "explanation": pl.String,
+}
+
+
+def _effect(initiative: dict, series: pl.DataFrame) -> tuple:
+    metric, start = initiative["metric"], initiative["started_on"].replace(day=1)
+    values = series.filter(
+        (pl.col("department_id") == initiative["department_id"]) & (pl.col("metric") == metric)
+    ).drop_nulls("value")
+    by_month = dict(zip(values["month"], values["value"], strict=True))
+
+    def window(first: int, last: int) -> list[float]:
+        return [
+            by_month[m] for k in range(first, last + 1) if (m := _add_months(start, k)) in by_month
+        ]
+
+    before = window(-BASELINE_MONTHS, -1)
+    early = window(EARLY_MONTH, EARLY_MONTH)
+    late = window(*LATE_MONTHS)
+    head = (
+        initiative["initiative_id"],
+        initiative["initiative_name"],
+        initiative["department_id"],
+        metric,
+        initiative["started_on"],
+    )
+    label = f"{initiative['initiative_name']} ({_label(metric)})"
+    if len(before) < MIN_BASELINE_MONTHS or not early or len(late) < 2:
+        return (
+            *head,
+            *([None] * 9),
+            None,
+            f"{label}: not enough months of {_label(metric)} before and after the start "
+            f"to judge (needs {BASELINE_MONTHS} before, 1 after and {LATE_MONTHS[0]}-"
+            f"{LATE_MONTHS[1]} after).",
+        )
+    baseline = float(np.mean(before))
+    noise = float(np.std(before, ddof=1)) if len(before) > 1 else 0.0
+    sign = 1 if METRICS[metric].better == "higher" else -1
+    lift_early, ci_early = _lift(baseline, early, noise, len(before))
+    lift_late, ci_late = _lift(baseline, late, noise, len(before))
+    late_clear = sign * ci_late[0] > 0 if sign > 0 else sign * ci_late[1] > 0
+    early_clear = sign * ci_early[0] > 0 if sign > 0 else sign * ci_early[1] > 0
+    durable = bool(late_clear and sign * lift_late >= DURABLE_SHARE * sign * lift_early)
+    if durable:
+        sentence = f"{label}: the lift held, {_fmt(metric, lift_late)} after 3-6 months."
+    elif early_clear:
+        sentence = (
+            f"{label}: a quick fix that faded, {_fmt(metric, lift_early)} after 1 month but "
+            f"{_fmt(metric, lift_late)} after 3-6 months."
+        )
+    else:
+        sentence = f"{label}: no clear lift ({_fmt(metric, lift_early)} after 1 month)."
+    return (
+        *head,
+        baseline,
+        float(np.mean(early)),
+        float(np.mean(late)),
+        lift_early,
+        *ci_early,
+        lift_late,
+        *ci_late,
+        durable,
+        sentence,
+    )
+
+
+def _lift(baseline: float, after: list[float], noise: float, k_before: int) -> tuple:
+    """Lift over the baseline with a 95% interval from month-to-month noise before the start."""
+    lift = float(np.mean(after)) - baseline
+    se = noise * math.sqrt(1 / k_before + 1 / len(after))
+    t = stats.t.ppf(0.975, df=max(k_before - 1, 1))
+    return lift, (lift - t * se, lift + t * se)
+
+
+def _fmt(metric: str, lift: float) -> str:
+    unit = METRICS[metric].unit
+    if unit == "share":
+        return f"{lift * 100:+.1f} points"
+    if unit == "points":
+        return f"{lift:+.1f} NPS points"
+    return f"{lift:+.3g} {unit}"
