@@ -404,6 +404,11 @@ def _value_row(group: dict, groups: pl.DataFrame, targets: dict) -> tuple:
     return (*base, *evidence, months, attainment, verdict, sentence)
 
 
+def _signed(value: float) -> str:
+    """A whole number with its sign, and no '-0'."""
+    return "0" if round(value) == 0 else f"{value:+.0f}"
+
+
 def _hours_added(group: dict, peer: dict) -> tuple:
     """Mean extra hours to resolve its cases against the peer's, with a Welch 95% interval."""
     if group["resolved_cases"] < 2 or peer["resolved_cases"] < 2:
@@ -429,7 +434,7 @@ def _verdict(name, peer, gap, half, attainment, kept, peer_kept) -> tuple[str, s
     gap_text = (
         f"NPS on the cases {name} touched is {abs(gap):.0f} points "
         f"{'below' if gap < 0 else 'above'} comparable cases of its median peer {peer_name} "
-        f"(95% interval {gap - half:+.0f} to {gap + half:+.0f})"
+        f"(95% interval {_signed(gap - half)} to {_signed(gap + half)})"
     )
     promises = (
         f"; {kept:.0%} of promises kept against {peer_kept:.0%}"

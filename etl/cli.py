@@ -16,8 +16,8 @@ EXAMPLE_QUERIES = (
     "SELECT month, nps, nps_n, nps_ci_low, nps_ci_high FROM organisation_month ORDER BY month",
     "SELECT department_name, month, aht_seconds, fcr_rate, fcr_rate_n, nps, nps_note"
     " FROM department_month WHERE department_id = 'BIL' ORDER BY month",
-    "SELECT source, status, count(*) AS files, sum(rows_loaded) AS rows_loaded,"
-    " sum(rows_quarantined) AS rows_quarantined FROM load_runs GROUP BY ALL",
+    "SELECT department_name, verdict, explanation FROM department_value ORDER BY verdict",
+    "SELECT explanation FROM kpi_conflicts WHERE flagged AND productivity_metric = 'aht_seconds'",
 )
 
 
