@@ -16,7 +16,7 @@ DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.
 _SUFFIXES = {
     "": "{definition}",
     "_n": "Sample size of {metric}: {n_counts}.",
-    "_note": "Why {metric} is NULL: 'no data' or 'too little data: n = x < {min_n}'.",
+    "_note": "Why {metric} is NULL: 'not available', 'no data' or 'too little data: n < {min_n}'.",
     "_ci_low": "Lower end of the 95% adjusted-Wald interval of {metric}.",
     "_ci_high": "Upper end of the 95% adjusted-Wald interval of {metric}.",
 }

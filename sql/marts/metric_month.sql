@@ -252,6 +252,8 @@ final as (
                 then least(100, bounds.centre + bounds.half_width)::double
         end as ci_high,
         case
+            when sum(coalesce(measured.n, 0)) over (partition by spine.metric) = 0
+                then 'not available: no data for this metric in the warehouse'
             when coalesce(measured.n, 0) = 0 then 'no data'
             when measured.n < definitions.min_n
                 then 'too little data: n = ' || measured.n || ' < ' || definitions.min_n

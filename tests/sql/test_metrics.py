@@ -274,3 +274,14 @@ def test_rates_and_means_are_double_not_decimal():
     from etl.metrics import METRICS
 
     assert {types[name] for name in METRICS} == {"DOUBLE"}
+
+
+def test_metrics_whose_inputs_were_never_loaded_say_not_available():
+    con = warehouse(interactions=[contact("1", "2026-01-05", 100), contact("2", "2026-03-05", 100)])
+    assert metric(con, "nps") == (
+        None,
+        0,
+        "not available: no data for this metric in the warehouse",
+    )
+    assert metric(con, "occupancy")[2].startswith("not available")
+    assert metric(con, "aht_seconds", month=date(2026, 2, 1)) == (None, 0, "no data")

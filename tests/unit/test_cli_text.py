@@ -22,3 +22,11 @@ def test_printed_commands_say_cxkpi_when_it_is_on_the_path(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["/usr/local/bin/cxkpi", "demo"])
     monkeypatch.setattr(cli.shutil, "which", lambda name: "/usr/local/bin/cxkpi")
     assert cli._invoked_as() == "cxkpi"
+
+
+def test_cli_reference_is_current():
+    from etl.reference import CLI_REFERENCE, reference
+
+    assert CLI_REFERENCE.read_text() == reference(), "run: python -m etl.reference"
+    for command in cli.cli.commands:
+        assert f"## cxkpi {command}" in CLI_REFERENCE.read_text()
