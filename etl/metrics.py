@@ -31,6 +31,7 @@ class Metric:
     min_n: int
     definition: str
     n_counts: str
+    label: str
 
 
 _METRICS = (
@@ -42,6 +43,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Mean handle time of contacts.",
         "contacts",
+        "handle time",
     ),
     Metric(
         "contacts_per_hour",
@@ -51,6 +53,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Contacts handled per logged-in hour.",
         "agent-days with logged-in time",
+        "contacts per hour",
     ),
     Metric(
         "occupancy",
@@ -60,6 +63,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Handling minutes / logged-in minutes.",
         "agent-days with handling time",
+        "occupancy",
     ),
     Metric(
         "adherence",
@@ -69,6 +73,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Adherent minutes / scheduled minutes.",
         "agent-days with a schedule",
+        "schedule adherence",
     ),
     Metric(
         "cost_per_contact",
@@ -78,6 +83,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Workforce cost / contacts.",
         "agent-days with a cost",
+        "cost per contact",
     ),
     Metric(
         "task_sla_met_rate",
@@ -87,6 +93,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Share of case tasks closed within their SLA hours.",
         "tasks with an SLA that are closed or overdue",
+        "tasks within SLA",
     ),
     Metric(
         "training_hours_per_fte",
@@ -96,6 +103,7 @@ _METRICS = (
         MIN_N_CENSUS,
         "Training minutes / 60 / distinct agents.",
         "distinct agents",
+        "training hours per agent",
     ),
     Metric(
         "nps",
@@ -105,6 +113,7 @@ _METRICS = (
         MIN_N_SURVEY,
         "% promoters (9-10) minus % detractors (0-6).",
         "survey answers with a score",
+        "NPS",
     ),
     Metric(
         "csat",
@@ -114,6 +123,7 @@ _METRICS = (
         MIN_N_OUTCOME,
         "Share of satisfaction answers of 4 or 5.",
         "survey answers with csat",
+        "satisfaction (CSAT)",
     ),
     Metric(
         "effort",
@@ -123,6 +133,7 @@ _METRICS = (
         MIN_N_OUTCOME,
         "Mean customer effort (1 low - 7 high).",
         "survey answers with effort",
+        "customer effort",
     ),
     Metric(
         "fcr_rate",
@@ -133,6 +144,7 @@ _METRICS = (
         "Share of cases resolved by their first contact with no further contact within "
         f"{REPEAT_WINDOW_DAYS} days.",
         f"cases whose {REPEAT_WINDOW_DAYS}-day window is observed",
+        "first-contact resolution",
     ),
     Metric(
         "repeat_contact_rate",
@@ -143,6 +155,7 @@ _METRICS = (
         f"Share of contacts followed by another from the same customer within "
         f"{REPEAT_WINDOW_DAYS} days.",
         f"contacts with a customer id whose {REPEAT_WINDOW_DAYS}-day window is observed",
+        "repeat contacts",
     ),
     Metric(
         "promise_kept_rate",
@@ -152,6 +165,7 @@ _METRICS = (
         MIN_N_OUTCOME,
         "Share of promised follow-ups done by their due time (not done = broken).",
         "promises due by the end of the data",
+        "promises kept",
     ),
     Metric(
         "case_resolution_hours",
@@ -161,6 +175,7 @@ _METRICS = (
         MIN_N_MEDIAN,
         "Median hours from a case's first contact to its last task or contact closing.",
         "cases with no open task",
+        "time to resolve a case",
     ),
     Metric(
         "enps",
@@ -170,6 +185,7 @@ _METRICS = (
         MIN_N_ENGAGEMENT_GROUP,
         "% promoters minus % detractors of the employee eNPS question.",
         "employee answers with an eNPS score",
+        "employee NPS",
     ),
     Metric(
         "engagement_index",
@@ -179,6 +195,7 @@ _METRICS = (
         MIN_N_ENGAGEMENT_GROUP,
         "Share of favourable answers (4-5) to q_engaged.",
         "employee answers to q_engaged",
+        "engagement",
     ),
     Metric(
         "empowerment_index",
@@ -188,6 +205,7 @@ _METRICS = (
         MIN_N_ENGAGEMENT_GROUP,
         "Share of favourable answers (4-5) over q_empowered, q_time and q_tools.",
         "employee responses answering any of the three",
+        "empowerment",
     ),
     Metric(
         "teamwork_index",
@@ -197,6 +215,7 @@ _METRICS = (
         MIN_N_ENGAGEMENT_GROUP,
         "Share of favourable answers (4-5) to q_teamwork.",
         "employee answers to q_teamwork",
+        "teamwork",
     ),
 )
 

@@ -26,7 +26,8 @@ _NAIVE_FORMATS = (
     "%Y-%m-%d",
 )
 _ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
-_ERROR_COLUMNS = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
+#: Columns of a frame of problems found in a file: one row per (row, rule).
+PROBLEM_SCHEMA = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
 
 
 #: Rows per chunk: a chunk's text, typed copy and the pandas copy GX needs stay well under 1 GB.
@@ -43,7 +44,6 @@ class Parsed:
     text: pl.DataFrame
     errors: pl.DataFrame
     dropped_columns: list[str]
-    extra_columns: list[str]
 
 
 def detect_source(path: Path, explicit: str | None = None) -> Source:
@@ -220,9 +220,7 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
     errors = [_type_errors(text, typed, c.name, c.type) for c in present]
     if source.anonymous:
         text = _redact_answers(text)
-    return Parsed(
-        path, source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped, extras
-    )
+    return Parsed(path, source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped)
 
 
 def _redact_answers(text: pl.DataFrame) -> pl.DataFrame:
@@ -305,7 +303,7 @@ def _type_errors(text: pl.DataFrame, typed: pl.DataFrame, name: str, kind: str) 
 
 
 def _no_errors() -> pl.DataFrame:
-    return pl.DataFrame(schema=_ERROR_COLUMNS)
+    return pl.DataFrame(schema=PROBLEM_SCHEMA)
 
 
 def raw_records(text: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:

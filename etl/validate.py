@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from functools import cache
@@ -9,7 +10,7 @@ from functools import cache
 import polars as pl
 
 from etl.contract import ALL_DEPARTMENTS, Source
-from etl.read import ROW
+from etl.read import PROBLEM_SCHEMA, ROW
 
 _ANSWERS = "_answers"
 
@@ -144,14 +145,7 @@ def _validate_batch(name: str, part: pl.DataFrame, rules: list[Rule], suite) -> 
             continue
         for item in outcome.result.get("unexpected_index_list") or []:
             rows.append((int(item[ROW]), rule.column, rule.rule, rule.message))
-    return pl.DataFrame(rows, schema=_SCHEMA, orient="row")
-
-
-_SCHEMA = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
-
-
-def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema=_SCHEMA)
+    return pl.DataFrame(rows, schema=PROBLEM_SCHEMA, orient="row")
 
 
 def _pandas(part: pl.DataFrame):
@@ -176,15 +170,14 @@ def _batch_definition(name: str):
     return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("file")
 
 
+_SUITE_NUMBERS = itertools.count(1)
+
+
 def _suite(name: str, rules: list[Rule]):
     import great_expectations as gx
 
     context = _context()
-    _suite.count += 1
-    suite = gx.ExpectationSuite(f"{name}_{_suite.count}")
+    suite = gx.ExpectationSuite(f"{name}_{next(_SUITE_NUMBERS)}")
     for rule in rules:
         suite.add_expectation(rule.expectation)
     return context.suites.add(suite)
-
-
-_suite.count = 0

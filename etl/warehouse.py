@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 
 from etl.contract import SOURCES, raw_ddl
-from etl.errors import CxkpiError
 
 DEFAULT_DB = Path("data/cxkpi.duckdb")
 #: DuckDB's own memory cap for writing commands; beyond it DuckDB spills to disk.
@@ -107,10 +106,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def reading(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live database (open one per request, close it after)."""
-    if not db_path.exists():
-        raise CxkpiError(f"{db_path}: no database yet; run `cxkpi load` or `cxkpi demo` first")
-    return duckdb.connect(str(db_path), read_only=True)
