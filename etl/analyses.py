@@ -532,7 +532,22 @@ def _with_association(table: pl.DataFrame) -> pl.DataFrame:
                 ),
             )
         )
-    return pl.concat(parts) if parts else table
+    if parts:
+        return pl.concat(parts)
+    return table.with_columns(
+        pl.lit(None, dtype=t).alias(c) for c, t in _ASSOCIATION_SCHEMA.items()
+    )
+
+
+_ASSOCIATION_SCHEMA = {
+    "association": pl.Float64,
+    "p_value": pl.Float64,
+    "q_value": pl.Float64,
+    "n_waves": pl.Int64,
+    "empowerment_change": pl.Float64,
+    "supported": pl.Boolean,
+    "explanation": pl.String,
+}
 
 
 def _linkage_sentence(rho, q_value, waves, moved, supported) -> str:

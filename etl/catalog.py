@@ -48,7 +48,10 @@ def columns(model: Model, models: dict[str, Model]) -> list[str]:
     """The columns a model documents, in order."""
     names = list(model.columns)
     if "columns_from" in model.spec:
-        parent = columns(models[model.spec["columns_from"]], models)
+        dropped = set(model.spec.get("columns_except", []))
+        parent = [
+            c for c in columns(models[model.spec["columns_from"]], models) if c not in dropped
+        ]
         names = parent + [n for n in names if n not in parent]
     if model.spec.get("metric_columns"):
         names += [c for c in metric_columns() if c not in names]

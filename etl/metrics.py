@@ -32,6 +32,7 @@ class Metric:
     definition: str
     n_counts: str
     label: str
+    by_channel: bool = False
 
 
 _METRICS = (
@@ -44,6 +45,7 @@ _METRICS = (
         "Mean handle time of contacts.",
         "contacts",
         "handle time",
+        by_channel=True,
     ),
     Metric(
         "contacts_per_hour",
@@ -114,6 +116,7 @@ _METRICS = (
         "% promoters (9-10) minus % detractors (0-6).",
         "survey answers with a score",
         "NPS",
+        by_channel=True,
     ),
     Metric(
         "csat",
@@ -124,6 +127,7 @@ _METRICS = (
         "Share of satisfaction answers of 4 or 5.",
         "survey answers with csat",
         "satisfaction (CSAT)",
+        by_channel=True,
     ),
     Metric(
         "effort",
@@ -134,6 +138,7 @@ _METRICS = (
         "Mean customer effort (1 low - 7 high).",
         "survey answers with effort",
         "customer effort",
+        by_channel=True,
     ),
     Metric(
         "fcr_rate",
@@ -145,6 +150,7 @@ _METRICS = (
         f"{REPEAT_WINDOW_DAYS} days.",
         f"cases whose {REPEAT_WINDOW_DAYS}-day window is observed",
         "first-contact resolution",
+        by_channel=True,
     ),
     Metric(
         "repeat_contact_rate",
@@ -156,6 +162,7 @@ _METRICS = (
         f"{REPEAT_WINDOW_DAYS} days.",
         f"contacts with a customer id whose {REPEAT_WINDOW_DAYS}-day window is observed",
         "repeat contacts",
+        by_channel=True,
     ),
     Metric(
         "promise_kept_rate",
@@ -166,6 +173,7 @@ _METRICS = (
         "Share of promised follow-ups done by their due time (not done = broken).",
         "promises due by the end of the data",
         "promises kept",
+        by_channel=True,
     ),
     Metric(
         "case_resolution_hours",
@@ -176,6 +184,7 @@ _METRICS = (
         "Median hours from a case's first contact to its last task or contact closing.",
         "cases with no open task",
         "time to resolve a case",
+        by_channel=True,
     ),
     Metric(
         "enps",
@@ -225,5 +234,16 @@ METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 def metric_rows() -> list[tuple]:
     """Rows of the metric_definitions seed table."""
     return [
-        (m.name, m.family, m.better, m.unit, m.min_n, m.definition, m.n_counts) for m in _METRICS
+        (
+            m.name,
+            m.family,
+            m.better,
+            m.unit,
+            m.min_n,
+            m.definition,
+            m.n_counts,
+            m.label,
+            m.by_channel,
+        )
+        for m in _METRICS
     ]

@@ -87,9 +87,11 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE OR REPLACE TABLE metric_definitions (metric VARCHAR PRIMARY KEY,"
         " family VARCHAR, better VARCHAR, unit VARCHAR, min_n INTEGER,"
-        " definition VARCHAR, n_counts VARCHAR)"
+        " definition VARCHAR, n_counts VARCHAR, label VARCHAR, by_channel BOOLEAN)"
     )
-    con.executemany("INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?)", metric_rows())
+    con.executemany(
+        "INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", metric_rows()
+    )
     con.execute(
         "CREATE OR REPLACE TABLE model_settings AS SELECT $days::INTEGER AS repeat_window_days,"
         " $z::DOUBLE AS z_95, $window::INTEGER AS value_window_months",
@@ -108,32 +110,60 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
     ]
     if missing:
         raise CxkpiError(f"raw tables missing ({', '.join(missing)}): run `cxkpi load` first")
+    models = discover(sql_dir)
+    readers = _reading_analyses(models)
     built = []
     con.begin()
     try:
         seed(con)
-        for model in ordered(discover(sql_dir)):
+        steps = [m for m in ordered(models) if m.name not in readers]
+        steps += [m for m in ordered(models) if m.name in readers]
+        analysed = False
+        for model in steps:
             if model.materialized == "python":
                 continue
-            if on_model:
-                on_model(model.name)
-            _drop_other_kind(con, model)
-            kind = "VIEW" if model.materialized == "view" else "TABLE"
-            try:
-                con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
-            except duckdb.Error as error:
-                raise CxkpiError(
-                    f"sql model {model.layer}/{model.name}.sql failed: {str(error).splitlines()[0]}"
-                ) from None
+            if model.name in readers and not analysed:
+                built += _analyse(con, on_model)
+                analysed = True
+            _create(con, model, on_model)
             built.append(model.name)
-        if on_model:
-            on_model("analyses")
-        built += analyses.build(con)
+        if not analysed:
+            built += _analyse(con, on_model)
         con.commit()
     except BaseException:
         con.rollback()
         raise
     return built
+
+
+def _reading_analyses(models: dict[str, Model]) -> set[str]:
+    """SQL models that read, directly or not, a table etl/analyses.py writes: built after it."""
+    readers = {name for name, model in models.items() if model.materialized == "python"}
+    grew = True
+    while grew:
+        more = {name for name, model in models.items() if model.depends_on & readers}
+        grew = not more <= readers
+        readers |= more
+    return {name for name in readers if models[name].materialized != "python"}
+
+
+def _analyse(con: duckdb.DuckDBPyConnection, on_model) -> list[str]:
+    if on_model:
+        on_model("analyses")
+    return analyses.build(con)
+
+
+def _create(con: duckdb.DuckDBPyConnection, model: Model, on_model) -> None:
+    if on_model:
+        on_model(model.name)
+    _drop_other_kind(con, model)
+    kind = "VIEW" if model.materialized == "view" else "TABLE"
+    try:
+        con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
+    except duckdb.Error as error:
+        raise CxkpiError(
+            f"sql model {model.layer}/{model.name}.sql failed: {str(error).splitlines()[0]}"
+        ) from None
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
@@ -152,7 +182,7 @@ def run_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[s
     failures = []
     for model in discover(sql_dir).values():
         for query, label in _test_queries(model):
-            bad = con.execute(f"SELECT count(*) FROM ({query})").fetchone()[0]
+            bad = con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
             if bad:
                 failures.append(f"{model.name}: {label}: {bad} failing row(s)")
     return failures
@@ -191,7 +221,7 @@ def _test_queries(model: Model):
     for test in model.spec.get("tests", []):
         name, arg = next(iter(test.items()))
         if name == "unique_combination":
-            cols = ", ".join(arg)
+            cols = ", ".join(f'"{c}"' for c in arg)
             yield (
                 f"SELECT {cols} FROM {table} GROUP BY {cols} HAVING count(*) > 1",
                 f"unique ({cols})",

@@ -23,7 +23,9 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
             "autoinstall_known_extensions": False,
         },
     )
-    con.execute("SET lock_configuration = true")
+    # A second connection to a file this process already has open shares its (locked) settings.
+    if not con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
+        con.execute("SET lock_configuration = true")
     return con
 
 

@@ -1,0 +1,87 @@
+-- The figure a headline tile shows for every department (or 'ALL'), channel (or 'all'), month
+-- and metric, with the figure before it and a year before it. Survey-wave metrics show the
+-- latest wave up to the month; metrics with no channel show their all-channel figure.
+with metrics as (
+    select * from metric_channel_month
+),
+
+definitions as (
+    select metric, family, better, unit, label, by_channel from metric_definitions
+),
+
+channels as (
+    select distinct channel from metrics
+),
+
+-- Every channel a user can pick, with the all-channel figure where a metric has no channel.
+by_channel as (
+    select metrics.*, false as is_all_channels
+    from metrics
+    union all
+    select metrics.* replace (channels.channel as channel), true
+    from metrics
+    inner join definitions using (metric)
+    cross join channels
+    where not definitions.by_channel and metrics.channel = 'all' and channels.channel <> 'all'
+),
+
+-- The periods a metric is observed in: every month, or only the months of a survey wave.
+observations as (
+    select
+        by_channel.*,
+        lag(by_channel.value) over periods as previous_value,
+        lag(by_channel.n) over periods as previous_n,
+        lag(by_channel.month) over periods as previous_period
+    from by_channel
+    inner join definitions using (metric)
+    where definitions.family <> 'empowerment' or by_channel.n > 0
+    window periods as (
+        partition by by_channel.department_id, by_channel.channel, by_channel.metric
+        order by by_channel.month
+    )
+),
+
+spine as (
+    select distinct department_id, channel, month, metric from by_channel
+),
+
+final as (
+    select
+        spine.department_id,
+        spine.channel,
+        spine.month,
+        spine.metric,
+        definitions.family,
+        definitions.label,
+        definitions.better,
+        definitions.unit,
+        observations.month as period,
+        observations.value,
+        coalesce(observations.n, 0) as n,
+        observations.ci_low,
+        observations.ci_high,
+        coalesce(observations.note, 'no data') as note,
+        coalesce(observations.is_all_channels, not definitions.by_channel and spine.channel <> 'all')
+            as is_all_channels,
+        observations.previous_period,
+        observations.previous_value,
+        observations.previous_n,
+        observations.value - observations.previous_value as change_vs_previous,
+        year_ago.value as year_ago_value,
+        year_ago.n as year_ago_n,
+        observations.value - year_ago.value as change_vs_year_ago
+    from spine
+    inner join definitions using (metric)
+    asof left join observations
+        on observations.department_id = spine.department_id
+        and observations.channel = spine.channel
+        and observations.metric = spine.metric
+        and observations.month <= spine.month
+    left join observations as year_ago
+        on year_ago.department_id = spine.department_id
+        and year_ago.channel = spine.channel
+        and year_ago.metric = spine.metric
+        and year_ago.month = observations.month - interval 12 month
+)
+
+select * from final

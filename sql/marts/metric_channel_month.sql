@@ -1,0 +1,306 @@
+-- One row per department (or 'ALL'), channel (or 'all'), month and metric: every SPEC
+-- section 4 formula, once. Metrics fed by workforce, tasks or the employee survey have no
+-- channel and appear only under 'all'. Values below the metric's minimum sample are withheld
+-- (NULL) and say why in `note`.
+with settings as (
+    select z_95 from model_settings
+),
+
+contacts as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        if(grouping(channel) = 1, 'all', coalesce(channel, 'unknown')) as channel,
+        month,
+        count(*) as contacts,
+        avg(handle_seconds)::double as aht_seconds
+    from int_interactions
+    group by grouping sets (
+        (department_id, channel, month), (channel, month), (department_id, month), (month)
+    )
+),
+
+workforce as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        'all' as channel,
+        month,
+        count(*) filter (where logged_in_minutes > 0) as logged_days,
+        sum(logged_in_minutes) as logged_in_minutes,
+        count(*) filter (where handling_minutes is not null and logged_in_minutes > 0)
+            as handling_days,
+        sum(handling_minutes) filter (where logged_in_minutes > 0) as handling_minutes,
+        sum(logged_in_minutes) filter (where handling_minutes is not null) as handled_logged_minutes,
+        count(*) filter (where scheduled_minutes > 0 and adherent_minutes is not null)
+            as scheduled_days,
+        sum(adherent_minutes) filter (where scheduled_minutes > 0) as adherent_minutes,
+        sum(scheduled_minutes) filter (where adherent_minutes is not null) as scheduled_minutes,
+        count(*) filter (where cost is not null) as cost_days,
+        sum(cost) as cost,
+        count(distinct agent_id) filter (where training_minutes is not null) as trained_agents,
+        sum(training_minutes) as training_minutes
+    from stg_workforce
+    group by grouping sets ((department_id, month), (month))
+),
+
+tasks as (
+    select
+        if(grouping(tasks.department_id) = 1, 'ALL', tasks.department_id) as department_id,
+        'all' as channel,
+        tasks.month,
+        count(*) filter (where closed_at <= sla_due_at) as met,
+        count(*) filter (
+            where closed_at <= sla_due_at or coalesce(closed_at, data_window.as_of) > sla_due_at
+        ) as due
+    from stg_case_tasks as tasks, int_data_window as data_window
+    where sla_hours is not null
+    group by grouping sets ((tasks.department_id, tasks.month), (tasks.month))
+),
+
+survey as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        if(grouping(channel) = 1, 'all', coalesce(channel, 'unknown')) as channel,
+        month,
+        count(score) as scored,
+        count(*) filter (where score >= 9) as promoters,
+        count(*) filter (where score <= 6) as detractors,
+        count(csat) as csat_answers,
+        count(*) filter (where csat >= 4) as csat_favourable,
+        count(effort) as effort_answers,
+        avg(effort)::double as effort
+    from int_nps_responses
+    group by grouping sets (
+        (department_id, channel, month), (channel, month), (department_id, month), (month)
+    )
+),
+
+cases as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        if(grouping(channel) = 1, 'all', coalesce(channel, 'unknown')) as channel,
+        month,
+        count(is_fcr) as fcr_cases,
+        count(*) filter (where is_fcr) as fcr,
+        count(resolution_hours) as resolved_cases,
+        median(resolution_hours)::double as case_resolution_hours
+    from int_cases
+    group by grouping sets (
+        (department_id, channel, month), (channel, month), (department_id, month), (month)
+    )
+),
+
+contact_outcomes as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        if(grouping(channel) = 1, 'all', coalesce(channel, 'unknown')) as channel,
+        month,
+        count(*) filter (where is_window_observed and is_followed_by_repeat is not null)
+            as repeat_base,
+        count(*) filter (where is_window_observed and is_followed_by_repeat) as repeats,
+        count(is_promise_kept) as promises,
+        count(*) filter (where is_promise_kept) as promises_kept
+    from int_interactions
+    group by grouping sets (
+        (department_id, channel, month), (channel, month), (department_id, month), (month)
+    )
+),
+
+engagement as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        'all' as channel,
+        month,
+        count(enps_score) as enps_answers,
+        count(*) filter (where enps_score >= 9) as enps_promoters,
+        count(*) filter (where enps_score <= 6) as enps_detractors,
+        count(q_engaged) as engaged_answers,
+        count(*) filter (where q_engaged >= 4) as engaged_favourable,
+        count(*) filter (
+            where q_empowered is not null or q_time is not null or q_tools is not null
+        ) as empowerment_responses,
+        count(q_empowered) + count(q_time) + count(q_tools) as empowerment_answers,
+        count(*) filter (where q_empowered >= 4) + count(*) filter (where q_time >= 4)
+        + count(*) filter (where q_tools >= 4) as empowerment_favourable,
+        count(q_teamwork) as teamwork_answers,
+        count(*) filter (where q_teamwork >= 4) as teamwork_favourable
+    from stg_engagement_responses
+    group by grouping sets ((department_id, month), (month))
+),
+
+measured as (
+    select department_id, channel, month, 'aht_seconds' as metric, aht_seconds as value, contacts as n,
+        null::double as ci_low, null::double as ci_high
+    from contacts
+    union all
+    select workforce.department_id, workforce.channel, workforce.month, 'contacts_per_hour',
+        contacts.contacts / (workforce.logged_in_minutes / 60.0),
+        workforce.logged_days, null, null
+    from workforce
+    inner join contacts using (department_id, channel, month)
+    where workforce.logged_in_minutes > 0
+    union all
+    select department_id, channel, month, 'occupancy', handling_minutes / handled_logged_minutes,
+        handling_days, null, null
+    from workforce where handled_logged_minutes > 0
+    union all
+    select department_id, channel, month, 'adherence', adherent_minutes / scheduled_minutes,
+        scheduled_days, null, null
+    from workforce where scheduled_minutes > 0
+    union all
+    select workforce.department_id, workforce.channel, workforce.month, 'cost_per_contact',
+        workforce.cost / contacts.contacts, workforce.cost_days, null, null
+    from workforce
+    inner join contacts using (department_id, channel, month)
+    where workforce.cost_days > 0
+    union all
+    select department_id, channel, month, 'training_hours_per_fte',
+        training_minutes / 60.0 / trained_agents, trained_agents, null, null
+    from workforce where trained_agents > 0
+    union all
+    select department_id, channel, month, 'task_sla_met_rate', met / due, due, null, null
+    from tasks where due > 0
+    union all
+    select department_id, channel, month, 'nps', 100.0 * (promoters - detractors) / scored,
+        scored, null, null
+    from survey where scored > 0
+    union all
+    select department_id, channel, month, 'csat', csat_favourable / csat_answers, csat_answers,
+        null, null
+    from survey where csat_answers > 0
+    union all
+    select department_id, channel, month, 'effort', effort, effort_answers, null, null
+    from survey where effort_answers > 0
+    union all
+    select department_id, channel, month, 'fcr_rate', fcr / fcr_cases, fcr_cases, null, null
+    from cases where fcr_cases > 0
+    union all
+    select department_id, channel, month, 'case_resolution_hours', case_resolution_hours,
+        resolved_cases, null, null
+    from cases where resolved_cases > 0
+    union all
+    select department_id, channel, month, 'repeat_contact_rate', repeats / repeat_base,
+        repeat_base, null, null
+    from contact_outcomes where repeat_base > 0
+    union all
+    select department_id, channel, month, 'promise_kept_rate', promises_kept / promises, promises,
+        null, null
+    from contact_outcomes where promises > 0
+    union all
+    select department_id, channel, month, 'enps',
+        100.0 * (enps_promoters - enps_detractors) / enps_answers, enps_answers, null, null
+    from engagement where enps_answers > 0
+    union all
+    select department_id, channel, month, 'engagement_index', engaged_favourable / engaged_answers,
+        engaged_answers, null, null
+    from engagement where engaged_answers > 0
+    union all
+    select department_id, channel, month, 'empowerment_index',
+        empowerment_favourable / empowerment_answers, empowerment_responses, null, null
+    from engagement where empowerment_answers > 0
+    union all
+    select department_id, channel, month, 'teamwork_index', teamwork_favourable / teamwork_answers,
+        teamwork_answers, null, null
+    from engagement where teamwork_answers > 0
+),
+
+-- Adjusted-Wald interval for NPS-type scores (Rocks 2016): add 3/4 to promoters and to
+-- detractors and 3 to n, then use the variance of a difference of two proportions.
+net_scores as (
+    select department_id, channel, month, 'nps' as metric, promoters, detractors, scored as n
+    from survey where scored > 0
+    union all
+    select department_id, channel, month, 'enps', enps_promoters, enps_detractors, enps_answers
+    from engagement where enps_answers > 0
+),
+
+intervals as (
+    select
+        department_id,
+        channel,
+        month,
+        metric,
+        (promoters + 0.75) / (n + 3) as p_promoter,
+        (detractors + 0.75) / (n + 3) as p_detractor,
+        n + 3 as adjusted_n
+    from net_scores
+),
+
+interval_bounds as (
+    select
+        department_id,
+        channel,
+        month,
+        metric,
+        100 * (p_promoter - p_detractor) as centre,
+        100 * settings.z_95 * sqrt(
+            (p_promoter + p_detractor - (p_promoter - p_detractor) ^ 2) / adjusted_n
+        ) as half_width
+    from intervals, settings
+),
+
+spine_months as (
+    select range::date as month
+    from range(
+        (select min(month) from measured),
+        (select max(month) from measured) + interval 1 month,
+        interval 1 month
+    )
+),
+
+spine_metrics as (
+    select metric, 'all' as channel from metric_definitions
+    union all
+    select metric_definitions.metric, channels.channel
+    from metric_definitions,
+        (select distinct channel from measured where channel <> 'all') as channels
+    where metric_definitions.by_channel
+),
+
+spine as (
+    select department_id, channel, month, metric
+    from (select department_id from stg_departments union select 'ALL') as departments,
+        spine_months,
+        spine_metrics
+),
+
+final as (
+    select
+        spine.department_id,
+        spine.channel,
+        spine.month,
+        spine.metric,
+        definitions.family,
+        coalesce(measured.n, 0) as n,
+        case when coalesce(measured.n, 0) >= definitions.min_n then measured.value::double end
+            as value,
+        case
+            when coalesce(measured.n, 0) >= definitions.min_n and bounds.centre is not null
+                then greatest(-100, bounds.centre - bounds.half_width)::double
+        end as ci_low,
+        case
+            when coalesce(measured.n, 0) >= definitions.min_n and bounds.centre is not null
+                then least(100, bounds.centre + bounds.half_width)::double
+        end as ci_high,
+        case
+            when sum(coalesce(measured.n, 0)) over (partition by spine.metric) = 0
+                then 'not available: no data for this metric in the warehouse'
+            when coalesce(measured.n, 0) = 0 then 'no data'
+            when measured.n < definitions.min_n
+                then 'too little data: n = ' || measured.n || ' < ' || definitions.min_n
+        end as note
+    from spine
+    inner join metric_definitions as definitions
+        on definitions.metric = spine.metric
+    left join measured
+        on measured.department_id = spine.department_id
+        and measured.channel = spine.channel
+        and measured.month = spine.month
+        and measured.metric = spine.metric
+    left join interval_bounds as bounds
+        on bounds.department_id = spine.department_id
+        and bounds.channel = spine.channel
+        and bounds.month = spine.month
+        and bounds.metric = spine.metric
+)
+
+select * from final
