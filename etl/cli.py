@@ -1,8 +1,10 @@
-"""The cxkpi command line: demo, load, build, validate and sql."""
+"""The cxkpi command line: demo, load, build, validate, sql and serve."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
@@ -223,9 +225,11 @@ def sql(obj: dict, query: str, fmt: str, max_rows: int) -> None:
     show_default=True,
     help="Where sample files go.",
 )
+@click.option("--port", default=8501, show_default=True, help="Port the dashboard serves on.")
+@click.option("--no-serve", is_flag=True, help="Stop after building; do not serve the dashboard.")
 @click.pass_obj
-def demo(obj: dict, scale: str | None, out: Path) -> None:
-    """Generate the seeded sample data, load it and build the views."""
+def demo(obj: dict, scale: str | None, out: Path, port: int, no_serve: bool) -> None:
+    """Generate the seeded sample data, load it, build the views and serve the dashboard."""
     from etl.sample import generate
 
     started = time.monotonic()
@@ -236,10 +240,71 @@ def demo(obj: dict, scale: str | None, out: Path) -> None:
     results = _load(obj, [str(out)], None, build=True)
     failed = [r for r in results if not r.ok]
     click.echo(f"demo ready in {time.monotonic() - started:.1f}s: database {obj['db']}")
-    click.echo("The dashboard is not part of this release yet. Try:")
+    click.echo("Ask your own questions, for example:")
     for query in EXAMPLE_QUERIES:
         click.echo(f'  {_invoked_as()} --db {obj["db"]} sql "{query}"')
-    sys.exit(1 if failed else 0)
+    if failed or no_serve:
+        sys.exit(1 if failed else 0)
+    _serve(obj["db"], DEFAULT_HOST, port)
+
+
+#: The dashboard binds the loopback address unless told otherwise (Streamlit binds every one).
+DEFAULT_HOST = "127.0.0.1"
+DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+
+
+@cli.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="Address to bind; 0.0.0.0 opens the dashboard to the network.",
+)
+@click.pass_obj
+def serve(obj: dict, port: int, host: str) -> None:
+    """Serve the dashboard (headless) until interrupted."""
+    _serve(obj["db"], host, port)
+
+
+def _serve(db: Path, host: str, port: int) -> None:
+    """Run the Streamlit server on the dashboard, reading db; returns when it stops."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server will: a port a stopped server left in TIME_WAIT is free to use.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CxkpiError(
+                f"cannot serve on {host}:{port}: {error.strerror}; try --port"
+            ) from None
+    if not db.exists():
+        click.echo(f"note: {db} does not exist yet; the dashboard will say how to create it")
+    os.environ["CXKPI_DB"] = str(db.resolve())
+    click.echo(f"cxkpi dashboard: http://{host}:{port}  (database {db}; Ctrl+C stops it)")
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = ["streamlit", "run", str(DASHBOARD), *_streamlit_flags(host, port)]
+    streamlit_cli.main()
+
+
+def _streamlit_flags(host: str, port: int) -> list[str]:
+    """A product, not a developer tool: no deploy button, no file watching, no telemetry."""
+    options = {
+        "server.address": host,
+        "server.port": port,
+        "server.headless": "true",
+        "server.runOnSave": "false",
+        "server.fileWatcherType": "none",
+        "browser.gatherUsageStats": "false",
+        "browser.serverAddress": host,
+        "client.toolbarMode": "minimal",
+        "client.showErrorDetails": "full",
+        "global.developmentMode": "false",
+        "logger.level": "warning",
+        "theme.primaryColor": "#0e5e6f",
+    }
+    return [item for key, value in options.items() for item in (f"--{key}", str(value))]
 
 
 def _invoked_as() -> str:

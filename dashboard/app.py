@@ -1,0 +1,38 @@
+"""cxkpi dashboard: where productivity KPIs work against customers."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import filters, ui
+from dashboard.data import DataUnavailable
+
+HERE = Path(__file__).parent
+
+st.set_page_config(
+    page_title="cxkpi",
+    page_icon=str(HERE / "static" / "favicon.png"),
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("app_pages/conflicts.py", title="KPI conflicts", icon=":material/compare_arrows:"),
+    st.Page("app_pages/departments.py", title="Departments", icon=":material/apartment:"),
+    st.Page("app_pages/employee_voice.py", title="Employee voice", icon=":material/groups:"),
+    st.Page("app_pages/initiatives.py", title="Initiatives", icon=":material/rocket_launch:"),
+    st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+]
+
+page = st.navigation(PAGES)
+st.logo(str(HERE / "static" / "logo.png"), size="large")
+try:
+    st.session_state["cx_filters"] = filters.sidebar()
+except DataUnavailable as problem:
+    # Pages that need no filters (data quality) still run; the others say what is wrong.
+    st.session_state["cx_filters"] = problem
+try:
+    page.run()
+except DataUnavailable as problem:
+    ui.unavailable(problem)

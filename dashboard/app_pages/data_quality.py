@@ -1,0 +1,82 @@
+"""Data quality: what was loaded, what was rejected and why, and how fresh each source is."""
+
+import streamlit as st
+
+from dashboard import data, ui
+
+st.title("Data quality")
+st.markdown(
+    "Every row read is either loaded or set aside in **quarantine** with the file, row, column"
+    " and rule it broke. Fix the export and load it again under the same name: its earlier rows"
+    " are replaced, never doubled."
+)
+
+st.subheader("Freshness of each source")
+fresh = data.data_as_of()
+behind = fresh.filter(
+    fresh["status"].str.starts_with("behind") | (fresh["status"] == "nothing loaded")
+)
+if behind.is_empty():
+    st.success("Every source is loaded and reaches the latest month.")
+else:
+    for row in behind.iter_rows(named=True):
+        st.warning(f"**{row['source']}**: {row['status']}.")
+st.dataframe(
+    fresh,
+    hide_index=True,
+    column_config={
+        c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("source_freshness", c))
+        for c in fresh.columns
+    }
+    | {
+        "first_month": st.column_config.DateColumn("first month", format="MMM YYYY"),
+        "last_month": st.column_config.DateColumn("last month", format="MMM YYYY"),
+    },
+)
+
+st.subheader("What to fix")
+problems = data.quarantine_summary()
+if problems.is_empty():
+    st.success("No rows rejected in the current loads.")
+else:
+    total = problems["rows_quarantined"].sum()
+    st.error(f"{total:,} rows are in quarantine, in {problems['file'].n_unique()} file(s).")
+    st.dataframe(
+        problems.select(
+            "file",
+            "column",
+            "rule",
+            "rows_quarantined",
+            "first_row_number",
+            "example_message",
+            "fix",
+        ),
+        hide_index=True,
+        column_config={
+            c: st.column_config.Column(
+                c.replace("_", " "), help=ui.help_for("quarantine_summary", c)
+            )
+            for c in problems.columns
+        },
+    )
+    st.caption("See every rejected row with what the system sent:")
+    st.code(
+        'cxkpi sql "SELECT file, row_number, \\"column\\", rule, message, raw_record'
+        ' FROM quarantine WHERE NOT is_superseded ORDER BY file, row_number"',
+        language="bash",
+    )
+
+st.subheader("Load runs")
+runs = data.load_runs()
+st.caption(
+    f"The latest {runs.height} file loads, newest first; refused files were not loaded at"
+    " all, quarantined ones partly."
+)
+st.dataframe(
+    runs,
+    hide_index=True,
+    column_config={
+        c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("load_runs", c))
+        for c in runs.columns
+    },
+)

@@ -1,0 +1,100 @@
+"""Departments: which add customer value, which destroy it, and the watermelons."""
+
+import streamlit as st
+
+from dashboard import charts, data, filters, ui
+from etl.analyses import TARGETS_MET_SHARE
+
+f = filters.current()
+st.title("Departments and customer value")
+st.markdown(
+    "Each department is measured on the cases it touched in the last 12 months against"
+    " comparable cases of its median peer (same function; a back office only against other"
+    " handed-off cases). **Destroys value**: NPS of its cases 10 points or more below the peer's"
+    " with the 95% interval clear of zero. **Watermelon**: destroys value while meeting"
+    f" {TARGETS_MET_SHARE:.0%} or more of its own targets: green inside, red for customers."
+)
+st.caption("Over all channels and the last 12 months; the department filter highlights one.")
+
+value = data.department_value()
+if value.is_empty():
+    st.info("No departments yet: load departments.csv and run `cxkpi build`.")
+    st.stop()
+
+if f.department != "ALL":
+    chosen = value.filter(value["department_id"] == f.department)
+    if not chosen.is_empty():
+        row = chosen.row(0, named=True)
+        label, _ = ui.VERDICTS[row["verdict"]]
+        st.info(f"**{row['department_name']}: {label}.** {row['explanation']}")
+
+st.subheader("Scorecard")
+scorecard = value.with_columns(
+    value["verdict"].replace_strict({k: v[0] for k, v in ui.VERDICTS.items()}).alias("verdict")
+)
+columns = [
+    "department_name",
+    "department_function",
+    "verdict",
+    "cases_touched",
+    "nps_touched",
+    "nps_touched_n",
+    "nps_gap",
+    "nps_gap_ci_low",
+    "nps_gap_ci_high",
+    "promise_kept_touched",
+    "promise_kept_peer",
+    "hours_added",
+    "promises_broken_while_held",
+    "own_target_attainment",
+    "explanation",
+]
+formats = {
+    "nps_touched": "%+.1f",
+    "nps_gap": "%+.1f",
+    "nps_gap_ci_low": "%+.1f",
+    "nps_gap_ci_high": "%+.1f",
+    "promise_kept_touched": "percent",
+    "promise_kept_peer": "percent",
+    "hours_added": "%+.1f",
+    "own_target_attainment": "percent",
+    "cases_touched": "localized",
+    "nps_touched_n": "localized",
+    "promises_broken_while_held": "localized",
+}
+config = {
+    c: (
+        st.column_config.NumberColumn(
+            c.replace("_", " "), format=formats[c], help=ui.help_for("department_value", c)
+        )
+        if c in formats
+        else st.column_config.Column(c.replace("_", " "), help=ui.help_for("department_value", c))
+    )
+    for c in columns
+}
+config["explanation"] = st.column_config.TextColumn("explanation", width="large")
+st.dataframe(scorecard.select(columns), hide_index=True, column_config=config)
+
+st.subheader("Own targets against customer outcome")
+st.caption(
+    "Right: meets its own targets. Down: its customers' cases end worse than its peer's"
+    " (bars: 95% interval). Bottom right is the watermelon corner: green on its own targets,"
+    " red for customers. Departments with too little data or no customer link are not drawn."
+)
+st.altair_chart(charts.quadrant(value, TARGETS_MET_SHARE))
+
+st.subheader("Contribution to customer journeys")
+measured = value.filter(value["hours_added"].is_not_null())
+left, right = st.columns(2)
+with left:
+    st.markdown(
+        "**Hours added to case resolution** against the peer (95% interval)",
+        help=ui.help_for("department_value", "hours_added"),
+    )
+    st.altair_chart(charts.interval_bars(measured, "hours_added", "hours added per case"))
+with right:
+    st.markdown(
+        "**Promises broken while it held the case**",
+        help=ui.help_for("department_value", "promises_broken_while_held"),
+    )
+    st.altair_chart(charts.counts(measured, "promises_broken_while_held", "promises broken"))

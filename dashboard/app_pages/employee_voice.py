@@ -1,0 +1,77 @@
+"""Employee voice: empowerment, engagement and teamwork next to the outcomes that follow."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data, filters, ui
+from etl.metrics import MIN_N_ENGAGEMENT_GROUP
+
+f = filters.current()
+st.title(f"Employee voice: {f.department_name}")
+st.markdown(
+    "Indices are the share of favourable answers (4 or 5 of 5). **Empowerment**: I can do the"
+    " right thing for the customer, I have the time, I have the tools. Each wave is set"
+    " against the NPS and first-contact resolution of the 1-3 months after it. Groups of fewer"
+    f" than {MIN_N_ENGAGEMENT_GROUP} responses are suppressed to protect anonymity."
+)
+st.caption("Survey waves within the period; answers have no channel.")
+
+waves = data.linkage(f.start, f.end)
+if waves.is_empty():
+    st.info("No employee survey waves loaded for this period.")
+    st.stop()
+
+st.subheader("Empowerment by department and wave")
+st.altair_chart(
+    charts.wave_heatmap(waves.filter(pl.col("department_id") != "ALL"), "empowerment_index")
+)
+
+mine = waves.filter(pl.col("department_id") == f.department)
+st.subheader(f"{f.department_name}: wave by wave")
+if mine.is_empty():
+    st.info(f"No survey waves for {f.department_name}.")
+    st.stop()
+st.info(mine["explanation"][-1])
+table = mine.select(
+    "wave",
+    "responses",
+    "empowerment_index",
+    "engagement_index",
+    "teamwork_index",
+    "enps",
+    "nps_following",
+    "fcr_rate_following",
+)
+suppressed = table["responses"] < MIN_N_ENGAGEMENT_GROUP
+shown = table.with_columns(
+    pl.when(suppressed)
+    .then(pl.lit(f"suppressed (n < {MIN_N_ENGAGEMENT_GROUP})"))
+    .otherwise(pl.col(c).mul(100).round(0).cast(pl.Int64).cast(pl.String) + "%")
+    .alias(c)
+    for c in ("empowerment_index", "engagement_index", "teamwork_index")
+).with_columns(
+    pl.when(suppressed)
+    .then(pl.lit("suppressed"))
+    .otherwise(pl.col("enps").round(0).cast(pl.Int64).cast(pl.String))
+    .alias("enps"),
+)
+st.dataframe(
+    shown,
+    hide_index=True,
+    column_config={
+        "wave": st.column_config.DateColumn(format="MMM YYYY"),
+        **{
+            c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("ex_cx_linkage", c))
+            for c in shown.columns
+            if c != "wave"
+        },
+        "nps_following": st.column_config.NumberColumn(
+            "NPS following", format="%+.1f", help=ui.help_for("ex_cx_linkage", "nps_following")
+        ),
+        "fcr_rate_following": st.column_config.NumberColumn(
+            "FCR following",
+            format="percent",
+            help=ui.help_for("ex_cx_linkage", "fcr_rate_following"),
+        ),
+    },
+)

@@ -1,0 +1,70 @@
+"""Initiatives: did the lift last, or was it a quick fix that faded?"""
+
+import streamlit as st
+
+from dashboard import charts, data, filters, ui
+from etl.analyses import DURABLE_SHARE
+
+f = filters.current()
+st.title("Initiatives: lasting or fading")
+st.markdown(
+    "Each initiative's target metric is compared with its level in the months before the start:"
+    " the **lift after 1 month** and the **lift after 3-6 months**, each with a 95% interval"
+    " from the month-to-month noise before the start. **Durable**: the 3-6 month lift is clear"
+    f" of zero in the intended direction and keeps at least {DURABLE_SHARE:.0%} of the 1-month"
+    " lift. Otherwise it is a quick fix that faded."
+)
+st.caption("Over all channels; the department filter narrows the list.")
+
+effects = data.initiatives()
+if f.department != "ALL":
+    effects = effects.filter(effects["department_id"] == f.department)
+if effects.is_empty():
+    st.info(
+        "No initiatives"
+        + ("" if f.department == "ALL" else f" in {f.department_name}")
+        + ". Load an initiatives file (initiative_id, name, department_id, started_on, metric)."
+    )
+    st.stop()
+
+for row in effects.iter_rows(named=True):
+    status = {True: ("durable", st.success), False: ("faded", st.error)}.get(
+        row["durable"], ("too early to judge", st.info)
+    )
+    status[1](
+        f"**{row['initiative_name']}** ({row['department_id']}, {row['metric_label']},"
+        f" from {ui.month_label(row['started_on'])}): **{status[0]}**. {row['explanation']}"
+    )
+
+lifts = data.initiative_lifts()
+lifts = lifts.filter(lifts["initiative_name"].is_in(effects["initiative_name"].implode()))
+st.subheader("Lift after 1 month and after 3-6 months")
+st.caption(
+    "Points: lift against the baseline, in the metric's unit (shares as fractions);"
+    " bars: 95% interval; dashed: no change."
+)
+st.altair_chart(charts.lifts(lifts))
+
+st.dataframe(
+    effects.select(
+        "initiative_name",
+        "department_id",
+        "metric_label",
+        "started_on",
+        "baseline",
+        "lift_1_month",
+        "lift_3_6_months",
+        "durable",
+    ),
+    hide_index=True,
+    column_config={
+        c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("initiative_effects", c))
+        for c in ("baseline", "lift_1_month", "lift_3_6_months", "durable")
+    }
+    | {
+        "initiative_name": "initiative",
+        "department_id": "department",
+        "metric_label": "metric",
+        "started_on": st.column_config.DateColumn("started", format="MMM YYYY"),
+    },
+)

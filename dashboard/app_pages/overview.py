@@ -1,0 +1,61 @@
+"""Overview: are we improving for customers, which KPIs fight, which departments add value."""
+
+import streamlit as st
+
+from dashboard import charts, data, filters, ui
+
+TILES = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy", "empowerment_index"]
+PRODUCTIVITY = ["aht_seconds", "contacts_per_hour", "occupancy", "cost_per_contact"]
+OUTCOMES = ["nps", "fcr_rate", "repeat_contact_rate", "promise_kept_rate"]
+SHOWN_FINDINGS = 5
+
+f = filters.current()
+st.title(f"Customer experience: {f.department_name}")
+channel = "all channels" if f.channel == "all" else f"the {f.channel} channel"
+st.caption(
+    f"Tiles: {ui.month_label(f.end)}, {channel}, change against the month before (survey waves:"
+    " the wave before) and the same month a year before. Hover ⓘ for each definition."
+)
+
+tiles = data.headlines(f, TILES).to_dicts()
+for row_of_tiles in (tiles[:3], tiles[3:]):
+    for column, row in zip(st.columns(3), row_of_tiles, strict=False):
+        with column:
+            ui.tile(row)
+
+st.subheader("What needs attention")
+found = data.findings(f.department)
+if found.is_empty():
+    st.success(
+        "No flags: no KPI conflict, no watermelon or value-destroying department, no faded"
+        " initiative" + ("" if f.department == "ALL" else f" for {f.department_name}") + "."
+    )
+for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
+    with st.container(border=True):
+        st.markdown(f"**{finding['headline']}**  \n{finding['explanation']}")
+        pair = {}
+        if finding["productivity_metric"]:
+            pair["pair"] = ui.pair_label(finding["productivity_metric"], finding["outcome_metric"])
+        params = filters.link(finding["department_id"], **pair)
+        st.page_link(
+            f"app_pages/{finding['evidence_page']}.py",
+            label="See the evidence",
+            icon=":material/arrow_forward:",
+            query_params=params,
+        )
+if found.height > SHOWN_FINDINGS:
+    st.caption(f"and {found.height - SHOWN_FINDINGS} more on the pages linked above.")
+
+st.subheader("Productivity against customer outcomes")
+st.caption(
+    f"{ui.month_label(f.start)} to {ui.month_label(f.end)}, {channel}. Each panel has its own"
+    " scale; the arrow says which way is better. Productivity can improve while customers do"
+    " not: compare the two sides."
+)
+left, right = st.columns(2)
+with left:
+    st.markdown("**Productivity**")
+    st.altair_chart(charts.small_multiples(data.trend(f, PRODUCTIVITY)))
+with right:
+    st.markdown("**Customer outcomes**")
+    st.altair_chart(charts.small_multiples(data.trend(f, OUTCOMES)))

@@ -1,0 +1,250 @@
+"""The dashboard's only access to the warehouse: read-only marts, cached per published file.
+
+A load or build publishes a new database file by renaming it over the old one
+(docs/architecture.md). Every query is keyed by the file's identity (inode and mtime), so a
+new file gets a new connection and fresh results, and a page never mixes two versions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from etl.errors import CxkpiError
+from etl.query import connect_read_only
+from etl.warehouse import resolve_db
+
+#: Seconds a query result stays cached; a newly published file invalidates it at once.
+CACHE_SECONDS = 600
+
+
+class DataUnavailable(CxkpiError):
+    """The warehouse cannot answer: no file yet, views missing or a query failed."""
+
+    def __init__(self, problem: str, fix: str):
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{problem} {fix}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selects: a period of months, a department ('ALL') and a channel."""
+
+    start: date
+    end: date
+    department: str
+    department_name: str
+    channel: str
+
+
+def database() -> Path:
+    """The warehouse file the dashboard reads ($CXKPI_DB, else data/cxkpi.duckdb)."""
+    return resolve_db(None).resolve()
+
+
+def _identity() -> tuple[str, int, int]:
+    path = database()
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise DataUnavailable(
+            f"There is no warehouse at {path} yet.",
+            "Run `cxkpi demo` for sample data, or `cxkpi load <folder>` for your exports.",
+        ) from None
+    return str(path), stat.st_ino, stat.st_mtime_ns
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(identity: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per published file; queries use cursors of it."""
+    return connect_read_only(Path(identity[0]))
+
+
+@st.cache_data(ttl=CACHE_SECONDS, max_entries=1000, show_spinner=False)
+def _fetch(identity: tuple[str, int, int], sql: str, params: dict) -> pl.DataFrame:
+    cursor = _connection(identity).cursor()
+    try:
+        return cursor.sql(sql, params=params).pl()
+    except duckdb.CatalogException as error:
+        raise DataUnavailable(
+            f"The warehouse has no view the dashboard needs ({_first_line(error)}).",
+            "Run `cxkpi build` to create the views, or `cxkpi demo` for sample data.",
+        ) from None
+    except duckdb.Error as error:
+        raise DataUnavailable(
+            f"A query failed: {_first_line(error)}.",
+            "Run `cxkpi build`; if it persists, report it with this message.",
+        ) from None
+    finally:
+        cursor.close()
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0].rstrip(".")
+
+
+def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
+    """A query's result from the published warehouse (cached until a new file appears)."""
+    return _fetch(_identity(), sql, params or {})
+
+
+def clear_cache() -> None:
+    """Forget cached results and connections (benchmarks measure the database, not the cache)."""
+    _fetch.clear()
+    _connection.clear()
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def filter_values() -> dict[str, pl.DataFrame]:
+    """The months, departments and channels the filters offer, in order."""
+    frame = fetch("SELECT * FROM filter_values ORDER BY filter, sort_order")
+    return {
+        name: frame.filter(pl.col("filter") == name) for name in ("month", "department", "channel")
+    }
+
+
+# --- overview ------------------------------------------------------------------------------
+
+
+def headlines(filters: Filters, metrics: list[str]) -> pl.DataFrame:
+    """The tiles' figures for the end month of the period, in the order of metrics."""
+    frame = fetch(
+        "SELECT * FROM kpi_headlines WHERE department_id = $department AND channel = $channel"
+        " AND month = $month AND list_contains($metrics, metric)",
+        {
+            "department": filters.department,
+            "channel": filters.channel,
+            "month": filters.end,
+            "metrics": metrics,
+        },
+    )
+    order = {m: i for i, m in enumerate(metrics)}
+    return frame.sort(pl.col("metric").replace_strict(order, return_dtype=pl.Int32))
+
+
+def trend(filters: Filters, metrics: list[str]) -> pl.DataFrame:
+    """Monthly figures of the metrics over the period (wave metrics at their waves)."""
+    return fetch(
+        "SELECT month, metric, label, family, better, unit, value, n, ci_low, ci_high, note,"
+        " is_all_channels FROM kpi_headlines WHERE department_id = $department"
+        " AND channel = $channel AND month BETWEEN $start AND $end"
+        " AND list_contains($metrics, metric) AND period = month ORDER BY metric, month",
+        {
+            "department": filters.department,
+            "channel": filters.channel,
+            "start": filters.start,
+            "end": filters.end,
+            "metrics": metrics,
+        },
+    )
+
+
+def findings(department: str) -> pl.DataFrame:
+    """The analyses' findings in reading order, for one department or all ('ALL')."""
+    return fetch(
+        "SELECT * FROM findings WHERE $department = 'ALL' OR department_id IN ($department, 'ALL')"
+        " ORDER BY rank",
+        {"department": department},
+    )
+
+
+def data_as_of() -> pl.DataFrame:
+    """Per source: files, rows, last load and the months its data covers."""
+    return fetch("SELECT * FROM source_freshness ORDER BY source")
+
+
+# --- KPI conflicts -------------------------------------------------------------------------
+
+
+def conflicts(department: str) -> pl.DataFrame:
+    """Every productivity x outcome pair of a department (or 'ALL') with its association."""
+    return fetch(
+        "SELECT c.*, p.label AS productivity_label, o.label AS outcome_label"
+        " FROM kpi_conflicts c"
+        " JOIN metric_definitions p ON p.metric = c.productivity_metric"
+        " JOIN metric_definitions o ON o.metric = c.outcome_metric"
+        " WHERE c.department_id = $department ORDER BY c.productivity_metric, c.outcome_metric",
+        {"department": department},
+    )
+
+
+def series(department: str, metrics: list[str]) -> pl.DataFrame:
+    """Monthly values of some metrics of a department (or 'ALL'), over all months."""
+    return fetch(
+        "SELECT m.month, m.metric, d.label, d.unit, d.better, m.value, m.n, m.ci_low, m.ci_high,"
+        " m.note"
+        " FROM metric_month m JOIN metric_definitions d USING (metric)"
+        " WHERE m.department_id = $department AND list_contains($metrics, m.metric)"
+        " ORDER BY m.metric, m.month",
+        {"department": department, "metrics": metrics},
+    )
+
+
+def metric_definitions() -> pl.DataFrame:
+    """Every metric's family, direction, unit, minimum n, label and definition."""
+    return fetch("SELECT * FROM metric_definitions")
+
+
+# --- departments, employee voice, initiatives ----------------------------------------------
+
+
+def department_value() -> pl.DataFrame:
+    """The value verdict of every department with its evidence."""
+    return fetch("SELECT * FROM department_value ORDER BY department_name")
+
+
+def linkage(start: date, end: date) -> pl.DataFrame:
+    """Empowerment by department (and 'ALL') and survey wave in a period, with what followed."""
+    return fetch(
+        "SELECT * FROM ex_cx_linkage WHERE wave BETWEEN $start AND $end"
+        " ORDER BY department_name, wave",
+        {"start": start, "end": end},
+    )
+
+
+def initiatives() -> pl.DataFrame:
+    """Each initiative's lift after 1 month and 3-6 months."""
+    return fetch(
+        "SELECT i.*, d.label AS metric_label, d.unit, d.better FROM initiative_effects i"
+        " LEFT JOIN metric_definitions d USING (metric) ORDER BY started_on"
+    )
+
+
+# --- data quality --------------------------------------------------------------------------
+
+
+def load_runs(limit: int = 200) -> pl.DataFrame:
+    """The latest file loads, newest first."""
+    return fetch(
+        "SELECT load_id, file, source, status, rows_read, rows_loaded, rows_quarantined,"
+        " started_at, finished_at, message, is_superseded FROM load_runs"
+        " ORDER BY load_id DESC LIMIT $limit",
+        {"limit": limit},
+    )
+
+
+def quarantine_summary() -> pl.DataFrame:
+    """Rejected rows of the current loads by file, column and rule, with the fix."""
+    return fetch("SELECT * FROM quarantine_summary ORDER BY rows_quarantined DESC, file")
+
+
+def initiative_lifts() -> pl.DataFrame:
+    """Each initiative's two lifts (1 month, 3-6 months) with intervals, one row per lift."""
+    return fetch(
+        "SELECT i.initiative_name || ' (' || d.label || ')' AS title, i.initiative_name,"
+        " w.stage, w.lift, w.low, w.high FROM initiative_effects i"
+        " LEFT JOIN metric_definitions d USING (metric),"
+        " LATERAL (VALUES ('after 1 month', i.lift_1_month, i.lift_1_month_ci_low,"
+        " i.lift_1_month_ci_high), ('after 3-6 months', i.lift_3_6_months,"
+        " i.lift_3_6_months_ci_low, i.lift_3_6_months_ci_high)) AS w(stage, lift, low, high)"
+        " ORDER BY i.started_on, w.stage"
+    )

@@ -1,0 +1,91 @@
+"""The sidebar filters (period, department, channel), kept in the URL so a link reproduces a view.
+
+Streamlit binds a widget to the URL by the label it shows, so links say
+`?department=Billing&channel=phone&period=Jan+2026&period=Oct+2026`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from dashboard import data
+from dashboard.data import Filters
+
+#: Months the period covers by default (ending with the latest month with data).
+DEFAULT_MONTHS = 12
+#: The department filter's label for all departments together.
+ORGANISATION = "Whole organisation"
+
+
+def sidebar() -> Filters:
+    """Draw the filters in the sidebar and return what they select."""
+    options = data.filter_values()
+    months = options["month"]["value"].to_list()
+    if not months:
+        raise data.DataUnavailable(
+            "The warehouse holds no monthly figures yet.",
+            "Load your exports with `cxkpi load <folder>`, or run `cxkpi demo`.",
+        )
+    month_labels = dict(zip(months, options["month"]["label"], strict=True))
+    departments = dict(
+        zip(options["department"]["value"], options["department"]["label"], strict=True)
+    )
+    channels = options["channel"]["value"].to_list()
+    with st.sidebar:
+        st.markdown("**Filters**")
+        start, end = st.select_slider(
+            "Period",
+            options=months,
+            value=(months[max(0, len(months) - DEFAULT_MONTHS)], months[-1]),
+            format_func=month_labels.get,
+            key="period",
+            bind="query-params",
+            help="Trend charts cover the period; tiles show its last month.",
+        )
+        department = st.selectbox(
+            "Department",
+            options=["ALL", *departments],
+            format_func=lambda d: ORGANISATION if d == "ALL" else departments[d],
+            key="department",
+            bind="query-params",
+        )
+        channel = st.selectbox(
+            "Channel",
+            options=["all", *channels],
+            format_func=lambda c: "All channels" if c == "all" else c,
+            key="channel",
+            bind="query-params",
+            help="Workforce, task and employee-survey figures have no channel; "
+            "they always cover all channels.",
+        )
+    return Filters(
+        start=_month(start),
+        end=_month(end),
+        department=department,
+        department_name="the organisation" if department == "ALL" else departments[department],
+        channel=channel,
+    )
+
+
+def link(department: str, **more: str) -> dict[str, str]:
+    """Query parameters that open a page on a department (the URL carries filter labels)."""
+    if department == "ALL":
+        return {"department": ORGANISATION, **more}
+    departments = data.filter_values()["department"]
+    label = departments.filter(departments["value"] == department)["label"]
+    return {"department": label[0] if len(label) else ORGANISATION, **more}
+
+
+def _month(value: str) -> date:
+    year, month = value.split("-")
+    return date(int(year), int(month), 1)
+
+
+def current() -> Filters:
+    """The filters the sidebar set in this run (app.py draws them before the page)."""
+    selected = st.session_state["cx_filters"]
+    if isinstance(selected, data.DataUnavailable):
+        raise selected
+    return selected

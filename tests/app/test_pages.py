@@ -1,0 +1,239 @@
+"""Every dashboard page under Streamlit's AppTest: runs, shows what it must, reacts to filters."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import ui
+from etl.contract import SOURCES
+from etl.metrics import METRICS
+from etl.models import discover
+from etl.query import connect_read_only
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
+PAGES = {
+    "overview": "Customer experience: the organisation",
+    "conflicts": "KPI conflicts: the organisation",
+    "departments": "Departments and customer value",
+    "employee_voice": "Employee voice: the organisation",
+    "initiatives": "Initiatives: lasting or fading",
+    "data_quality": "Data quality",
+}
+
+
+def open_app(db: Path, monkeypatch, page: str = "overview", **query: str | list[str]) -> AppTest:
+    """The dashboard on db, run once on page with the given URL query parameters."""
+    monkeypatch.setenv("CXKPI_DB", str(db))
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    if page != "overview":
+        app.switch_page(f"app_pages/{page}.py").run()
+    return app
+
+
+def texts(app: AppTest) -> str:
+    """Every piece of text the page shows, joined."""
+    kinds = ("title", "subheader", "markdown", "caption", "info", "success", "warning", "error")
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(app, kind))
+
+
+@pytest.fixture
+def reader(sample_db: Path):
+    """A connection configured as the dashboard's (DuckDB refuses two configurations at once)."""
+    con = connect_read_only(sample_db)
+    yield con
+    con.close()
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, **params):
+    """The single value of a query."""
+    return con.execute(sql, params).fetchall()[0][0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_its_title_and_no_exception(sample_db, monkeypatch, page):
+    app = open_app(sample_db, monkeypatch, page)
+    assert not app.exception, [e.message for e in app.exception]
+    assert app.title[0].value == PAGES[page]
+    assert not app.warning or page == "data_quality"
+
+
+def test_overview_tiles_show_the_latest_month_of_department_month(sample_db, reader, monkeypatch):
+    app = open_app(sample_db, monkeypatch)
+    latest = one(reader, "SELECT max(month) FROM organisation_month")
+    row = reader.execute(
+        "SELECT nps, nps_n, nps_ci_low, fcr_rate, aht_seconds FROM organisation_month"
+        " WHERE month = $m",
+        {"m": latest},
+    ).fetchall()[0]
+    tiles = {m.label: m.value for m in app.metric}
+    assert list(tiles) == [
+        "NPS",
+        "First-contact resolution",
+        "Promises kept",
+        "Handle time",
+        "Occupancy",
+        "Empowerment",
+    ]
+    assert tiles["NPS"] == ui.value("nps", row[0])
+    assert tiles["First-contact resolution"] == ui.value("fcr_rate", row[3])
+    assert tiles["Handle time"] == ui.value("aht_seconds", row[4])
+    nps_caption = app.caption[1].value
+    assert f"n = {row[1]:,}" in nps_caption and f"95% CI {row[2]:+.1f}" in nps_caption
+
+
+def test_each_tile_has_its_definition_as_help(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch)
+    nps = app.metric[0].proto.help
+    assert METRICS["nps"].definition in nps and "Higher is better" in nps
+    assert METRICS["aht_seconds"].definition in app.metric[3].proto.help
+
+
+def test_choosing_a_department_and_channel_changes_the_figures(sample_db, reader, monkeypatch):
+    app = open_app(sample_db, monkeypatch)
+    app.selectbox(key="department").set_value("BIL").run()
+    app.selectbox(key="channel").set_value("phone").run()
+    assert app.title[0].value == "Customer experience: Billing"
+    latest = one(reader, "SELECT max(month) FROM organisation_month")
+    # Independent of the marts: the mean handle time of Billing's phone contacts, from raw rows.
+    aht = one(
+        reader,
+        "SELECT avg(handle_seconds) FROM raw_interactions WHERE department_id = 'BIL'"
+        " AND channel = 'phone' AND date_trunc('month', started_at) = $m",
+        m=latest,
+    )
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Handle time"] == ui.value("aht_seconds", aht)
+    occupancy = one(
+        reader,
+        "SELECT occupancy FROM department_month WHERE department_id = 'BIL' AND month = $m",
+        m=latest,
+    )
+    assert tiles["Occupancy"] == ui.value("occupancy", occupancy)
+    assert "all channels (no channel in its source)" in app.caption[5].value
+
+
+def test_a_url_reproduces_the_view(sample_db, reader, monkeypatch):
+    app = open_app(
+        sample_db,
+        monkeypatch,
+        department="Billing",
+        channel="chat",
+        period=["Jan 2025", "Jun 2025"],
+    )
+    assert app.title[0].value == "Customer experience: Billing"
+    assert app.selectbox(key="channel").value == "chat"
+    assert app.select_slider(key="period").value == ("2025-01", "2025-06")
+    assert "Tiles: Jun 2025, the chat channel" in app.caption[0].value
+    nps_n = one(
+        reader,
+        "SELECT n FROM metric_channel_month WHERE department_id = 'BIL' AND channel = 'chat'"
+        " AND metric = 'nps' AND month = DATE '2025-06-01'",
+    )
+    assert app.caption[1].value.startswith(f"n = {nps_n:,}")
+
+
+def test_findings_link_to_their_evidence_with_the_department_selected(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch)
+    links = {link.proto.label: link.proto for link in app.get("page_link")}
+    assert set(links) == {"See the evidence"}
+    queries = [link.proto.query_string for link in app.get("page_link")]
+    assert "department=Claims+Processing" in queries
+    assert "department=Whole+organisation&pair=handle+time+vs+NPS" in queries
+    watermelon = open_app(sample_db, monkeypatch, "departments", department="Claims Processing")
+    assert "Claims Processing: watermelon." in texts(watermelon)
+
+
+def test_a_flagged_pair_opens_with_its_explanation(sample_db, reader, monkeypatch):
+    app = open_app(
+        sample_db, monkeypatch, "conflicts", department="Billing", pair="contacts per hour vs NPS"
+    )
+    explanation = one(
+        reader,
+        "SELECT explanation FROM kpi_conflicts WHERE department_id = 'BIL'"
+        " AND productivity_metric = 'contacts_per_hour' AND outcome_metric = 'nps'",
+    )
+    assert app.error[0].value == f"**Flagged.** {explanation}"
+    flagged = one(
+        reader, "SELECT count(*) FROM kpi_conflicts WHERE department_id = 'BIL' AND flagged"
+    )
+    assert f"All {flagged} flagged pairs" in texts(app)
+
+
+def test_small_engagement_groups_are_suppressed_never_shown(sample_db, reader, monkeypatch):
+    small = reader.execute(
+        "SELECT d.department_name, e.wave FROM ex_cx_linkage e JOIN department_value d"
+        " USING (department_id) WHERE e.responses < 5 ORDER BY e.wave DESC LIMIT 1"
+    ).fetchall()
+    assert small, "the sample plants a department with too few survey answers"
+    name, wave = small[0]
+    app = open_app(
+        sample_db,
+        monkeypatch,
+        "employee_voice",
+        department=name,
+        period=["Nov 2024", "Oct 2026"],
+    )
+    table = app.dataframe[0].value
+    row = table[table["wave"].dt.date == wave].iloc[0]
+    assert row["empowerment_index"] == "suppressed (n < 5)"
+    assert row["enps"] == "suppressed"
+
+
+def test_data_quality_lists_quarantined_rows_with_the_fix(sample_copy, monkeypatch, tmp_path):
+    from tests.conftest import run_cxkpi, write
+
+    write(
+        tmp_path / "late",
+        "nps_responses",
+        "response_id,responded_at,score\nLATE-1,2026-10-05T09:00:00,11\nLATE-2,2026-10-05,9\n",
+    )
+    assert run_cxkpi("-q", "--db", str(sample_copy), "load", str(tmp_path / "late")).returncode == 1
+    app = open_app(sample_copy, monkeypatch, "data_quality")
+    assert "1 rows are in quarantine, in 1 file(s)." in texts(app)
+    problems = app.dataframe[1].value
+    assert problems.iloc[0]["rule"] == "range" and problems.iloc[0]["column"] == "score"
+    assert "check the scale" in problems.iloc[0]["fix"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_without_a_warehouse_every_page_says_what_to_run(tmp_path, monkeypatch, page):
+    app = open_app(tmp_path / "none.duckdb", monkeypatch, page)
+    assert not app.exception
+    assert "cxkpi demo" in app.warning[0].value
+
+
+def test_a_missing_view_says_to_build(sample_copy, monkeypatch):
+    con = duckdb.connect(str(sample_copy))
+    con.execute("DROP TABLE findings")
+    con.close()
+    app = open_app(sample_copy, monkeypatch)
+    assert not app.exception
+    assert "cxkpi build" in app.warning[0].value and "findings" in app.warning[0].value
+
+
+def test_page_code_never_mentions_raw_or_staging_tables():
+    models = discover()
+    hidden = {s.raw_table for s in SOURCES.values()} | {"meta_load_runs", "meta_quarantine"}
+    hidden |= {
+        name for name, m in models.items() if m.layer == "staging" or name.startswith("int_")
+    }
+    for path in (ROOT / "dashboard").rglob("*.py"):
+        words = set(re.findall(r"\b[a-z_]+\b", path.read_text()))
+        assert not words & hidden, (path, words & hidden)
+
+
+def test_the_dashboard_reads_only_documented_marts_and_the_metric_registry():
+    sql = (ROOT / "dashboard" / "data.py").read_text()
+    read = set(re.findall(r"(?:FROM|JOIN) ([a-z_]+)", sql))
+    models = discover()
+    marts = {name for name, m in models.items() if m.layer in ("marts", "analyses")}
+    assert read and read <= marts | {"metric_definitions"}, read - marts
