@@ -32,6 +32,10 @@ try:
 except DataUnavailable as problem:
     # Pages that need no filters (data quality) still run; the others say what is wrong.
     st.session_state["cx_filters"] = problem
+if target := st.session_state.pop(filters.OPEN_PAGE, None):
+    # An empty mapping, not None: Streamlit refuses to clear parameters bound to widgets;
+    # the filters put theirs back when the page draws them.
+    st.switch_page(target, query_params={})
 try:
     page.run()
 except DataUnavailable as problem:

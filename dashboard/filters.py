@@ -17,6 +17,8 @@ from dashboard.data import Filters
 DEFAULT_MONTHS = 12
 #: The department filter's label for all departments together.
 ORGANISATION = "Whole organisation"
+#: Session key of a page a button asked to open on the next run.
+OPEN_PAGE = "cx_open_page"
 
 
 def sidebar() -> Filters:
@@ -69,13 +71,15 @@ def sidebar() -> Filters:
     )
 
 
-def link(department: str, **more: str) -> dict[str, str]:
-    """Query parameters that open a page on a department (the URL carries filter labels)."""
-    if department == "ALL":
-        return {"department": ORGANISATION, **more}
-    departments = data.filter_values()["department"]
-    label = departments.filter(departments["value"] == department)["label"]
-    return {"department": label[0] if len(label) else ORGANISATION, **more}
+def open_page(page: str, department: str, **more: str) -> None:
+    """Button callback: select a department (and other widget values), then open a page.
+
+    A link's query parameters do not move a widget that already has a value in the
+    session, so in-app links set the state here and app.py switches page on the rerun.
+    """
+    st.session_state["department"] = department
+    st.session_state.update(more)
+    st.session_state[OPEN_PAGE] = page
 
 
 def _month(value: str) -> date:

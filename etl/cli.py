@@ -299,7 +299,7 @@ def _streamlit_flags(host: str, port: int) -> list[str]:
         "browser.gatherUsageStats": "false",
         "browser.serverAddress": host,
         "client.toolbarMode": "minimal",
-        "client.showErrorDetails": "full",
+        "client.showErrorDetails": "none",
         "global.developmentMode": "false",
         "logger.level": "warning",
         "theme.primaryColor": "#0e5e6f",

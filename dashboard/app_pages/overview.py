@@ -35,13 +35,15 @@ for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
         st.markdown(f"**{finding['headline']}**  \n{finding['explanation']}")
         pair = {}
         if finding["productivity_metric"]:
-            pair["pair"] = ui.pair_label(finding["productivity_metric"], finding["outcome_metric"])
-        params = filters.link(finding["department_id"], **pair)
-        st.page_link(
-            f"app_pages/{finding['evidence_page']}.py",
-            label="See the evidence",
+            pair["pair"] = f"{finding['productivity_metric']}:{finding['outcome_metric']}"
+        st.button(
+            "See the evidence",
+            key=f"overview_evidence_{finding['rank']}",
             icon=":material/arrow_forward:",
-            query_params=params,
+            type="tertiary",
+            on_click=filters.open_page,
+            args=(f"app_pages/{finding['evidence_page']}.py", finding["department_id"]),
+            kwargs=pair,
         )
 if found.height > SHOWN_FINDINGS:
     st.caption(f"and {found.height - SHOWN_FINDINGS} more on the pages linked above.")

@@ -141,15 +141,24 @@ def test_a_url_reproduces_the_view(sample_db, reader, monkeypatch):
     assert app.caption[1].value.startswith(f"n = {nps_n:,}")
 
 
-def test_findings_link_to_their_evidence_with_the_department_selected(sample_db, monkeypatch):
+def test_findings_open_their_evidence_with_the_department_selected(sample_db, monkeypatch):
     app = open_app(sample_db, monkeypatch)
-    links = {link.proto.label: link.proto for link in app.get("page_link")}
-    assert set(links) == {"See the evidence"}
-    queries = [link.proto.query_string for link in app.get("page_link")]
-    assert "department=Claims+Processing" in queries
-    assert "department=Whole+organisation&pair=handle+time+vs+NPS" in queries
-    watermelon = open_app(sample_db, monkeypatch, "departments", department="Claims Processing")
-    assert "Claims Processing: watermelon." in texts(watermelon)
+    buttons = [b for b in app.button if b.label == "See the evidence"]
+    assert len(buttons) == 5
+    headlines = [m.value for m in app.markdown if m.value.startswith("**")]
+    watermelon = next(i for i, h in enumerate(headlines) if "Watermelon: Claims Processing" in h)
+    buttons[watermelon].click().run()
+    assert app.title[0].value == "Departments and customer value"
+    assert app.selectbox(key="department").value == "CLM"
+    assert "Claims Processing: watermelon." in texts(app)
+
+
+def test_a_conflict_finding_opens_its_pair(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch)
+    next(b for b in app.button if b.label == "See the evidence").click().run()
+    assert app.title[0].value == "KPI conflicts: the organisation"
+    assert app.selectbox(key="pair").value == "aht_seconds:nps"
+    assert app.error[0].value.startswith("**Flagged.** Across the organisation, handle time fell")
 
 
 def test_a_flagged_pair_opens_with_its_explanation(sample_db, reader, monkeypatch):

@@ -85,3 +85,15 @@ def test_sql_cannot_write_or_read_files(sample_db):
 def test_build_without_a_database_says_what_to_do(tmp_path):
     result = run_cxkpi("--db", str(tmp_path / "none.duckdb"), "build")
     assert result.returncode == 1 and "run `cxkpi load` first" in result.stderr
+
+
+def test_serve_refuses_a_busy_port_with_a_clear_message(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cxkpi("--db", str(tmp_path / "w.duckdb"), "serve", "--port", str(port))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use; try --port" in result.stderr

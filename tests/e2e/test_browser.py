@@ -1,0 +1,184 @@
+"""The dashboard in a real browser: Debian's Chromium, driven by Playwright, against `cxkpi serve`.
+
+Set CXKPI_SCREENSHOTS=docs to refresh the README's screenshot (docs/screenshot-overview.png).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CXKPI
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: Streamlit scrolls inside its own container, so screenshots use a tall viewport.
+TALL = {"width": 1280, "height": 2400}
+LAPTOP = {"width": 1280, "height": 800}
+PAGES = {
+    "": ("Customer experience: the organisation", "What needs attention"),
+    "conflicts": ("KPI conflicts: the organisation", "Pair (or click a cell)"),
+    "departments": ("Departments and customer value", "Scorecard"),
+    "employee_voice": ("Employee voice: the organisation", "Empowerment by department and wave"),
+    "initiatives": ("Initiatives: lasting or fading", "Lift after 1 month and after 3-6 months"),
+    "data_quality": ("Data quality", "Freshness of each source"),
+}
+
+
+def free_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local IPv4 addresses with a socket listening on port (from /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if int(hex_port, 16) == port and state == "0A":
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(sample_db):
+    """`cxkpi serve` on the sample warehouse, as a user starts it; its URL and first output."""
+    port = free_port()
+    process = subprocess.Popen(
+        [CXKPI, "--db", str(sample_db), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"cxkpi serve did not start: {process.stdout.read()}") from None
+            time.sleep(0.3)
+    first_line = process.stdout.readline()
+    yield {"url": url, "port": port, "said": first_line}
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go (kept for a look after a failure)."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def visit(browser, url: str, viewport=TALL):
+    """A new page at url, once Streamlit has drawn the title and finished running."""
+    page = browser.new_page(viewport=viewport)
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    page.wait_for_timeout(500)
+    return page
+
+
+def main_text(page) -> str:
+    """The text of the page's main area."""
+    return page.locator("[data-testid=stMain]").inner_text()
+
+
+def test_serve_binds_loopback_and_says_the_url(server):
+    assert listening_addresses(server["port"]) == {"127.0.0.1"}
+    assert server["said"].startswith(f"cxkpi dashboard: {server['url']}")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders_without_error_and_fits_1280_by_800(browser, server, shots, path):
+    page = visit(browser, f"{server['url']}/{path}", LAPTOP)
+    title, section = PAGES[path]
+    assert page.locator("h1").first.inner_text() == title
+    text = main_text(page)
+    assert section in text
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "Traceback" not in text
+    scroll, client = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=stMain]');"
+        " return [m.scrollWidth, m.clientWidth]; }"
+    )
+    assert scroll <= client, f"{path or 'overview'} scrolls sideways at 1280x800"
+    page.set_viewport_size(TALL)
+    page.wait_for_timeout(1000)
+    name = path or "overview"
+    page.screenshot(path=str(shots / f"{name}.png"))
+    if name == "overview" and os.environ.get("CXKPI_SCREENSHOTS"):
+        target = Path(os.environ["CXKPI_SCREENSHOTS"]) / "screenshot-overview.png"
+        shutil.copyfile(shots / "overview.png", target)
+    page.close()
+
+
+def test_a_product_not_a_developer_tool(browser, server):
+    page = visit(browser, server["url"], LAPTOP)
+    assert page.title() == "cxkpi"
+    assert page.locator("[data-testid=stAppDeployButton]").count() == 0
+    assert page.locator("[data-testid=stMainMenu]").count() == 0
+    icons = page.evaluate(
+        "() => [...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)"
+    )
+    assert icons and all("/media/" in href and href.endswith(".png") for href in icons)
+    page.close()
+
+
+def test_filters_live_in_the_url_and_follow_the_user(browser, server):
+    page = visit(browser, f"{server['url']}/?department=Billing", LAPTOP)
+    assert page.locator("h1").first.inner_text() == "Customer experience: Billing"
+    page.get_by_role("link", name="KPI conflicts").click()
+    page.wait_for_url("**/conflicts?department=Billing")
+    page.wait_for_selector("h1:has-text('KPI conflicts: Billing')")
+    page.close()
+    again = visit(browser, f"{server['url']}/conflicts?department=Billing", LAPTOP)
+    assert again.locator("h1").first.inner_text() == "KPI conflicts: Billing"
+    again.close()
+
+
+def test_a_finding_opens_its_evidence(browser, server):
+    page = visit(browser, server["url"])
+    finding = page.locator("[data-testid=stVerticalBlock]").filter(
+        has=page.get_by_text("Watermelon: Claims Processing", exact=False)
+    )
+    finding.last.get_by_role("button", name="See the evidence").click()
+    page.wait_for_selector("h1:has-text('Departments and customer value')")
+    page.wait_for_selector("text=Claims Processing: watermelon.")
+    page.wait_for_url("**/departments?department=Claims+Processing")
+    page.close()
