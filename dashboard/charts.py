@@ -10,6 +10,8 @@ from dashboard.ui import VERDICTS
 #: Height of one small-multiple panel, in pixels (two rows fit a 1280x800 screen with tiles).
 PANEL_HEIGHT = 120
 PANEL_WIDTH = 165
+#: Height of one row of the conflict matrix, in pixels.
+MATRIX_ROW = 34
 
 
 def _display(frame: pl.DataFrame) -> pl.DataFrame:
@@ -87,8 +89,9 @@ def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerC
     flags = base.mark_text(fontSize=16, color="black").encode(
         text=alt.condition("datum.flagged", alt.value("⚑"), alt.value(""))
     )
+    # Streamlit fits the whole chart, angled labels included, into the height given.
     rows = frame["productivity_metric"].n_unique()
-    return (cells + flags).add_params(selection).properties(height=32 * rows)
+    return (cells + flags).add_params(selection).properties(height=MATRIX_ROW * rows + 140)
 
 
 def two_series(frame: pl.DataFrame) -> alt.FacetChart:

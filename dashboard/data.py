@@ -211,11 +211,13 @@ def linkage(start: date, end: date) -> pl.DataFrame:
     )
 
 
-def initiatives() -> pl.DataFrame:
-    """Each initiative's lift after 1 month and 3-6 months."""
+def initiatives(department: str) -> pl.DataFrame:
+    """Each initiative's lift after 1 month and 3-6 months (one department's, or all)."""
     return fetch(
         "SELECT i.*, d.label AS metric_label, d.unit, d.better FROM initiative_effects i"
-        " LEFT JOIN metric_definitions d USING (metric) ORDER BY started_on"
+        " LEFT JOIN metric_definitions d USING (metric)"
+        " WHERE $department = 'ALL' OR i.department_id = $department ORDER BY started_on",
+        {"department": department},
     )
 
 
@@ -237,7 +239,7 @@ def quarantine_summary() -> pl.DataFrame:
     return fetch("SELECT * FROM quarantine_summary ORDER BY rows_quarantined DESC, file")
 
 
-def initiative_lifts() -> pl.DataFrame:
+def initiative_lifts(department: str) -> pl.DataFrame:
     """Each initiative's two lifts (1 month, 3-6 months) with intervals, one row per lift."""
     return fetch(
         "SELECT i.initiative_name || ' (' || d.label || ')' AS title, i.initiative_name,"
@@ -246,5 +248,7 @@ def initiative_lifts() -> pl.DataFrame:
         " LATERAL (VALUES ('after 1 month', i.lift_1_month, i.lift_1_month_ci_low,"
         " i.lift_1_month_ci_high), ('after 3-6 months', i.lift_3_6_months,"
         " i.lift_3_6_months_ci_low, i.lift_3_6_months_ci_high)) AS w(stage, lift, low, high)"
-        " ORDER BY i.started_on, w.stage"
+        " WHERE $department = 'ALL' OR i.department_id = $department"
+        " ORDER BY i.started_on, w.stage",
+        {"department": department},
     )

@@ -60,7 +60,7 @@ chosen = pairs.filter((pairs["productivity_metric"] + ":" + pairs["outcome_metri
 if chosen["flagged"]:
     st.error(f"**Flagged.** {chosen['explanation']}", icon=":material/flag:")
 else:
-    st.info(f"**Not flagged.** {chosen['explanation']}")
+    st.info(chosen["explanation"])
 if chosen["association"] is not None:
     st.caption(
         f"Association {chosen['association']:+.2f} (Spearman, direction-aware) over"

@@ -16,9 +16,7 @@ st.markdown(
 )
 st.caption("Over all channels; the department filter narrows the list.")
 
-effects = data.initiatives()
-if f.department != "ALL":
-    effects = effects.filter(effects["department_id"] == f.department)
+effects = data.initiatives(f.department)
 if effects.is_empty():
     st.info(
         "No initiatives"
@@ -36,8 +34,7 @@ for row in effects.iter_rows(named=True):
         f" from {ui.month_label(row['started_on'])}): **{status[0]}**. {row['explanation']}"
     )
 
-lifts = data.initiative_lifts()
-lifts = lifts.filter(lifts["initiative_name"].is_in(effects["initiative_name"].implode()))
+lifts = data.initiative_lifts(f.department)
 st.subheader("Lift after 1 month and after 3-6 months")
 st.caption(
     "Points: lift against the baseline, in the metric's unit (shares as fractions);"

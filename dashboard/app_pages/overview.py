@@ -14,7 +14,7 @@ st.title(f"Customer experience: {f.department_name}")
 channel = "all channels" if f.channel == "all" else f"the {f.channel} channel"
 st.caption(
     f"Tiles: {ui.month_label(f.end)}, {channel}, change against the month before (survey waves:"
-    " the wave before) and the same month a year before. Hover ⓘ for each definition."
+    " the wave before) and the same month a year before. The ? beside a tile gives its definition."
 )
 
 tiles = data.headlines(f, TILES).to_dicts()

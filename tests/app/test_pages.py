@@ -246,3 +246,17 @@ def test_the_dashboard_reads_only_documented_marts_and_the_metric_registry():
     models = discover()
     marts = {name for name, m in models.items() if m.layer in ("marts", "analyses")}
     assert read and read <= marts | {"metric_definitions"}, read - marts
+
+
+def test_initiatives_say_durable_or_faded_for_the_department(sample_db, reader, monkeypatch):
+    faded = reader.execute(
+        "SELECT i.initiative_name, d.department_name FROM initiative_effects i"
+        " JOIN department_value d USING (department_id) WHERE NOT i.durable"
+    ).fetchall()
+    assert faded, "the sample plants a fading initiative"
+    name, department = faded[0]
+    app = open_app(sample_db, monkeypatch, "initiatives", department=department)
+    assert [e.value.split("**")[1] for e in app.error] == [name]
+    assert "**faded**" in app.error[0].value and not app.success
+    quiet = open_app(sample_db, monkeypatch, "initiatives", department="Quality Assurance")
+    assert "No initiatives in Quality Assurance" in quiet.info[0].value

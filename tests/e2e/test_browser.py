@@ -141,7 +141,15 @@ def test_every_page_renders_without_error_and_fits_1280_by_800(browser, server, 
     page.set_viewport_size(TALL)
     page.wait_for_timeout(1000)
     name = path or "overview"
-    page.screenshot(path=str(shots / f"{name}.png"))
+    bottom = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll("
+        "'[data-testid=stMain] [data-testid=stElementContainer]')]"
+        ".map(e => e.getBoundingClientRect().bottom))"
+    )
+    height = min(TALL["height"], int(bottom) + 16)
+    page.screenshot(
+        path=str(shots / f"{name}.png"), clip={"x": 0, "y": 0, "width": 1280, "height": height}
+    )
     if name == "overview" and os.environ.get("CXKPI_SCREENSHOTS"):
         target = Path(os.environ["CXKPI_SCREENSHOTS"]) / "screenshot-overview.png"
         shutil.copyfile(shots / "overview.png", target)
@@ -181,4 +189,19 @@ def test_a_finding_opens_its_evidence(browser, server):
     page.wait_for_selector("h1:has-text('Departments and customer value')")
     page.wait_for_selector("text=Claims Processing: watermelon.")
     page.wait_for_url("**/departments?department=Claims+Processing")
+    page.close()
+
+
+def test_clicking_a_matrix_cell_shows_that_pair(browser, server):
+    page = visit(
+        browser, f"{server['url']}/conflicts?department=Billing", {"width": 1280, "height": 1600}
+    )
+    matrix = page.locator("[data-testid=stVegaLiteChart]").first.bounding_box()
+    # The first row (contacts per hour), a column right of the middle.
+    page.mouse.click(matrix["x"] + matrix["width"] * 0.55, matrix["y"] + 20)
+    page.wait_for_url("**pair=contacts+per+hour+vs+*")
+    outcome = page.url.split("+vs+")[1].replace("+", " ")
+    alert = page.locator("[data-testid=stAlert]").first
+    alert.filter(has_text=outcome).wait_for()
+    assert "contacts per hour" in alert.inner_text()
     page.close()
