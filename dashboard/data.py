@@ -61,9 +61,13 @@ def _identity() -> tuple[str, int, int]:
     return str(path), stat.st_ino, stat.st_mtime_ns
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
+def _close(con: duckdb.DuckDBPyConnection) -> None:
+    con.close()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, on_release=_close)
 def _connection(identity: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per published file; queries use cursors of it."""
+    """One read-only connection per published file (closed when a newer one replaces it)."""
     return connect_read_only(Path(identity[0]))
 
 
@@ -96,7 +100,7 @@ def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
 
 
 def clear_cache() -> None:
-    """Forget cached results and connections (benchmarks measure the database, not the cache)."""
+    """Forget cached results and close the connections (benchmarks, tests)."""
     _fetch.clear()
     _connection.clear()
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import ui
+from dashboard import data, ui
 from etl.contract import SOURCES
 from etl.metrics import METRICS
 from etl.models import discover
@@ -43,6 +43,13 @@ def texts(app: AppTest) -> str:
     """Every piece of text the page shows, joined."""
     kinds = ("title", "subheader", "markdown", "caption", "info", "success", "warning", "error")
     return "\n".join(str(e.value) for kind in kinds for e in getattr(app, kind))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_the_dashboards_connections():
+    """The dashboard keeps its connection open; later tests open the file another way."""
+    yield
+    data.clear_cache()
 
 
 @pytest.fixture
