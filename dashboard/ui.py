@@ -34,6 +34,13 @@ def help_for(view: str, column: str) -> str:
     return description(models[view], column, models) or ""
 
 
+def documented(view: str, columns) -> dict:
+    """Column settings for a table of a view: readable headers, each column's YAML description."""
+    return {
+        c: st.column_config.Column(c.replace("_", " "), help=help_for(view, c)) for c in columns
+    }
+
+
 def metric_help(metric: str) -> str:
     """A metric's definition, direction and minimum sample, for help text."""
     m = METRICS[metric]

@@ -24,10 +24,7 @@ else:
 st.dataframe(
     fresh,
     hide_index=True,
-    column_config={
-        c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("source_freshness", c))
-        for c in fresh.columns
-    }
+    column_config=ui.documented("source_freshness", fresh.columns)
     | {
         "first_month": st.column_config.DateColumn("first month", format="MMM YYYY"),
         "last_month": st.column_config.DateColumn("last month", format="MMM YYYY"),
@@ -52,12 +49,7 @@ else:
             "fix",
         ),
         hide_index=True,
-        column_config={
-            c: st.column_config.Column(
-                c.replace("_", " "), help=ui.help_for("quarantine_summary", c)
-            )
-            for c in problems.columns
-        },
+        column_config=ui.documented("quarantine_summary", problems.columns),
     )
     st.caption("See every rejected row with what the system sent:")
     st.code(
@@ -75,8 +67,5 @@ st.caption(
 st.dataframe(
     runs,
     hide_index=True,
-    column_config={
-        c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("load_runs", c))
-        for c in runs.columns
-    },
+    column_config=ui.documented("load_runs", runs.columns),
 )

@@ -58,13 +58,9 @@ shown = table.with_columns(
 st.dataframe(
     shown,
     hide_index=True,
-    column_config={
+    column_config=ui.documented("ex_cx_linkage", shown.columns)
+    | {
         "wave": st.column_config.DateColumn(format="MMM YYYY"),
-        **{
-            c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("ex_cx_linkage", c))
-            for c in shown.columns
-            if c != "wave"
-        },
         "nps_following": st.column_config.NumberColumn(
             "NPS following", format="%+.1f", help=ui.help_for("ex_cx_linkage", "nps_following")
         ),

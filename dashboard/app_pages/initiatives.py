@@ -54,10 +54,9 @@ st.dataframe(
         "durable",
     ),
     hide_index=True,
-    column_config={
-        c: st.column_config.Column(c.replace("_", " "), help=ui.help_for("initiative_effects", c))
-        for c in ("baseline", "lift_1_month", "lift_3_6_months", "durable")
-    }
+    column_config=ui.documented(
+        "initiative_effects", ("baseline", "lift_1_month", "lift_3_6_months", "durable")
+    )
     | {
         "initiative_name": "initiative",
         "department_id": "department",
