@@ -94,11 +94,6 @@ def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerC
     return (cells + flags).add_params(selection).properties(height=MATRIX_ROW * rows + 140)
 
 
-def two_series(frame: pl.DataFrame) -> alt.FacetChart:
-    """The two metrics of a pair over time, side by side."""
-    return small_multiples(frame, columns=2)
-
-
 def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
     """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right."""
     data = frame.filter(

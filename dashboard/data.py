@@ -193,11 +193,6 @@ def series(department: str, metrics: list[str]) -> pl.DataFrame:
     )
 
 
-def metric_definitions() -> pl.DataFrame:
-    """Every metric's family, direction, unit, minimum n, label and definition."""
-    return fetch("SELECT * FROM metric_definitions")
-
-
 # --- departments, employee voice, initiatives ----------------------------------------------
 
 

@@ -71,7 +71,7 @@ if chosen["association"] is not None:
 else:
     st.caption(f"{chosen['n_periods']} months with both figures: too few to test (12 needed).")
 st.altair_chart(
-    charts.two_series(
+    charts.small_multiples(
         data.series(f.department, [chosen["productivity_metric"], chosen["outcome_metric"]])
     )
 )
