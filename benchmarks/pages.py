@@ -67,9 +67,9 @@ def main() -> None:
     from dashboard import data
 
     months = data.filter_values()["month"]["value"].to_list()
-    from dashboard.filters import _month
+    from dashboard.filters import parse_month
 
-    start, end_month = _month(months[max(0, len(months) - 12)]), _month(months[-1])
+    start, end_month = parse_month(months[max(0, len(months) - 12)]), parse_month(months[-1])
     scenarios = {
         "organisation, all channels": data.Filters(
             start, end_month, "ALL", "the organisation", "all"

@@ -63,8 +63,8 @@ def sidebar() -> Filters:
             "they always cover all channels.",
         )
     return Filters(
-        start=_month(start),
-        end=_month(end),
+        start=parse_month(start),
+        end=parse_month(end),
         department=department,
         department_name="the organisation" if department == "ALL" else departments[department],
         channel=channel,
@@ -82,7 +82,8 @@ def open_page(page: str, department: str, **more: str) -> None:
     st.session_state[OPEN_PAGE] = page
 
 
-def _month(value: str) -> date:
+def parse_month(value: str) -> date:
+    """'2026-10' as the first day of that month."""
     year, month = value.split("-")
     return date(int(year), int(month), 1)
 

@@ -50,36 +50,33 @@ def metric_help(metric: str) -> str:
     )
 
 
+#: unit -> (format of a value, format of a change, factor of a change): shares change in points.
+FORMATS = {
+    "share": ("{:.1%}", "{:+.1f} pts", 100),
+    "points": ("{:+.1f}", "{:+.1f} pts", 1),
+    "seconds": ("{:,.0f} s", "{:+,.0f} s", 1),
+    "hours": ("{:,.1f} h", "{:+,.1f} h", 1),
+}
+PLAIN = ("{:,.2f}", "{:+,.2f}", 1)
+
+
+def _missing(number: float | None) -> bool:
+    return number is None or (isinstance(number, float) and math.isnan(number))
+
+
 def value(metric: str, number: float | None) -> str:
     """A metric's value in its unit, for people."""
-    if number is None or (isinstance(number, float) and math.isnan(number)):
+    if _missing(number):
         return "–"
-    unit = METRICS[metric].unit
-    if unit == "share":
-        return f"{number:.1%}"
-    if unit == "points":
-        return f"{number:+.1f}"
-    if unit == "seconds":
-        return f"{number:,.0f} s"
-    if unit == "hours":
-        return f"{number:,.1f} h"
-    return f"{number:,.2f}"
+    return FORMATS.get(METRICS[metric].unit, PLAIN)[0].format(number)
 
 
 def change(metric: str, number: float | None) -> str | None:
     """A change of a metric in its unit (shares in percentage points)."""
-    if number is None or (isinstance(number, float) and math.isnan(number)):
+    if _missing(number):
         return None
-    unit = METRICS[metric].unit
-    if unit == "share":
-        return f"{100 * number:+.1f} pts"
-    if unit == "points":
-        return f"{number:+.1f} pts"
-    if unit == "seconds":
-        return f"{number:+,.0f} s"
-    if unit == "hours":
-        return f"{number:+,.1f} h"
-    return f"{number:+,.2f}"
+    _, shown, factor = FORMATS.get(METRICS[metric].unit, PLAIN)
+    return shown.format(factor * number)
 
 
 def pair_label(productivity: str, outcome: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 #: Smallest number of survey answers for an NPS-like figure (SPEC section 4).
 MIN_N_SURVEY = 30
@@ -232,18 +232,5 @@ METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 
 
 def metric_rows() -> list[tuple]:
-    """Rows of the metric_definitions seed table."""
-    return [
-        (
-            m.name,
-            m.family,
-            m.better,
-            m.unit,
-            m.min_n,
-            m.definition,
-            m.n_counts,
-            m.label,
-            m.by_channel,
-        )
-        for m in _METRICS
-    ]
+    """Rows of the metric_definitions seed table (the Metric fields, in order)."""
+    return [astuple(m) for m in _METRICS]

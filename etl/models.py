@@ -116,19 +116,16 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
     con.begin()
     try:
         seed(con)
-        steps = [m for m in ordered(models) if m.name not in readers]
-        steps += [m for m in ordered(models) if m.name in readers]
-        analysed = False
-        for model in steps:
-            if model.materialized == "python":
-                continue
-            if model.name in readers and not analysed:
-                built += _analyse(con, on_model)
-                analysed = True
+        steps = [m for m in ordered(models) if m.materialized != "python"]
+        for model in (m for m in steps if m.name not in readers):
             _create(con, model, on_model)
             built.append(model.name)
-        if not analysed:
-            built += _analyse(con, on_model)
+        if on_model:
+            on_model("analyses")
+        built += analyses.build(con)
+        for model in (m for m in steps if m.name in readers):
+            _create(con, model, on_model)
+            built.append(model.name)
         con.commit()
     except BaseException:
         con.rollback()
@@ -145,12 +142,6 @@ def _reading_analyses(models: dict[str, Model]) -> set[str]:
         grew = not more <= readers
         readers |= more
     return {name for name in readers if models[name].materialized != "python"}
-
-
-def _analyse(con: duckdb.DuckDBPyConnection, on_model) -> list[str]:
-    if on_model:
-        on_model("analyses")
-    return analyses.build(con)
 
 
 def _create(con: duckdb.DuckDBPyConnection, model: Model, on_model) -> None:
