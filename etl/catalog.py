@@ -130,6 +130,8 @@ def dictionary() -> str:
         for model in (m for m in models.values() if m.layer == layer):
             lines += [f"### {model.name} ({model.materialized}, {layer})", ""]
             lines.append(f"Grain: {model.spec.get('grain', '?')}.")
+            if not model.spec.get("analyst", True):
+                lines += ["", "Not queryable with `cxkpi sql` or the SQL workbench."]
             if model.spec.get("description"):
                 lines.append("")
                 lines.append(model.spec["description"])

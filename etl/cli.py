@@ -189,15 +189,34 @@ def validate(obj: dict, paths: tuple[str, ...], source: str | None, show: int) -
     default="table",
     show_default=True,
 )
-@click.option("--max-rows", default=1000, show_default=True, help="Rows shown at most.")
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rows printed at most (default 1000, or $CXKPI_SQL_MAX_ROWS).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds before the query is stopped (default 30, or $CXKPI_SQL_TIMEOUT).",
+)
 @click.pass_obj
-def sql(obj: dict, query: str, fmt: str, max_rows: int) -> None:
-    """Run a read-only SQL query against the warehouse ('-' reads it from standard input)."""
-    from etl.query import run_query
+def sql(obj: dict, query: str, fmt: str, max_rows: int | None, timeout: float | None) -> None:
+    """Run one read-only query over the analyst views ('-' reads it from standard input).
+
+    The same guard as the dashboard's SQL workbench: one SELECT over the documented views
+    (docs/data-dictionary.md), no files, URLs, settings or raw tables, with a time, memory
+    and row limit. A refusal is one line on standard error and exit status 1.
+    """
+    from etl.sandbox import Limits, Sandbox
 
     if query == "-":
         query = sys.stdin.read()
-    frame, truncated = run_query(obj["db"], query, max_rows)
+    limits = Limits.from_env(max_rows=max_rows, timeout_seconds=timeout)
+    with Sandbox(obj["db"], limits) as sandbox:
+        result = sandbox.run(query)
+    frame, shown = result.frame, limits.max_rows
     if fmt == "csv":
         click.echo(frame.write_csv(), nl=False)
     elif fmt == "json":
@@ -206,14 +225,19 @@ def sql(obj: dict, query: str, fmt: str, max_rows: int) -> None:
         import polars as pl
 
         with pl.Config(
-            tbl_rows=max_rows,
+            tbl_rows=shown,
             tbl_cols=-1,
             fmt_str_lengths=60,
             tbl_width_chars=200,
             tbl_hide_dataframe_shape=True,
         ):
             click.echo(frame)
-        click.echo(f"{frame.height} row(s)" + (f", first {max_rows} shown" if truncated else ""))
+        click.echo(
+            f"{frame.height} row(s) in {result.seconds:.2f}s"
+            + (f", first {shown} shown" if result.truncated else "")
+        )
+    if result.truncated and fmt != "table":
+        click.echo(f"note: only the first {shown} rows; raise --max-rows for more", err=True)
 
 
 @cli.command()

@@ -1,11 +1,10 @@
-"""Read-only ad-hoc SQL for analysts."""
+"""The dashboard's read-only connection (ad-hoc SQL goes through etl/sandbox.py instead)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from etl.errors import CxkpiError
 
@@ -27,18 +26,3 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     if not con.execute("SELECT current_setting('lock_configuration')").fetchall()[0][0]:
         con.execute("SET lock_configuration = true")
     return con
-
-
-def run_query(db_path: Path, query: str, max_rows: int) -> tuple[pl.DataFrame, bool]:
-    """The first max_rows rows of a query, and whether there were more."""
-    con = connect_read_only(db_path)
-    try:
-        result = con.sql(query)
-        if result is None:
-            raise CxkpiError("the statement returned no rows (only read-only queries run here)")
-        frame = result.limit(max_rows + 1).pl()
-    except duckdb.Error as error:
-        raise CxkpiError(f"query failed: {str(error).splitlines()[0]}") from None
-    finally:
-        con.close()
-    return frame.head(max_rows), frame.height > max_rows

@@ -70,16 +70,44 @@ def test_sql_prints_csv_and_json_from_views(sample_db):
     assert data[0] == {"department_id": "ACC", "months": 24}
 
 
-def test_sql_cannot_write_or_read_files(sample_db):
-    for statement in (
-        "CREATE TABLE x AS SELECT 1",
-        "DELETE FROM raw_departments",
-        "SELECT * FROM read_csv('/etc/passwd')",
-        "COPY raw_departments TO '/tmp/x.csv'",
+def test_sql_refuses_attacks_in_one_line_with_exit_1(sample_db):
+    """The CLI goes through the same guard as the workbench (tests/integration/test_sandbox.py)."""
+    for statement, words in (
+        ("CREATE TABLE x AS SELECT 1", "CREATE statements are not allowed"),
+        ("DELETE FROM raw_departments", "DELETE statements are not allowed"),
+        ("SELECT * FROM read_csv('/etc/passwd')", "read_csv() is not allowed"),
+        ("COPY department_month TO '/tmp/x.csv'", "COPY statements are not allowed"),
+        ("SELECT * FROM stg_engagement_responses", "is not an analyst view"),
     ):
         result = run_cxkpi("--db", str(sample_db), "sql", statement)
         assert result.returncode == 1, statement
-        assert result.stderr.startswith("error: query failed") and "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"error: {words}") or words in result.stderr, statement
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+
+
+def test_sql_stops_a_runaway_query_at_its_time_limit(sample_db):
+    query = "SELECT sum(a.range * b.range) FROM range(100000) a, range(100000) b"
+    result = run_cxkpi("--db", str(sample_db), "sql", query, "--timeout", "1")
+    assert result.returncode == 1
+    assert "ran longer than the 1 s limit and was stopped" in result.stderr
+
+
+def test_sql_caps_rows_and_says_so(sample_db):
+    table = run_cxkpi("--db", str(sample_db), "sql", "SELECT * FROM range(50)", "--max-rows", "7")
+    assert table.returncode == 0 and "7 row(s)" in table.stdout and "first 7 shown" in table.stdout
+    csv = run_cxkpi(
+        "--db",
+        str(sample_db),
+        "sql",
+        "-",
+        "--format",
+        "csv",
+        "--max-rows",
+        "7",
+        input="SELECT range AS i FROM range(50)",
+    )
+    assert csv.stdout.splitlines() == ["i", *map(str, range(7))]
+    assert "only the first 7 rows" in csv.stderr
 
 
 def test_build_without_a_database_says_what_to_do(tmp_path):

@@ -1,0 +1,356 @@
+"""The guard for ad-hoc SQL: one module behind `cxkpi sql` and the dashboard's SQL workbench.
+
+Two layers, each sufficient for the attacks it covers (tests/integration/test_sandbox.py):
+
+1. DuckDB's own controls. Queries run in a separate in-memory DuckDB instance that ATTACHes the
+   warehouse READ_ONLY under a private name and exposes the analyst views as views in its own
+   catalog; raw tables are not in its search path. External access (files, URLs, `FROM 'x.csv'`),
+   extension loading and Python replacement scans are off; time, memory, temp-space and thread
+   limits are set globally (a cursor does not inherit session settings) and the configuration is
+   locked, so a query cannot loosen any of it.
+2. A check of the parsed query before it runs: exactly one SELECT statement (SUMMARIZE, DESCRIBE
+   and SHOW included), every table it names is an analyst view or one of its own CTEs, and it
+   calls no table function beyond a short list. This refuses what DuckDB would allow: USE, DETACH
+   and `warehouse.raw_*` (not settings), and query()/query_table() (which name tables in strings).
+
+Individual engagement answers are not analyst views: employees are seen only through views that
+suppress groups under 5 responses (SPEC section 7).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+
+from etl.errors import CxkpiError
+from etl.models import Model, discover
+
+#: The warehouse's name inside the sandbox instance; queries may not name it.
+_WAREHOUSE = "cxkpi_warehouse"
+#: Table functions a query may call: they generate rows and read nothing.
+TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+#: The SPEC's contract views, listed first in the schema browser.
+CONTRACT_VIEWS = (
+    "department_month",
+    "kpi_conflicts",
+    "department_value",
+    "ex_cx_linkage",
+    "initiative_effects",
+    "load_runs",
+    "quarantine",
+)
+
+
+class Refused(CxkpiError):
+    """A query the sandbox will not run, with one sentence saying what is not allowed."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one ad-hoc query may use. Defaults can be changed with CXKPI_SQL_* variables."""
+
+    timeout_seconds: float = 30.0
+    max_rows: int = 1_000
+    download_rows: int = 1_000_000
+    memory_limit: str = "2GB"
+    temp_limit: str = "1GB"
+    threads: int = max(1, (os.cpu_count() or 2) - 1)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Limits:
+        """Limits from CXKPI_SQL_TIMEOUT, _MAX_ROWS, _DOWNLOAD_ROWS, _MEMORY, then overrides."""
+        values: dict[str, object] = {}
+        for field, variable, kind in (
+            ("timeout_seconds", "CXKPI_SQL_TIMEOUT", float),
+            ("max_rows", "CXKPI_SQL_MAX_ROWS", int),
+            ("download_rows", "CXKPI_SQL_DOWNLOAD_ROWS", int),
+            ("memory_limit", "CXKPI_SQL_MEMORY", str),
+        ):
+            raw = os.environ.get(variable)
+            if raw:
+                try:
+                    values[field] = kind(raw)
+                except ValueError:
+                    raise CxkpiError(f"{variable}={raw!r} is not a {kind.__name__}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        limits = cls(**values)  # type: ignore[arg-type]
+        if limits.timeout_seconds <= 0 or limits.max_rows < 1 or limits.download_rows < 1:
+            raise CxkpiError("the SQL time limit and row caps must be positive")
+        return limits
+
+
+@dataclass(frozen=True)
+class View:
+    """An analyst view as the schema browser shows it."""
+
+    name: str
+    grain: str
+    description: str
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The first rows of a query's result, whether there were more, and how long it took."""
+
+    frame: pl.DataFrame
+    truncated: bool
+    seconds: float
+
+
+@functools.cache
+def analyst_views() -> tuple[View, ...]:
+    """Every documented view an analyst may query, contract views first."""
+    from etl.catalog import columns, description
+
+    models = discover()
+    shown = [m for m in models.values() if m.spec.get("analyst", True)]
+    order = {name: i for i, name in enumerate(CONTRACT_VIEWS)}
+    shown.sort(key=lambda m: (order.get(m.name, len(order)), _layer_rank(m), m.name))
+    return tuple(
+        View(
+            m.name,
+            m.spec.get("grain", ""),
+            m.spec.get("description", ""),
+            tuple((c, description(m, c, models) or "") for c in columns(m, models)),
+        )
+        for m in shown
+    )
+
+
+def _layer_rank(model: Model) -> int:
+    return {"analyses": 0, "marts": 1, "staging": 2}.get(model.layer, 3) + (
+        1 if model.name.startswith("int_") else 0
+    )
+
+
+class Sandbox:
+    """A locked-down DuckDB instance over one warehouse file; safe to share between threads."""
+
+    def __init__(self, db_path: Path, limits: Limits | None = None):
+        if not db_path.exists():
+            raise CxkpiError(f"{db_path}: no database yet; run `cxkpi demo` or `cxkpi load` first")
+        self.limits = limits or Limits.from_env()
+        self._temp = tempfile.TemporaryDirectory(prefix="cxkpi-sql-")
+        self._con = duckdb.connect(
+            ":memory:",
+            config={
+                "autoload_known_extensions": False,
+                "autoinstall_known_extensions": False,
+                "python_enable_replacements": False,
+                "temp_directory": self._temp.name,
+            },
+        )
+        try:
+            self.views = self._expose(db_path)
+            limits = self.limits
+            for setting in (
+                f"max_temp_directory_size = '{limits.temp_limit}'",
+                f"memory_limit = '{limits.memory_limit}'",
+                f"threads = {int(limits.threads)}",
+                f"max_execution_time = {int(limits.timeout_seconds * 1000)}",
+                "enable_external_access = false",
+                "lock_configuration = true",
+            ):
+                self._con.execute(f"SET GLOBAL {setting}")
+        except duckdb.Error as error:
+            self.close()
+            raise CxkpiError(f"{db_path}: cannot open for queries: {_first_line(error)}") from None
+
+    def _expose(self, db_path: Path) -> tuple[str, ...]:
+        self._con.execute(f"ATTACH '{_quote(str(db_path))}' AS {_WAREHOUSE} (READ_ONLY)")
+        present = {
+            name
+            for (name,) in self._con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?",
+                [_WAREHOUSE],
+            ).fetchall()
+        }
+        names = tuple(v.name for v in analyst_views() if v.name in present)
+        for name in names:
+            self._con.execute(
+                f'CREATE VIEW memory.main."{name}" AS SELECT * FROM {_WAREHOUSE}.main."{name}"'
+            )
+        return names
+
+    def close(self) -> None:
+        """Release the instance and its temporary directory."""
+        self._con.close()
+        self._temp.cleanup()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def check(self, query: str) -> None:
+        """Refuse, with one sentence, anything but one SELECT over the analyst views."""
+        if not query.strip():
+            raise Refused("the query is empty")
+        cursor = self._con.cursor()
+        try:
+            statements = cursor.extract_statements(query)
+        except duckdb.Error as error:
+            raise Refused(f"the query is not valid SQL: {_first_line(error)}") from None
+        if len(statements) != 1:
+            raise Refused(
+                f"run one statement at a time (this has {len(statements)}); "
+                "only a single SELECT is allowed"
+            )
+        kind = statements[0].type.name
+        if kind == "MULTI" and "PIVOT" in query.upper():
+            raise Refused(
+                "list the PIVOT's values (PIVOT ... ON column IN (...)): without them DuckDB "
+                "runs it as several statements, which is not allowed here"
+            )
+        if kind != "SELECT":
+            raise Refused(
+                f"{_statement_name(kind, query)} are not allowed: "
+                "only read-only SELECT queries run here"
+            )
+        tree = json.loads(cursor.execute("SELECT json_serialize_sql(?)", [query]).fetchall()[0][0])
+        if tree.get("error"):
+            raise Refused(
+                "only plain SELECT queries are allowed here: " + tree.get("error_message", "")
+            )
+        ctes = {name.lower() for name in _cte_names(tree)}
+        allowed = {name.lower() for name in self.views} | ctes
+        for node in _nodes(tree):
+            if node.get("type") == "BASE_TABLE":
+                self._check_table(node, allowed)
+            elif node.get("type") == "TABLE_FUNCTION":
+                name = node.get("function", {}).get("function_name", "?")
+                if name.lower() not in TABLE_FUNCTIONS:
+                    raise Refused(
+                        f"the table function {name}() is not allowed: query the analyst views "
+                        f"by name (allowed functions: {', '.join(sorted(TABLE_FUNCTIONS))})"
+                    )
+
+    def _check_table(self, node: dict, allowed: set[str]) -> None:
+        path = node.get("qualified_name", {}).get("path") or [node.get("table_name", "")]
+        name = ".".join(path)
+        qualifier = [p.lower() for p in path[:-1]]
+        if qualifier not in ([], ["main"], ["memory", "main"]) or path[-1].lower() not in allowed:
+            raise Refused(
+                f"{name!r} is not an analyst view: only the documented views can be queried "
+                "(listed in the schema browser and docs/data-dictionary.md), never files, "
+                "URLs, raw tables or individual survey answers"
+            )
+
+    def run(self, query: str, max_rows: int | None = None) -> Result:
+        """The first max_rows rows (default: the display cap) of a checked query."""
+        max_rows = max_rows or self.limits.max_rows
+        started = time.perf_counter()
+        with self._errors():
+            reader = self._reader(query, batch_size=min(max_rows + 1, 65_536))
+            batches, rows = [], 0
+            for batch in reader:
+                batches.append(batch)
+                rows += batch.num_rows
+                if rows > max_rows:
+                    break
+            frame = pl.from_arrow(pa.Table.from_batches(batches, schema=reader.schema))
+        assert isinstance(frame, pl.DataFrame)
+        return Result(frame.head(max_rows), frame.height > max_rows, time.perf_counter() - started)
+
+    def download(self, query: str, fmt: str) -> tuple[bytes, int, bool]:
+        """The result as CSV or Parquet bytes, its row count, and whether the cap cut it short."""
+        import pyarrow.csv as pa_csv
+        import pyarrow.parquet as pq
+
+        writer_class = {"csv": pa_csv.CSVWriter, "parquet": pq.ParquetWriter}[fmt]
+        buffer = io.BytesIO()
+        rows, cap, cut = 0, self.limits.download_rows, False
+        with self._errors():
+            reader = self._reader(query, batch_size=65_536)
+            with writer_class(buffer, reader.schema) as writer:
+                for batch in reader:
+                    if rows + batch.num_rows > cap:
+                        batch, cut = batch.slice(0, cap - rows), True
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+                    if cut:
+                        break
+        return buffer.getvalue(), rows, cut
+
+    def _reader(self, query: str, batch_size: int) -> pa.RecordBatchReader:
+        self.check(query)
+        return self._con.cursor().sql(query).to_arrow_reader(batch_size=batch_size)
+
+    def _errors(self) -> _Translate:
+        return _Translate(self.limits)
+
+
+class _Translate:
+    """Turns DuckDB's errors into one sentence a person can act on."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _: object) -> bool:
+        if error is None or not isinstance(error, duckdb.Error):
+            return False
+        limits = self.limits
+        if isinstance(error, duckdb.InterruptException):
+            message = (
+                f"the query ran longer than the {limits.timeout_seconds:g} s limit and was "
+                "stopped; filter or aggregate more (CXKPI_SQL_TIMEOUT changes the limit)"
+            )
+        elif isinstance(error, duckdb.OutOfMemoryException):
+            message = (
+                f"the query needed more than the {limits.memory_limit} memory limit and was "
+                "stopped; aggregate before joining or select fewer columns"
+            )
+        elif isinstance(error, duckdb.PermissionException):
+            message = "the query tried to reach a file, URL or setting, which is not allowed"
+        else:
+            message = f"the query failed: {_first_line(error)}"
+        raise Refused(message) from None
+
+
+def _nodes(tree: object) -> Iterator[dict]:
+    """Every dict in a serialized statement, depth first."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _cte_names(tree: object) -> Iterator[str]:
+    for node in _nodes(tree):
+        cte_map = node.get("cte_map")
+        if isinstance(cte_map, dict):
+            for entry in cte_map.get("map", []):
+                yield entry["key"]
+
+
+def _statement_name(kind: str, query: str) -> str:
+    word = query.strip().split(None, 1)[0].upper()
+    return f"{word if word.isalpha() and word != 'WITH' else kind.replace('_', ' ')} statements"
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
