@@ -23,6 +23,7 @@ PAGES = [
     st.Page("app_pages/employee_voice.py", title="Employee voice", icon=":material/groups:"),
     st.Page("app_pages/initiatives.py", title="Initiatives", icon=":material/rocket_launch:"),
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+    st.Page("app_pages/sql_workbench.py", title="SQL workbench", icon=":material/terminal:"),
 ]
 
 page = st.navigation(PAGES)

@@ -233,3 +233,39 @@ def lifts(frame: pl.DataFrame) -> alt.FacetChart:
         .facet(facet=alt.Facet("title:N", title=None), columns=3)
         .resolve_scale(y="independent")
     )
+
+
+def result_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -> alt.Chart:
+    """A query result: lines over a time axis, otherwise horizontal bars per category."""
+    temporal = frame.schema[x].is_temporal()
+    long = frame.select(
+        [x, *([color] if color and color != x else []), *[pl.col(y).cast(pl.Float64) for y in ys]]
+    ).unpivot(index=[c for c in (x, color) if c], variable_name="measure", value_name="value")
+    series = color if color else "measure"
+    tooltip = [alt.Tooltip(f"{x}:{'T' if temporal else 'N'}"), "measure:N"]
+    tooltip += [alt.Tooltip(f"{color}:N")] if color else []
+    tooltip.append(alt.Tooltip("value:Q", format=",.4~f"))
+    base = alt.Chart(long)
+    if temporal:
+        # Several rows per date and nothing to tell them apart: points, not a zig-zag line.
+        keys = [x, "measure", *([color] if color and color != x else [])]
+        several = long.select(pl.struct(keys).is_duplicated().any()).item()
+        mark = base.mark_circle() if several else base.mark_line(point=True)
+        chart = mark.encode(
+            x=alt.X(f"{x}:T", title=x),
+            y=alt.Y("value:Q", title=ys[0] if len(ys) == 1 else None, scale=alt.Scale(zero=False)),
+        )
+    else:
+        chart = base.mark_bar().encode(
+            y=alt.Y(f"{x}:N", title=x, sort="-x", axis=alt.Axis(labelLimit=220)),
+            x=alt.X("value:Q", title=ys[0] if len(ys) == 1 else None),
+            yOffset=alt.YOffset(f"{series}:N") if color or len(ys) > 1 else alt.Undefined,
+        )
+    legend = alt.Color(f"{series}:N", title=series if color else None)
+    return chart.encode(
+        color=legend if color or len(ys) > 1 else alt.Undefined,
+        strokeDash=alt.StrokeDash("measure:N")
+        if temporal and color and len(ys) > 1
+        else alt.Undefined,
+        tooltip=tooltip,
+    )

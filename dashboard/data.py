@@ -18,6 +18,7 @@ import streamlit as st
 
 from etl.errors import CxkpiError
 from etl.query import connect_read_only
+from etl.sandbox import Sandbox
 from etl.warehouse import resolve_db
 
 #: Seconds a query result stays cached; a newly published file invalidates it at once.
@@ -103,6 +104,20 @@ def clear_cache() -> None:
     """Forget cached results and close the connections (benchmarks, tests)."""
     _fetch.clear()
     _connection.clear()
+    _sandbox.clear()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False, on_release=Sandbox.close)
+def _sandbox(identity: tuple[str, int, int]) -> Sandbox:
+    return Sandbox(Path(identity[0]))
+
+
+def workbench() -> Sandbox:
+    """The ad-hoc SQL guard over the published file, shared by every session (thread-safe).
+
+    Its limits come from CXKPI_SQL_* variables (`cxkpi serve --sql-timeout` sets one).
+    """
+    return _sandbox(_identity())
 
 
 # --- filters -------------------------------------------------------------------------------

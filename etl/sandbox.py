@@ -34,7 +34,7 @@ import polars as pl
 import pyarrow as pa
 
 from etl.errors import CxkpiError
-from etl.models import Model, discover
+from etl.models import SQL_DIR, Model, discover
 
 #: The warehouse's name inside the sandbox instance; queries may not name it.
 _WAREHOUSE = "cxkpi_warehouse"
@@ -127,6 +127,31 @@ def analyst_views() -> tuple[View, ...]:
         )
         for m in shown
     )
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked query from sql/examples: a title line, a description, then the SQL."""
+
+    name: str
+    title: str
+    description: str
+    sql: str
+
+
+@functools.cache
+def examples(folder: Path = SQL_DIR / "examples") -> tuple[Example, ...]:
+    """The example queries shipped in sql/examples, in file order."""
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        text = path.read_text()
+        comments = []
+        for line in text.splitlines():
+            if not line.startswith("--"):
+                break
+            comments.append(line.removeprefix("--").strip())
+        found.append(Example(path.stem, comments[0], " ".join(comments[1:]), text.strip()))
+    return tuple(found)
 
 
 def _layer_rank(model: Model) -> int:

@@ -24,6 +24,7 @@ PAGES = {
     "employee_voice": "Employee voice: the organisation",
     "initiatives": "Initiatives: lasting or fading",
     "data_quality": "Data quality",
+    "sql_workbench": "SQL workbench",
 }
 
 
