@@ -285,9 +285,17 @@ DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     show_default=True,
     help="Address to bind; 0.0.0.0 opens the dashboard to the network.",
 )
+@click.option(
+    "--sql-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds before a SQL workbench query is stopped (default 30, or $CXKPI_SQL_TIMEOUT).",
+)
 @click.pass_obj
-def serve(obj: dict, port: int, host: str) -> None:
+def serve(obj: dict, port: int, host: str, sql_timeout: float | None) -> None:
     """Serve the dashboard (headless) until interrupted."""
+    if sql_timeout is not None:
+        os.environ["CXKPI_SQL_TIMEOUT"] = f"{sql_timeout:g}"
     _serve(obj["db"], host, port)
 
 

@@ -11,6 +11,7 @@ from etl.sandbox import Refused, analyst_views, examples
 QUERY = "sql_query"
 RESULT = "sql_result"
 RUN_NOW = "sql_run_now"
+RUNS = "sql_runs"
 MAX_CATEGORIES = 12
 
 
@@ -21,6 +22,8 @@ def use(query: str, run: bool) -> None:
 
 
 def execute(query: str) -> None:
+    # A new result gets fresh chart settings (the old columns may not exist any more).
+    st.session_state[RUNS] = st.session_state.get(RUNS, 0) + 1
     box = data.workbench()
     try:
         st.session_state[RESULT] = (query, box.run(query))
@@ -80,13 +83,14 @@ def chart(frame: pl.DataFrame) -> None:
         return
     st.subheader("Chart")
     pick_x, pick_y, pick_colour = st.columns([1, 2, 1])
-    x = pick_x.selectbox("Along", axes, key="sql_chart_x")
-    ys = pick_y.multiselect("Values", numbers, default=numbers[:1], key="sql_chart_y")
+    run = st.session_state.get(RUNS, 0)
+    x = pick_x.selectbox("Along", axes, key=f"sql_chart_x_{run}")
+    ys = pick_y.multiselect("Values", numbers, default=numbers[:1], key=f"sql_chart_y_{run}")
     colours = [c for c in categories if c != x and frame[c].n_unique() <= MAX_CATEGORIES]
     # Over time, one line per category reads best; bars stay one colour unless asked.
     choices = [*colours, None] if x in temporal else [None, *colours]
     colour = pick_colour.selectbox(
-        "Split by", choices, format_func=lambda c: c or "nothing", key="sql_chart_colour"
+        "Split by", choices, format_func=lambda c: c or "nothing", key=f"sql_chart_colour_{run}"
     )
     if not ys:
         st.caption("Pick at least one value to chart.")
