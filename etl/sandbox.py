@@ -286,28 +286,37 @@ class Sandbox:
                 rows += batch.num_rows
                 if rows > max_rows:
                     break
-            frame = pl.from_arrow(pa.Table.from_batches(batches, schema=reader.schema))
-        assert isinstance(frame, pl.DataFrame)
+            frame = _frame(batches, reader.schema)
         return Result(frame.head(max_rows), frame.height > max_rows, time.perf_counter() - started)
 
     def download(self, query: str, fmt: str) -> tuple[bytes, int, bool]:
-        """The result as CSV or Parquet bytes, its row count, and whether the cap cut it short."""
-        import pyarrow.csv as pa_csv
+        """The result as CSV or Parquet bytes, its row count, and whether the cap cut it short.
+
+        Streams Arrow batches into the file, so memory holds the output, not a second copy.
+        """
         import pyarrow.parquet as pq
 
-        writer_class = {"csv": pa_csv.CSVWriter, "parquet": pq.ParquetWriter}[fmt]
         buffer = io.BytesIO()
-        rows, cap, cut = 0, self.limits.download_rows, False
+        rows, cap, cut, header = 0, self.limits.download_rows, False, True
         with self._errors():
             reader = self._reader(query, batch_size=65_536)
-            with writer_class(buffer, reader.schema) as writer:
-                for batch in reader:
-                    if rows + batch.num_rows > cap:
-                        batch, cut = batch.slice(0, cap - rows), True
-                    writer.write_batch(batch)
-                    rows += batch.num_rows
-                    if cut:
-                        break
+            parquet = pq.ParquetWriter(buffer, reader.schema) if fmt == "parquet" else None
+            for batch in reader:
+                if rows + batch.num_rows > cap:
+                    batch, cut = batch.slice(0, cap - rows), True
+                if parquet:
+                    parquet.write_batch(batch)
+                else:
+                    # Polars quotes a CSV field only when it must (pyarrow quotes every string).
+                    _frame([batch], reader.schema).write_csv(buffer, include_header=header)
+                    header = False
+                rows += batch.num_rows
+                if cut:
+                    break
+            if parquet:
+                parquet.close()
+            elif header:
+                _frame([], reader.schema).write_csv(buffer)
         return buffer.getvalue(), rows, cut
 
     def _reader(self, query: str, batch_size: int) -> pa.RecordBatchReader:
@@ -346,6 +355,12 @@ class _Translate:
         else:
             message = f"the query failed: {_first_line(error)}"
         raise Refused(message) from None
+
+
+def _frame(batches: list[pa.RecordBatch], schema: pa.Schema) -> pl.DataFrame:
+    frame = pl.from_arrow(pa.Table.from_batches(batches, schema=schema))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _nodes(tree: object) -> Iterator[dict]:

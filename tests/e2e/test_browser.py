@@ -37,7 +37,10 @@ PAGES = {
     "employee_voice": ("Employee voice: the organisation", "Empowerment by department and wave"),
     "initiatives": ("Initiatives: lasting or fading", "Lift after 1 month and after 3-6 months"),
     "data_quality": ("Data quality", "Freshness of each source"),
+    "sql_workbench": ("SQL workbench", "Examples"),
 }
+#: The workbench's time limit on the test server: long enough for real queries, short to test.
+SQL_TIMEOUT = 15
 
 
 def free_port() -> int:
@@ -63,7 +66,8 @@ def server(sample_db):
     """`cxkpi serve` on the sample warehouse, as a user starts it; its URL and first output."""
     port = free_port()
     process = subprocess.Popen(
-        [CXKPI, "--db", str(sample_db), "serve", "--port", str(port)],
+        [CXKPI, "--db", str(sample_db), "serve", "--port", str(port)]
+        + ["--sql-timeout", str(SQL_TIMEOUT)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -205,3 +209,54 @@ def test_clicking_a_matrix_cell_shows_that_pair(browser, server):
     alert.filter(has_text=outcome).wait_for()
     assert "contacts per hour" in alert.inner_text()
     page.close()
+
+
+def run_in_workbench(page, query: str, *, keys: bool = True) -> None:
+    """Type a query in the workbench editor and run it (Ctrl+Enter, or the Run button)."""
+    editor = page.get_by_role("textbox", name="Query")
+    editor.fill(query)
+    if keys:
+        editor.press("Control+Enter")
+    else:
+        page.get_by_role("button", name="Run").click()
+
+
+def test_an_analyst_runs_a_query_and_downloads_the_csv(browser, server, sample_con, shots):
+    page = visit(browser, f"{server['url']}/sql_workbench", LAPTOP)
+    query = "SELECT department_id, count(*) AS months FROM department_month GROUP BY 1 ORDER BY 1"
+    expected = sample_con.sql(query).fetchall()
+    run_in_workbench(page, query)
+    page.get_by_text(f"{len(expected)} rows").wait_for()
+    page.screenshot(path=shots / "sql_workbench_result.png")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    lines = Path(download.value.path()).read_text().splitlines()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert lines == ["department_id,months", *(f"{d},{n}" for d, n in expected)]
+    page.close()
+
+
+def test_an_attack_in_the_browser_is_refused_in_one_sentence(browser, server):
+    page = visit(browser, f"{server['url']}/sql_workbench", LAPTOP)
+    run_in_workbench(page, "SELECT * FROM read_csv('/etc/passwd')", keys=False)
+    refusal = page.get_by_text("Not run: the table function read_csv() is not allowed")
+    refusal.wait_for()
+    assert "root:" not in page.content()
+    page.close()
+
+
+def test_a_runaway_query_does_not_hold_up_other_users(browser, server):
+    analyst = visit(browser, f"{server['url']}/sql_workbench", LAPTOP)
+    started = time.monotonic()
+    run_in_workbench(analyst, "SELECT sum(a.range * b.range) FROM range(100000) a, range(100000) b")
+    analyst.get_by_text("Running").wait_for()
+    executive = visit(browser, server["url"], LAPTOP)
+    executive.get_by_text("What needs attention").wait_for()
+    # The executive's overview was drawn while the analyst's query was still running.
+    assert time.monotonic() - started < SQL_TIMEOUT
+    assert analyst.get_by_text("Running").count() == 1
+    analyst.get_by_text(f"ran longer than the {SQL_TIMEOUT} s limit and was stopped").wait_for(
+        timeout=(SQL_TIMEOUT + 20) * 1000
+    )
+    analyst.close()
+    executive.close()

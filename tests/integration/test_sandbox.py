@@ -186,6 +186,10 @@ def test_downloads_stream_past_the_display_cap_up_to_the_download_cap(sample_db)
         assert pq.read_table(io.BytesIO(data)).num_rows == 70_000
         data, rows, cut = box.download("SELECT 1 AS i WHERE false", "parquet")
         assert rows == 0 and pq.read_table(io.BytesIO(data)).column_names == ["i"]
+        data, rows, cut = box.download("SELECT 1 AS \"a, b\", 'x' AS c WHERE false", "csv")
+        assert (data, rows) == (b'"a, b",c\n', 0)
+        data, _, _ = box.download("SELECT 'plain' AS s, 'with, comma' AS t", "csv")
+        assert data == b's,t\nplain,"with, comma"\n'
 
 
 def test_answers_match_the_warehouse(sandbox, sample_con):
