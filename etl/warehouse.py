@@ -24,6 +24,9 @@ from etl.contract import SOURCES, raw_ddl
 DEFAULT_DB = Path("data/cxkpi.duckdb")
 #: DuckDB's own memory cap for writing commands; beyond it DuckDB spills to disk.
 WRITER_MEMORY_LIMIT = os.environ.get("CXKPI_MEMORY_LIMIT", "2GB")
+#: New files use the storage format DuckDB 1.4 reads, so analysts' own clients (the duckdb
+#: CLI on PyPI is still 1.5, DBeaver's driver often older) open the warehouse as well.
+STORAGE_VERSION = "v1.4.0"
 
 META_DDL = (
     """CREATE TABLE IF NOT EXISTS meta_load_runs (
@@ -61,7 +64,13 @@ def writing(db_path: Path, on_wait=None) -> Iterator[duckdb.DuckDBPyConnection]:
         _remove(next_path)
         if db_path.exists():
             shutil.copyfile(db_path, next_path)
-        con = duckdb.connect(str(next_path), config={"memory_limit": WRITER_MEMORY_LIMIT})
+        con = duckdb.connect(
+            str(next_path),
+            config={
+                "memory_limit": WRITER_MEMORY_LIMIT,
+                "storage_compatibility_version": STORAGE_VERSION,
+            },
+        )
         try:
             ensure_schema(con)
             yield con
