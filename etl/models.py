@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from etl import analyses
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
 from etl.metrics import REPEAT_WINDOW_DAYS, Z_95, metric_rows
@@ -92,6 +91,8 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         "INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", metric_rows()
     )
+    from etl import analyses  # scipy: imported only by commands that build (not `cxkpi sql`)
+
     con.execute(
         "CREATE OR REPLACE TABLE model_settings AS SELECT $days::INTEGER AS repeat_window_days,"
         " $z::DOUBLE AS z_95, $window::INTEGER AS value_window_months",
@@ -110,6 +111,8 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
     ]
     if missing:
         raise CxkpiError(f"raw tables missing ({', '.join(missing)}): run `cxkpi load` first")
+    from etl import analyses
+
     models = discover(sql_dir)
     readers = _reading_analyses(models)
     built = []
