@@ -109,7 +109,13 @@ def clear_cache() -> None:
 
 @st.cache_resource(max_entries=2, show_spinner=False, on_release=Sandbox.close)
 def _sandbox(identity: tuple[str, int, int]) -> Sandbox:
-    return Sandbox(Path(identity[0]))
+    try:
+        return Sandbox(Path(identity[0]))
+    except CxkpiError as error:
+        raise DataUnavailable(
+            f"The SQL workbench cannot start: {error}.",
+            "Fix the CXKPI_SQL_* setting or the database, then restart `cxkpi serve`.",
+        ) from None
 
 
 def workbench() -> Sandbox:

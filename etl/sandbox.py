@@ -82,7 +82,8 @@ class Limits:
                 try:
                     values[field] = kind(raw)
                 except ValueError:
-                    raise CxkpiError(f"{variable}={raw!r} is not a {kind.__name__}") from None
+                    what = "a whole number" if kind is int else "a number"
+                    raise CxkpiError(f"{variable}={raw!r} is not {what}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         limits = cls(**values)  # type: ignore[arg-type]
         if limits.timeout_seconds <= 0 or limits.max_rows < 1 or limits.download_rows < 1:

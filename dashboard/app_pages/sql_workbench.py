@@ -129,18 +129,21 @@ with browser:
     st.subheader("Views")
     views = {v.name: v for v in analyst_views() if v.name in box.views}
     name = st.selectbox("View", list(views), key="sql_view")
-    view = views[name]
-    st.markdown(f"**Grain**: {view.grain}.")
-    if view.description:
-        st.caption(view.description)
-    with st.container(height=280):
-        st.markdown("\n".join(f"- `{column}` — {text}" for column, text in view.columns))
-    st.button(
-        f"Query {name}",
-        on_click=use,
-        args=(f"SELECT *\nFROM {name}\nLIMIT 100", False),
-        icon=":material/edit:",
-    )
+    if name is None:
+        st.info("The warehouse has no views yet: run `cxkpi build` (or `cxkpi demo`).")
+    else:
+        view = views[name]
+        st.markdown(f"**Grain**: {view.grain}.")
+        if view.description:
+            st.caption(view.description)
+        with st.container(height=280):
+            st.markdown("\n".join(f"- `{column}` — {text}" for column, text in view.columns))
+        st.button(
+            f"Query {name}",
+            on_click=use,
+            args=(f"SELECT *\nFROM {name}\nLIMIT 100", False),
+            icon=":material/edit:",
+        )
 
 with editor:
     with st.form("sql_editor", border=False):

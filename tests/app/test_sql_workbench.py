@@ -117,3 +117,30 @@ def test_a_result_with_a_date_and_a_number_gets_a_chart_split_by_category(workbe
     run(workbench, "SELECT department_id, department_name FROM department_value")
     assert not [e for e in workbench.main if e.type == "vega_lite_chart"]
     assert any("No chart" in c.value for c in workbench.caption)
+
+
+def test_a_warehouse_without_views_says_how_to_build_them(tmp_path, monkeypatch):
+    from etl.warehouse import writing
+
+    db = tmp_path / "raw-only.duckdb"
+    with writing(db):
+        pass  # raw and meta tables only, as after a load that never built
+    monkeypatch.setenv("CXKPI_DB", str(db))
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    app.switch_page("app_pages/sql_workbench.py").run()
+    assert not app.exception
+    assert any("run `cxkpi build`" in i.value for i in app.info)
+    run(app, "SELECT * FROM raw_interactions")
+    assert "'raw_interactions' is not an analyst view" in app.error[0].value
+
+
+def test_a_bad_limit_setting_is_a_message_not_a_traceback(sample_db, monkeypatch):
+    monkeypatch.setenv("CXKPI_DB", str(sample_db))
+    monkeypatch.setenv("CXKPI_SQL_TIMEOUT", "soon")
+    data.clear_cache()
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    app.switch_page("app_pages/sql_workbench.py").run()
+    assert not app.exception
+    warning = app.warning[0].value
+    assert "CXKPI_SQL_TIMEOUT='soon' is not a number" in warning
+    data.clear_cache()
