@@ -56,13 +56,19 @@ def timed(calls) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """--db and --repeat, with the dashboard pointed at the database (shared with sql.py)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     os.environ["CXKPI_DB"] = str(args.db)
     logging.disable(logging.WARNING)  # Streamlit warns that no app is running; none is.
+    return args
+
+
+def main() -> None:
+    args = arguments(__doc__)
 
     from dashboard import data
 

@@ -14,8 +14,6 @@ Prints Markdown tables for docs/benchmarks.md.
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import statistics
 import subprocess
@@ -38,12 +36,10 @@ def spread(samples: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
-    os.environ["CXKPI_DB"] = str(args.db)
-    logging.disable(logging.WARNING)  # Streamlit warns that no app is running; none is.
+    sys.path.insert(0, str(Path(__file__).parent))
+    from pages import arguments, pages  # benchmarks/pages.py
+
+    args = arguments(__doc__)
 
     from etl.query import connect_read_only
     from etl.sandbox import Limits, Sandbox, examples
@@ -68,9 +64,6 @@ def main() -> None:
         print(f"| {name} | {statistics.median(check):.2f} | {spread(guarded)} | {spread(direct)} |")
     plain.close()
     box.close()
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from pages import pages  # benchmarks/pages.py: the calls each page makes
 
     from dashboard import data
     from dashboard.filters import parse_month
