@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from dashboard.ui import VERDICTS
+from etl.metrics import VERDICTS
 
 #: Height of one small-multiple panel, in pixels (two rows fit a 1280x800 screen with tiles).
 PANEL_HEIGHT = 120

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 
 import streamlit as st
 
 from dashboard.data import DataUnavailable
 from etl.catalog import description
-from etl.metrics import METRICS
+from etl.metrics import METRICS, format_change, format_value
 from etl.models import discover
-
-#: Verdicts of department_value in words and the colour each is drawn in.
-VERDICTS = {
-    "destroys_value": ("destroys value", "#c0392b"),
-    "watermelon": ("watermelon", "#e67e22"),
-    "neutral": ("neutral", "#7f8c8d"),
-    "adds_value": ("adds value", "#27ae60"),
-    "insufficient_data": ("too little data", "#bdc3c7"),
-    "no_customer_link": ("no customer link", "#95a5a6"),
-}
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,33 +39,14 @@ def metric_help(metric: str) -> str:
     )
 
 
-#: unit -> (format of a value, format of a change, factor of a change): shares change in points.
-FORMATS = {
-    "share": ("{:.1%}", "{:+.1f} pts", 100),
-    "points": ("{:+.1f}", "{:+.1f} pts", 1),
-    "seconds": ("{:,.0f} s", "{:+,.0f} s", 1),
-    "hours": ("{:,.1f} h", "{:+,.1f} h", 1),
-}
-PLAIN = ("{:,.2f}", "{:+,.2f}", 1)
-
-
-def _missing(number: float | None) -> bool:
-    return number is None or (isinstance(number, float) and math.isnan(number))
-
-
 def value(metric: str, number: float | None) -> str:
     """A metric's value in its unit, for people."""
-    if _missing(number):
-        return "–"
-    return FORMATS.get(METRICS[metric].unit, PLAIN)[0].format(number)
+    return format_value(metric, number)
 
 
 def change(metric: str, number: float | None) -> str | None:
     """A change of a metric in its unit (shares in percentage points)."""
-    if _missing(number):
-        return None
-    _, shown, factor = FORMATS.get(METRICS[metric].unit, PLAIN)
-    return shown.format(factor * number)
+    return format_change(metric, number)
 
 
 def pair_label(productivity: str, outcome: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import astuple, dataclass
 
 #: Smallest number of survey answers for an NPS-like figure (SPEC section 4).
@@ -234,3 +235,43 @@ METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 def metric_rows() -> list[tuple]:
     """Rows of the metric_definitions seed table (the Metric fields, in order)."""
     return [astuple(m) for m in _METRICS]
+
+
+#: Verdicts of department_value in words and the colour each is drawn in.
+VERDICTS = {
+    "destroys_value": ("destroys value", "#c0392b"),
+    "watermelon": ("watermelon", "#e67e22"),
+    "neutral": ("neutral", "#7f8c8d"),
+    "adds_value": ("adds value", "#27ae60"),
+    "insufficient_data": ("too little data", "#bdc3c7"),
+    "no_customer_link": ("no customer link", "#95a5a6"),
+}
+
+#: unit -> (format of a value, format of a change, factor of a change): shares change in points.
+FORMATS = {
+    "share": ("{:.1%}", "{:+.1f} pts", 100),
+    "points": ("{:+.1f}", "{:+.1f} pts", 1),
+    "seconds": ("{:,.0f} s", "{:+,.0f} s", 1),
+    "hours": ("{:,.1f} h", "{:+,.1f} h", 1),
+}
+PLAIN = ("{:,.2f}", "{:+,.2f}", 1)
+
+
+def missing(number: float | None) -> bool:
+    """No figure: None or NaN."""
+    return number is None or (isinstance(number, float) and math.isnan(number))
+
+
+def format_value(metric: str, number: float | None) -> str:
+    """A metric's value in its unit, for people."""
+    if missing(number):
+        return "–"
+    return FORMATS.get(METRICS[metric].unit, PLAIN)[0].format(number)
+
+
+def format_change(metric: str, number: float | None) -> str | None:
+    """A change of a metric in its unit (shares in percentage points)."""
+    if missing(number):
+        return None
+    _, shown, factor = FORMATS.get(METRICS[metric].unit, PLAIN)
+    return shown.format(factor * number)

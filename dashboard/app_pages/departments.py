@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import charts, data, filters, ui
 from etl.analyses import TARGETS_MET_SHARE
+from etl.metrics import VERDICTS
 
 f = filters.current()
 st.title("Departments and customer value")
@@ -25,12 +26,12 @@ if f.department != "ALL":
     chosen = value.filter(value["department_id"] == f.department)
     if not chosen.is_empty():
         row = chosen.row(0, named=True)
-        label, _ = ui.VERDICTS[row["verdict"]]
+        label, _ = VERDICTS[row["verdict"]]
         st.info(f"**{row['department_name']}: {label}.** {row['explanation']}")
 
 st.subheader("Scorecard")
 scorecard = value.with_columns(
-    value["verdict"].replace_strict({k: v[0] for k, v in ui.VERDICTS.items()}).alias("verdict")
+    value["verdict"].replace_strict({k: v[0] for k, v in VERDICTS.items()}).alias("verdict")
 )
 columns = [
     "department_name",

@@ -1,0 +1,382 @@
+"""Board snapshots: a month's figures frozen in the warehouse, and a board pack that never changes.
+
+`take` checks that the month is complete, copies what the board pack shows into
+`snapshot_<view>` tables under a new `snapshot_id`, records it in `board_snapshots` with a
+fingerprint of the loads that fed it, and renders the pack (PDF and HTML). Nothing already
+frozen is ever updated: taking the same month again adds version N+1 and says what changed.
+All of it happens in one writing session (etl/warehouse.py): the database and the pack files
+appear together or not at all. See docs/board-pack.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from etl.errors import CxkpiError
+from etl.metrics import format_value
+from etl.warehouse import writing
+
+#: Sources that arrive every month; a month is complete when each of them reaches its end.
+MONTHLY_SOURCES = ("interactions", "case_tasks", "workforce", "nps_responses")
+#: Interactions must reach this close to the month's last day (weekends and holidays allowed).
+MONTH_END_SLACK_DAYS = 3
+
+#: Frozen table -> (live view, which rows of it; $month is the snapshot's month).
+FROZEN = {
+    "snapshot_department_month": ("department_month", "month <= $month"),
+    "snapshot_kpi_headlines": ("kpi_headlines", "channel = 'all' AND month <= $month"),
+    "snapshot_kpi_conflicts": ("kpi_conflicts", "true"),
+    "snapshot_department_value": ("department_value", "true"),
+    "snapshot_ex_cx_linkage": ("ex_cx_linkage", "wave <= $month"),
+    "snapshot_initiative_effects": ("initiative_effects", "true"),
+    "snapshot_findings": ("findings", "true"),
+    "snapshot_source_freshness": ("source_freshness", "true"),
+}
+
+BOARD_SNAPSHOTS_DDL = """CREATE TABLE IF NOT EXISTS board_snapshots (
+    snapshot_id VARCHAR PRIMARY KEY, month DATE NOT NULL, version INTEGER NOT NULL,
+    taken_at TIMESTAMP NOT NULL, taken_by VARCHAR NOT NULL, pdf_path VARCHAR NOT NULL,
+    html_path VARCHAR NOT NULL, pdf_sha256 VARCHAR NOT NULL, pdf_pages INTEGER NOT NULL,
+    fingerprint VARCHAR NOT NULL, inputs JSON NOT NULL, analyses_from DATE,
+    analyses_to DATE, changes VARCHAR NOT NULL, UNIQUE (month, version))"""
+#: The pack itself, so the dashboard serves it even where the snapshots folder is not at hand.
+PACKS_DDL = """CREATE TABLE IF NOT EXISTS snapshot_packs (
+    snapshot_id VARCHAR PRIMARY KEY, pdf BLOB NOT NULL, html VARCHAR NOT NULL)"""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What `take` froze and wrote."""
+
+    snapshot_id: str
+    month: date
+    version: int
+    taken_at: datetime
+    fingerprint: str
+    pdf_path: Path
+    html_path: Path
+    pages: int
+    changes: list[str]
+
+
+def parse_month(text: str) -> date:
+    """'2026-10' -> date(2026, 10, 1), or a one-line error."""
+    try:
+        parsed = datetime.strptime(text.strip(), "%Y-%m")
+    except ValueError:
+        raise CxkpiError(f"--month {text!r}: expected a month as YYYY-MM, e.g. 2026-10") from None
+    return parsed.date()
+
+
+def month_name(month: date) -> str:
+    """October 2026."""
+    return month.strftime("%B %Y")
+
+
+def default_folder(db_path: Path) -> Path:
+    """Where packs go unless told: a snapshots/ folder beside the database."""
+    return db_path.parent / "snapshots"
+
+
+def take(
+    db_path: Path,
+    month: date,
+    out_dir: Path | None = None,
+    by: str | None = None,
+    today: date | None = None,
+    on_stage=None,
+) -> Snapshot:
+    """Freeze a month's figures and write its board pack; refuse an incomplete month."""
+    from etl import pack
+
+    stage = on_stage or (lambda _: None)
+    if not db_path.exists():
+        raise CxkpiError(f"{db_path}: no database yet; run `cxkpi load` first")
+    out_dir = (out_dir or default_folder(db_path)).resolve()
+    written: list[Path] = []
+    try:
+        with writing(db_path) as con:
+            stage("checking the month")
+            analysed = _check_month(con, month, today or date.today())
+            con.execute(BOARD_SNAPSHOTS_DDL)
+            con.execute(PACKS_DDL)
+            version = (
+                1
+                + con.execute(
+                    "SELECT coalesce(max(version), 0) FROM board_snapshots WHERE month = $m",
+                    {"m": month},
+                ).fetchall()[0][0]
+            )
+            snapshot_id = f"{month:%Y-%m}-v{version}"
+            inputs = _inputs(con)
+            fingerprint = _fingerprint(inputs)
+            taken_at = datetime.now().replace(microsecond=0)
+            con.begin()
+            stage("freezing the figures")
+            _freeze(con, snapshot_id, month)
+            changes = _changes(con, month, version, snapshot_id, inputs)
+            name = f"cxkpi-board-pack-{month:%Y-%m}-v{version}"
+            pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
+            row = {
+                "id": snapshot_id,
+                "month": month,
+                "version": version,
+                "taken_at": taken_at,
+                "by": by or _user(),
+                "pdf": str(pdf_path),
+                "html": str(html_path),
+                "fingerprint": fingerprint,
+                "inputs": json.dumps(inputs),
+                "from": analysed[0],
+                "to": analysed[1],
+                "changes": "\n".join(changes),
+            }
+            con.execute(
+                "INSERT INTO board_snapshots VALUES ($id, $month, $version, $taken_at, $by,"
+                " $pdf, $html, '', 0, $fingerprint, $inputs, $from, $to, $changes)",
+                row,
+            )
+            stage("rendering the board pack")
+            html, pdf, pages = pack.render(con, snapshot_id)
+            con.execute(
+                "UPDATE board_snapshots SET pdf_sha256 = $sha, pdf_pages = $pages"
+                " WHERE snapshot_id = $id",
+                {"sha": hashlib.sha256(pdf).hexdigest(), "pages": pages, "id": snapshot_id},
+            )
+            con.execute(
+                "INSERT INTO snapshot_packs VALUES ($id, $pdf, $html)",
+                {"id": snapshot_id, "pdf": pdf, "html": html},
+            )
+            con.commit()
+            stage("writing the pack files")
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for path, content in ((pdf_path, pdf), (html_path, html.encode())):
+                _write_new(path, content)
+                written.append(path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return Snapshot(
+        snapshot_id, month, version, taken_at, fingerprint, pdf_path, html_path, pages, changes
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _write_new(path: Path, content: bytes) -> None:
+    """Write a pack file; a file of that name from an earlier snapshot is never overwritten."""
+    if path.exists():
+        raise CxkpiError(
+            f"{path} already exists: a board pack is never overwritten; move it away or"
+            " choose another folder with --out"
+        )
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(content)
+    os.replace(partial, path)
+
+
+# --- the month must be complete ------------------------------------------------------------
+
+
+def _check_month(con: duckdb.DuckDBPyConnection, month: date, today: date) -> tuple[date, date]:
+    """Refuse a month with no data or still loading; the months the analyses cover."""
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()} | {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    }
+    needed = {view for view, _ in FROZEN.values()}
+    if not needed <= views:
+        missing = ", ".join(sorted(needed - views))
+        raise CxkpiError(f"the warehouse has no views to freeze ({missing}): run `cxkpi build`")
+    last_day = month.replace(day=monthrange(month.year, month.month)[1])
+    if last_day >= today:
+        raise CxkpiError(
+            f"{month_name(month)} is not over yet: a board snapshot freezes a finished month"
+        )
+    freshness = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "SELECT source, first_month, last_month FROM source_freshness"
+        ).fetchall()
+    }
+    first, last = freshness.get("interactions", (None, None))
+    if first is None:
+        raise CxkpiError("no interactions are loaded: there is nothing to freeze yet")
+    if not first <= month <= last:
+        raise CxkpiError(
+            f"no data for {month_name(month)}: the months loaded run from"
+            f" {month_name(first)} to {month_name(last)}"
+        )
+    behind = [
+        f"{source} ({'none loaded' if freshness.get(source, (None, None))[1] is None else 'data ends ' + month_name(freshness[source][1])})"  # noqa: E501
+        for source in MONTHLY_SOURCES
+        if (freshness.get(source, (None, None))[1] or date.min) < month
+    ]
+    if behind:
+        raise CxkpiError(
+            f"{month_name(month)} is still loading: {', '.join(behind)}; load the rest of the"
+            " month, then take the snapshot"
+        )
+    reached = con.execute(
+        "SELECT max(started_at)::DATE FROM int_interactions WHERE month = $m", {"m": month}
+    ).fetchall()[0][0]
+    if reached is not None and reached < last_day - timedelta(days=MONTH_END_SLACK_DAYS):
+        raise CxkpiError(
+            f"{month_name(month)} is still loading: interactions stop on"
+            f" {reached:%d %b %Y}; load the rest of the month, then take the snapshot"
+        )
+    return first, last
+
+
+# --- inputs and their fingerprint -----------------------------------------------------------
+
+
+def _inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The file loads the live views rest on: one entry per current file, in file order."""
+    rows = con.execute(
+        "SELECT file_key, source, sha256, rows_loaded, rows_quarantined FROM load_runs"
+        " WHERE NOT is_superseded AND status IN ('loaded', 'quarantined') ORDER BY file_key"
+    ).fetchall()
+    keys = ("file", "source", "sha256", "rows_loaded", "rows_quarantined")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def _fingerprint(inputs: list[dict]) -> str:
+    """sha256 over each input's name and content hash: equal inputs, equal fingerprint."""
+    text = "\n".join(f"{i['file']}: {i['sha256']}" for i in inputs)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- freezing -------------------------------------------------------------------------------
+
+
+def _freeze(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: date) -> None:
+    """Copy each view's rows into its snapshot table under snapshot_id (rows are only added)."""
+    for table, (view, rows) in FROZEN.items():
+        select = f"SELECT $id AS snapshot_id, * FROM {view} WHERE {rows}"
+        params = {"id": snapshot_id} | ({"month": month} if "$month" in rows else {})
+        exists = con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = $t", {"t": table}
+        ).fetchall()
+        if not exists:
+            con.execute(f"CREATE TABLE {table} AS {select} LIMIT 0", params)
+        _add_new_columns(con, table, view)
+        con.execute(f"INSERT INTO {table} BY NAME {select}", params)
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
+    """A view that gained a column since the first snapshot: the frozen table gains it too."""
+    have = _column_types(con, table)
+    for column, kind in _column_types(con, view).items():
+        if column not in have:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {kind}')
+
+
+def _column_types(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = $t"
+            " ORDER BY column_index",
+            {"t": name},
+        ).fetchall()
+    )
+
+
+# --- what changed against the version before ------------------------------------------------
+
+
+def _changes(
+    con: duckdb.DuckDBPyConnection, month: date, version: int, snapshot_id: str, inputs: list[dict]
+) -> list[str]:
+    """Plain sentences: what differs from the month's previous version (nothing for version 1)."""
+    if version == 1:
+        return []
+    before_id = f"{month:%Y-%m}-v{version - 1}"
+    (before_inputs,) = con.execute(
+        "SELECT inputs FROM board_snapshots WHERE snapshot_id = $id", {"id": before_id}
+    ).fetchall()[0]
+    lines = _input_changes(json.loads(before_inputs), inputs)
+    ids = {"before": before_id, "now": snapshot_id, "month": month}
+    for label, old, new, metric in con.execute(
+        "SELECT n.label, b.value, n.value, n.metric FROM snapshot_kpi_headlines n"
+        " JOIN snapshot_kpi_headlines b ON b.snapshot_id = $before"
+        " AND b.department_id = n.department_id AND b.channel = n.channel"
+        " AND b.month = n.month AND b.metric = n.metric"
+        " WHERE n.snapshot_id = $now AND n.department_id = 'ALL' AND n.month = $month"
+        " AND b.value IS DISTINCT FROM n.value ORDER BY n.family, n.metric",
+        ids,
+    ).fetchall():
+        lines.append(f"{label}: {_shown(metric, old)} then, {_shown(metric, new)} now")
+    for kind, sentence in con.execute(
+        "SELECT CASE WHEN b.snapshot_id IS NULL THEN 'new flag' ELSE 'flag withdrawn' END,"
+        " coalesce(n.explanation, b.explanation)"
+        " FROM (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $now AND flagged) n"
+        " FULL JOIN (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $before AND flagged)"
+        " b USING (scope, department_id, productivity_metric, outcome_metric)"
+        " WHERE n.snapshot_id IS NULL OR b.snapshot_id IS NULL ORDER BY 1, 2",
+        {"before": before_id, "now": snapshot_id},
+    ).fetchall():
+        lines.append(f"{kind}: {sentence}")
+    for name, old, new in con.execute(
+        "SELECT n.department_name, b.verdict, n.verdict FROM snapshot_department_value n"
+        " JOIN snapshot_department_value b USING (department_id)"
+        " WHERE n.snapshot_id = $now AND b.snapshot_id = $before AND n.verdict <> b.verdict"
+        " ORDER BY 1",
+        {"before": before_id, "now": snapshot_id},
+    ).fetchall():
+        lines.append(f"{name}: verdict {old.replace('_', ' ')} then, {new.replace('_', ' ')} now")
+    if len(lines) == 0:
+        lines.append(f"no input and no figure changed since version {version - 1}")
+    return [f"against version {version - 1}:"] + lines
+
+
+def _input_changes(before: list[dict], now: list[dict]) -> list[str]:
+    old = {i["file"]: i for i in before}
+    new = {i["file"]: i for i in now}
+    lines = []
+    for file in sorted(new.keys() - old.keys()):
+        lines.append(f"file added: {file} ({new[file]['rows_loaded']:,} rows)")
+    for file in sorted(old.keys() - new.keys()):
+        lines.append(f"file no longer loaded: {file}")
+    for file in sorted(old.keys() & new.keys()):
+        if old[file]["sha256"] != new[file]["sha256"]:
+            lines.append(
+                f"file replaced: {file} ({old[file]['rows_loaded']:,} rows then,"
+                f" {new[file]['rows_loaded']:,} now)"
+            )
+    return lines
+
+
+def _shown(metric: str, number: float | None) -> str:
+    return format_value(metric, number)
+
+
+# --- reading snapshots back -----------------------------------------------------------------
+
+
+def listing(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every snapshot, newest month and version first (empty before the first)."""
+    if not con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'"
+    ).fetchall():
+        return []
+    cursor = con.execute(
+        "SELECT snapshot_id, month, version, taken_at, taken_by, pdf_path, fingerprint"
+        " FROM board_snapshots ORDER BY month DESC, version DESC"
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
