@@ -126,7 +126,7 @@ def dictionary() -> str:
         )
     lines += ["", "## Views", ""]
     models = discover()
-    for layer in ("marts", "staging"):
+    for layer in ("marts", "analyses", "snapshots", "staging"):
         for model in (m for m in models.values() if m.layer == layer):
             lines += [f"### {model.name} ({model.materialized}, {layer})", ""]
             lines.append(f"Grain: {model.spec.get('grain', '?')}.")

@@ -358,10 +358,14 @@ def snapshot(obj: dict, month: str, out: Path | None, by: str | None) -> None:
     """
     from etl.snapshot import parse_month, take
 
+    try:
+        first_day = parse_month(month)
+    except CxkpiError as error:
+        raise click.BadParameter(str(error).split(": ", 1)[1], param_hint="--month") from None
     with Progress(obj["quiet"]) as progress:
         taken = take(
             obj["db"],
-            parse_month(month),
+            first_day,
             out_dir=out,
             by=by,
             on_stage=lambda stage: progress.stage(month, stage),

@@ -49,7 +49,14 @@ TREND_PRODUCTIVITY = ["aht_seconds", "contacts_per_hour", "occupancy", "cost_per
 TREND_OUTCOMES = ["nps", "fcr_rate", "repeat_contact_rate", "promise_kept_rate"]
 TREND_MONTHS = 13
 #: The scorecard's columns: one metric each, with its n where it is a sample.
-SCORECARD = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy", "task_sla_met_rate"]
+SCORECARD = [
+    "nps",
+    "fcr_rate",
+    "promise_kept_rate",
+    "aht_seconds",
+    "occupancy",
+    "task_sla_met_rate",
+]
 SECTIONS = [
     "Headline KPIs",
     "What the analyses flag",
@@ -103,7 +110,8 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     trend = _frame(
         con,
         "SELECT * FROM snapshot_kpi_headlines WHERE snapshot_id = $id AND department_id = 'ALL'"
-        " AND period = month AND month > $month - INTERVAL (($months)) MONTH ORDER BY metric, month",
+        " AND period = month AND month > $month - INTERVAL (($months)) MONTH"
+        " ORDER BY metric, month",
         {**ids, "month": month, "months": TREND_MONTHS},
     )
     conflicts = _frame(

@@ -156,7 +156,7 @@ def examples(folder: Path = SQL_DIR / "examples") -> tuple[Example, ...]:
 
 
 def _layer_rank(model: Model) -> int:
-    return {"analyses": 0, "marts": 1, "staging": 2}.get(model.layer, 3) + (
+    return {"analyses": 0, "marts": 1, "snapshots": 2, "staging": 3}.get(model.layer, 4) + (
         1 if model.name.startswith("int_") else 0
     )
 

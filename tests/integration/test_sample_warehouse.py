@@ -44,7 +44,8 @@ def test_the_tests_declared_in_model_yaml_pass(sample_con):
 
 def test_every_model_column_is_documented_and_the_docs_list_no_ghosts(sample_con):
     models = discover()
-    for model in models.values():
+    # Snapshot tables appear with the first `cxkpi snapshot`: test_snapshot.py checks them.
+    for model in (m for m in models.values() if m.materialized != "snapshot"):
         actual = [
             r[0]
             for r in sample_con.execute(

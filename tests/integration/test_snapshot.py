@@ -1,0 +1,276 @@
+"""Board snapshots: `cxkpi snapshot` freezes a month and writes a PDF pack that never changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from pypdf import PdfReader
+
+from etl.catalog import columns
+from etl.metrics import format_value
+from etl.models import discover, run_tests
+from etl.pack import SECTIONS
+from etl.snapshot import FROZEN
+from tests.conftest import run_cxkpi, write
+
+MONTH = "2026-10"
+
+
+def _snapshot(db: Path, *more: str) -> str:
+    result = run_cxkpi("--quiet", "--db", str(db), "snapshot", "--month", MONTH, *more)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _pages(pdf: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(pdf).pages]
+
+
+def _frozen(db: Path, snapshot_id: str) -> dict[str, list[tuple]]:
+    """Every frozen table's rows of a snapshot, in a fixed order."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            table: sorted(
+                con.execute(
+                    f"SELECT * FROM {table} WHERE snapshot_id = $id", {"id": snapshot_id}
+                ).fetchall(),
+                key=repr,
+            )
+            for table in FROZEN
+        }
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def taken(sample_db: Path, tmp_path_factory) -> tuple[Path, str]:
+    """A copy of the sample warehouse with October 2026 frozen once, and the command's output."""
+    db = tmp_path_factory.mktemp("snapshot") / "cxkpi.duckdb"
+    shutil.copyfile(sample_db, db)
+    return db, _snapshot(db)
+
+
+def test_the_snapshot_is_recorded_with_version_fingerprint_and_pack_paths(taken):
+    db, output = taken
+    con = duckdb.connect(str(db), read_only=True)
+    row = con.execute(
+        "SELECT snapshot_id, month, version, pdf_path, html_path, pdf_sha256, pdf_pages,"
+        " fingerprint, inputs, changes FROM board_snapshots"
+    ).fetchall()
+    assert len(row) == 1
+    snapshot_id, month, version, pdf, html, sha, pages, fingerprint, inputs, changes = row[0]
+    assert (snapshot_id, str(month), version, changes) == ("2026-10-v1", "2026-10-01", 1, "")
+    # The default folder is snapshots/ beside the database.
+    assert Path(pdf) == db.parent / "snapshots" / "cxkpi-board-pack-2026-10-v1.pdf"
+    assert Path(html).read_text().startswith("<!DOCTYPE html>")
+    assert _sha(Path(pdf)) == sha
+    assert con.execute("SELECT pdf FROM snapshot_packs").fetchone()[0] == Path(pdf).read_bytes()
+    # The fingerprint is over every current input file: one per sample file.
+    files = json.loads(inputs)
+    loaded = con.execute(
+        "SELECT count(*) FROM load_runs WHERE NOT is_superseded AND status = 'loaded'"
+    ).fetchone()[0]
+    assert len(files) == loaded and re.fullmatch(r"[0-9a-f]{64}", fingerprint)
+    con.close()
+    assert "2026-10-v1: October 2026 version 1" in output
+    assert f"{pdf} ({pages} pages)" in output
+
+
+def test_the_frozen_tables_hold_the_live_figures_of_the_month(taken):
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    live = con.execute(
+        "SELECT * FROM department_month WHERE month <= DATE '2026-10-01' ORDER BY ALL"
+    ).fetchall()
+    frozen = con.execute(
+        "SELECT * EXCLUDE (snapshot_id) FROM snapshot_department_month ORDER BY ALL"
+    ).fetchall()
+    assert frozen == live and len(live) > 100
+    for table, (view, _) in FROZEN.items():
+        count = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        assert count > 0, f"{table} froze nothing from {view}"
+    assert run_tests(con) == []
+    models = discover()
+    for model in (m for m in models.values() if m.layer == "snapshots"):
+        actual = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = $t", {"t": model.name}
+            ).fetchall()
+        }
+        assert set(columns(model, models)) == actual, model.name
+    con.close()
+
+
+def test_the_pdf_reads_back_with_its_month_sections_and_the_frozen_nps(taken):
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    pdf, pages_recorded = con.execute("SELECT pdf_path, pdf_pages FROM board_snapshots").fetchone()
+    nps, n = con.execute(
+        "SELECT value, n FROM snapshot_kpi_headlines WHERE department_id = 'ALL'"
+        " AND month = DATE '2026-10-01' AND metric = 'nps'"
+    ).fetchone()
+    con.close()
+    pages = _pages(Path(pdf))
+    assert len(pages) == pages_recorded and 6 <= len(pages) <= 16
+    for number, text in enumerate(pages, start=1):
+        # Month, version, frozen date and page number on every page.
+        assert "October 2026 · version 1 · frozen on" in text, number
+        assert f"page {number} of {len(pages)}" in text, number
+    assert "Customer experience board pack" in pages[0]
+    for title in SECTIONS:
+        assert any(title in text for text in pages[1:]), title
+    headline = next(text for text in pages[1:] if text.startswith("Headline KPIs"))
+    line = next(line for line in headline.splitlines() if line.startswith("NPS"))
+    assert line.split()[1:3] == [format_value("nps", nps), f"{n:,}"], line
+
+
+def test_late_data_changes_the_live_views_but_not_the_snapshot(taken, tmp_path):
+    frozen_db, _ = taken
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(frozen_db, db)
+    pdf = Path(
+        duckdb.connect(str(db), read_only=True)
+        .execute("SELECT pdf_path FROM board_snapshots")
+        .fetchone()[0]
+    )
+    pdf_sha = _sha(pdf)
+    before = _frozen(db, "2026-10-v1")
+    live_before = _live_nps(db)
+
+    # Late survey answers for October: 400 detractors.
+    late = "response_id,responded_at,customer_id,case_id,department_id,score\n" + "".join(
+        f"LATE{i:05d},2026-10-30T12:00:00,CLATE{i},,RET,0\n" for i in range(400)
+    )
+    inbox = tmp_path / "late"
+    write(inbox, "nps_responses", late, "2026-10-late.csv")
+    loaded = run_cxkpi("--quiet", "--db", str(db), "load", str(inbox))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    rebuilt = run_cxkpi("--quiet", "--db", str(db), "build")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+
+    live_after = _live_nps(db)
+    assert live_after[1] == live_before[1] + 400 and live_after[0] < live_before[0] - 2
+    assert _frozen(db, "2026-10-v1") == before
+    assert _sha(pdf) == pdf_sha
+
+    # Taking the month again: version 2, which says what changed; version 1 untouched.
+    output = _snapshot(db, "--out", str(tmp_path / "packs"))
+    assert "2026-10-v2: October 2026 version 2" in output
+    assert "against version 1:" in output
+    assert "file added:" in output and "2026-10-late.csv (400 rows)" in output
+    nps_line = (
+        f"NPS: {format_value('nps', live_before[0])} then, {format_value('nps', live_after[0])} now"
+    )
+    assert nps_line in output
+    assert _frozen(db, "2026-10-v1") == before and _sha(pdf) == pdf_sha
+    second = tmp_path / "packs" / "cxkpi-board-pack-2026-10-v2.pdf"
+    text = "\n".join(_pages(second))
+    assert "version 2" in text and "What changed since the previous version" in text
+    assert format_value("nps", live_after[0]) in text
+
+
+def _live_nps(db: Path) -> tuple[float, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT value, n FROM kpi_headlines WHERE department_id = 'ALL' AND channel = 'all'"
+            " AND month = DATE '2026-10-01' AND metric = 'nps'"
+        ).fetchone()
+    finally:
+        con.close()
+
+
+def test_taking_a_month_again_with_nothing_changed_says_so(taken, tmp_path):
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(taken[0], db)
+    output = _snapshot(db, "--out", str(tmp_path / "packs"))
+    assert "no input and no figure changed since version 1" in output
+    con = duckdb.connect(str(db), read_only=True)
+    fingerprints = con.execute("SELECT DISTINCT fingerprint FROM board_snapshots").fetchall()
+    assert len(fingerprints) == 1
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        (
+            "2024-05",
+            "no data for May 2024: the months loaded run from November 2024 to October 2026",
+        ),
+        ("2099-01", "January 2099 is not over yet"),
+    ],
+)
+def test_a_month_without_data_is_refused_in_one_line(taken, month, message):
+    db = taken[0]
+    before = _sha(db)
+    result = run_cxkpi("--db", str(db), "snapshot", "--month", month)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == f"error: {message}" or message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 2
+    assert _sha(db) == before
+
+
+def test_a_malformed_month_is_a_usage_error(taken):
+    result = run_cxkpi("--db", str(taken[0]), "snapshot", "--month", "October")
+    assert result.returncode == 2
+    assert "expected a month as YYYY-MM" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_month_still_loading_is_refused(sample_copy):
+    con = duckdb.connect(str(sample_copy))
+    con.execute("DELETE FROM raw_interactions WHERE started_at >= TIMESTAMP '2026-10-16'")
+    con.close()
+    assert run_cxkpi("--quiet", "--db", str(sample_copy), "build").returncode == 0
+    result = run_cxkpi("--quiet", "--db", str(sample_copy), "snapshot", "--month", MONTH)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: October 2026 is still loading: interactions stop on 15 Oct 2026;"
+        " load the rest of the month, then take the snapshot"
+    )
+
+    con = duckdb.connect(str(sample_copy))
+    con.execute("DELETE FROM raw_nps_responses WHERE responded_at >= TIMESTAMP '2026-10-01'")
+    con.close()
+    assert run_cxkpi("--quiet", "--db", str(sample_copy), "build").returncode == 0
+    result = run_cxkpi("--quiet", "--db", str(sample_copy), "snapshot", "--month", MONTH)
+    assert result.returncode == 1
+    assert "October 2026 is still loading: " in result.stderr
+    assert "nps_responses (data ends September 2026)" in result.stderr
+    con = duckdb.connect(str(sample_copy), read_only=True)
+    assert not con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'"
+    ).fetchall()
+    con.close()
+    assert not (sample_copy.parent / "snapshots").exists()
+
+
+def test_a_pack_file_in_the_way_is_never_overwritten_and_nothing_is_recorded(taken, tmp_path):
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(taken[0], db)
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "cxkpi-board-pack-2026-10-v2.pdf").write_text("someone else's file")
+    result = run_cxkpi(
+        "--quiet", "--db", str(db), "snapshot", "--month", MONTH, "--out", str(packs)
+    )
+    assert result.returncode == 1
+    assert "is never overwritten" in result.stderr and "Traceback" not in result.stderr
+    assert (packs / "cxkpi-board-pack-2026-10-v2.pdf").read_text() == "someone else's file"
+    assert not (packs / "cxkpi-board-pack-2026-10-v2.html").exists()
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT max(version) FROM board_snapshots").fetchone() == (1,)
+    con.close()
