@@ -24,6 +24,9 @@ PAGES = [
     st.Page("app_pages/initiatives.py", title="Initiatives", icon=":material/rocket_launch:"),
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
     st.Page("app_pages/sql_workbench.py", title="SQL workbench", icon=":material/terminal:"),
+    st.Page(
+        "app_pages/board_snapshots.py", title="Board snapshots", icon=":material/picture_as_pdf:"
+    ),
 ]
 
 page = st.navigation(PAGES)

@@ -272,3 +272,97 @@ def initiative_lifts(department: str) -> pl.DataFrame:
         " ORDER BY i.started_on, w.stage",
         {"department": department},
     )
+
+
+# --- board snapshots -----------------------------------------------------------------------
+
+
+def snapshots() -> pl.DataFrame:
+    """Every board snapshot, newest month and version first (empty before the first)."""
+    taken = fetch("SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'")
+    if taken.is_empty():
+        return pl.DataFrame()
+    return fetch(
+        "SELECT snapshot_id, month, version, taken_at, taken_by, pdf_path, pdf_sha256,"
+        " pdf_pages, fingerprint, inputs, analyses_from, analyses_to, changes"
+        " FROM board_snapshots ORDER BY month DESC, version DESC"
+    )
+
+
+def frozen_headlines(snapshot_id: str, month: date, metrics: list[str]) -> pl.DataFrame:
+    """The organisation's headline figures as frozen, in the order of metrics."""
+    frame = fetch(
+        "SELECT * FROM snapshot_kpi_headlines WHERE snapshot_id = $id AND department_id = 'ALL'"
+        " AND month = $month AND list_contains($metrics, metric)",
+        {"id": snapshot_id, "month": month, "metrics": metrics},
+    )
+    order = {m: i for i, m in enumerate(metrics)}
+    return frame.sort(pl.col("metric").replace_strict(order, return_dtype=pl.Int32))
+
+
+def frozen_findings(snapshot_id: str) -> pl.DataFrame:
+    """The flags as they stood when the snapshot was taken."""
+    return fetch(
+        "SELECT * FROM snapshot_findings WHERE snapshot_id = $id ORDER BY rank", {"id": snapshot_id}
+    )
+
+
+def frozen_scorecard(snapshot_id: str, month: date) -> pl.DataFrame:
+    """Every department's figures of the month as frozen, with its frozen verdict."""
+    return fetch(
+        "SELECT m.*, v.verdict FROM snapshot_department_month m LEFT JOIN"
+        " snapshot_department_value v USING (snapshot_id, department_id)"
+        " WHERE m.snapshot_id = $id AND m.month = $month ORDER BY m.department_name",
+        {"id": snapshot_id, "month": month},
+    )
+
+
+def frozen_pack(snapshot_id: str) -> bytes:
+    """The snapshot's PDF board pack, byte for byte as written."""
+    frame = fetch("SELECT pdf FROM snapshot_packs WHERE snapshot_id = $id", {"id": snapshot_id})
+    return frame["pdf"][0]
+
+
+def figures_since(snapshot_id: str, month: date) -> pl.DataFrame:
+    """Headline figures of the month (organisation and departments, all channels) whose live
+    value or n differs today from the frozen one."""
+    return fetch(
+        "WITH frozen AS (SELECT * FROM snapshot_kpi_headlines WHERE snapshot_id = $id"
+        " AND month = $month), live AS (SELECT * FROM kpi_headlines WHERE channel = 'all'"
+        " AND month = $month), names AS (SELECT DISTINCT department_id, department_name"
+        " FROM snapshot_department_month WHERE snapshot_id = $id)"
+        " SELECT coalesce(names.department_name, 'Organisation') AS department,"
+        " coalesce(f.metric, l.metric) AS metric, coalesce(f.label, l.label) AS label,"
+        " f.value AS frozen_value, f.n AS frozen_n, l.value AS live_value, l.n AS live_n"
+        " FROM frozen f FULL JOIN live l USING (department_id, metric)"
+        " LEFT JOIN names ON names.department_id = coalesce(f.department_id, l.department_id)"
+        " WHERE f.value IS DISTINCT FROM l.value OR f.n IS DISTINCT FROM l.n"
+        " ORDER BY department <> 'Organisation', department, metric",
+        {"id": snapshot_id, "month": month},
+    )
+
+
+def flags_since(snapshot_id: str) -> pl.DataFrame:
+    """KPI-conflict flags and department verdicts that differ today from the frozen ones."""
+    return fetch(
+        "WITH frozen AS (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $id AND flagged),"
+        " live AS (SELECT * FROM kpi_conflicts WHERE flagged)"
+        " SELECT CASE WHEN l.department_id IS NULL THEN 'flag withdrawn since'"
+        " ELSE 'new flag since' END AS change, coalesce(l.explanation, f.explanation) AS detail"
+        " FROM frozen f FULL JOIN live l"
+        " USING (department_id, productivity_metric, outcome_metric)"
+        " WHERE f.department_id IS NULL OR l.department_id IS NULL"
+        " UNION ALL SELECT 'verdict changed', l.department_name || ': ' || f.verdict || ' then, '"
+        " || l.verdict || ' now' FROM snapshot_department_value f"
+        " JOIN department_value l USING (department_id)"
+        " WHERE f.snapshot_id = $id AND f.verdict <> l.verdict ORDER BY 1, 2",
+        {"id": snapshot_id},
+    )
+
+
+def current_fingerprint_inputs() -> pl.DataFrame:
+    """The file loads the live views rest on now (to compare with a snapshot's inputs)."""
+    return fetch(
+        "SELECT file_key AS file, sha256 FROM load_runs"
+        " WHERE NOT is_superseded AND status IN ('loaded', 'quarantined') ORDER BY file_key"
+    )

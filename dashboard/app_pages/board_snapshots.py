@@ -1,0 +1,160 @@
+"""Board snapshots: each month's figures exactly as frozen, its PDF, and what moved since."""
+
+import hashlib
+import json
+
+import streamlit as st
+
+from dashboard import data, ui
+from etl.metrics import METRICS, VERDICTS, format_value
+
+TILES = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy", "empowerment_index"]
+SCORECARD = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy"]
+
+st.title("Board snapshots")
+st.caption(
+    "A snapshot freezes a finished month's figures and its board pack. They never change:"
+    " late data and corrections change the live pages, not these. Take one with"
+    " `cxkpi snapshot --month YYYY-MM`."
+)
+
+taken = data.snapshots()
+if taken.is_empty():
+    st.info(
+        "No board snapshot yet. Take the first with `cxkpi snapshot --month YYYY-MM`"
+        " (a finished month whose data is loaded); it appears here with its PDF.",
+        icon=":material/picture_as_pdf:",
+    )
+    st.stop()
+
+rows = {row["snapshot_id"]: row for row in taken.iter_rows(named=True)}
+
+
+def _label(snapshot_id: str) -> str:
+    row = rows[snapshot_id]
+    return (
+        f"{row['month']:%B %Y} · version {row['version']}"
+        f" · frozen {row['taken_at']:%d %b %Y} by {row['taken_by']}"
+    )
+
+
+chosen = st.selectbox(
+    "Snapshot", options=list(rows), format_func=_label, key="snapshot", bind="query-params"
+)
+snap = rows[chosen]
+month = snap["month"]
+inputs = json.loads(snap["inputs"])
+pack = data.frozen_pack(chosen)
+intact = hashlib.sha256(pack).hexdigest() == snap["pdf_sha256"]
+
+left, right = st.columns([3, 1])
+with left:
+    st.markdown(
+        f"**{month:%B %Y}, version {snap['version']}** (`{chosen}`), frozen on"
+        f" {snap['taken_at']:%d %B %Y at %H:%M} by {snap['taken_by']}. Inputs: {len(inputs)}"
+        f" files, fingerprint `{snap['fingerprint'][:16]}`. Analyses over"
+        f" {snap['analyses_from']:%b %Y} to {snap['analyses_to']:%b %Y}."
+    )
+    if snap["changes"]:
+        with st.expander("What changed against the version before"):
+            st.markdown("\n".join(f"- {line}" for line in snap["changes"].splitlines()[1:]))
+with right:
+    st.download_button(
+        "Board pack (PDF)",
+        data=pack,
+        file_name=f"cxkpi-board-pack-{month:%Y-%m}-v{snap['version']}.pdf",
+        mime="application/pdf",
+        icon=":material/download:",
+        type="primary",
+        key="snapshot_pdf",
+    )
+    st.caption(
+        f"{snap['pdf_pages']} pages, "
+        + ("checksum matches the pack as written" if intact else "**checksum does not match**")
+    )
+
+frozen, since = st.tabs(["Figures as frozen", "Frozen vs live today"])
+
+with frozen:
+    st.caption(
+        f"{month:%B %Y}, the whole organisation, all channels, exactly as frozen. Changes are"
+        " against the month before and a year before, as they stood then."
+    )
+    tiles = data.frozen_headlines(chosen, month, TILES).to_dicts()
+    for row_of_tiles in (tiles[:3], tiles[3:]):
+        for column, row in zip(st.columns(3), row_of_tiles, strict=False):
+            with column:
+                ui.tile(row)
+    st.subheader("Flags as frozen")
+    found = data.frozen_findings(chosen)
+    if found.is_empty():
+        st.success("No flags when this snapshot was taken.")
+    for finding in found.iter_rows(named=True):
+        st.markdown(f"**{finding['headline']}**  \n{finding['explanation']}")
+    st.subheader("Department scorecard as frozen")
+    card = data.frozen_scorecard(chosen, month)
+    shown = {"department": card["department_name"].to_list()}
+    for metric in SCORECARD:
+        label = METRICS[metric].label
+        shown[label] = [
+            format_value(metric, v) if v is not None else note
+            for v, note in zip(card[metric], card[f"{metric}_note"], strict=True)
+        ]
+        shown[f"{label} n"] = card[f"{metric}_n"].to_list()
+    shown["verdict"] = [VERDICTS[v][0] if v else "–" for v in card["verdict"]]
+    st.dataframe(shown, hide_index=True)
+
+with since:
+    now = data.current_fingerprint_inputs()
+    then = {i["file"]: i["sha256"] for i in inputs}
+    current = dict(now.iter_rows())
+    added = sorted(current.keys() - then.keys())
+    replaced = sorted(f for f in current.keys() & then.keys() if current[f] != then[f])
+    removed = sorted(then.keys() - current.keys())
+    if not (added or replaced or removed):
+        st.success(
+            "The warehouse rests on the same input files as this snapshot: the live figures"
+            f" for {month:%B %Y} are the frozen ones."
+        )
+    else:
+        st.warning(
+            f"Since this snapshot, {len(added)} input file(s) were added, {len(replaced)}"
+            f" replaced and {len(removed)} removed. The frozen figures stay as they were;"
+            " the live pages show these.",
+            icon=":material/update:",
+        )
+        with st.expander("Files"):
+            st.markdown(
+                "\n".join(
+                    [f"- added: {f}" for f in added]
+                    + [f"- replaced: {f}" for f in replaced]
+                    + [f"- removed: {f}" for f in removed]
+                )
+            )
+    moved = data.figures_since(chosen, month)
+    if moved.is_empty():
+        st.markdown(f"No headline figure of {month:%B %Y} differs from the frozen one.")
+    else:
+        st.markdown(f"**{moved.height} figure(s) of {month:%B %Y} differ today:**")
+        st.dataframe(
+            {
+                "department": moved["department"].to_list(),
+                "metric": moved["label"].to_list(),
+                "frozen": [
+                    format_value(m, v)
+                    for m, v in zip(moved["metric"], moved["frozen_value"], strict=True)
+                ],
+                "frozen n": moved["frozen_n"].to_list(),
+                "live today": [
+                    format_value(m, v)
+                    for m, v in zip(moved["metric"], moved["live_value"], strict=True)
+                ],
+                "live n": moved["live_n"].to_list(),
+            },
+            hide_index=True,
+        )
+    flags = data.flags_since(chosen)
+    if flags.is_empty():
+        st.markdown("Flags and department verdicts are as frozen.")
+    for change, detail in flags.iter_rows():
+        st.markdown(f"- **{change}**: {detail}")

@@ -1,0 +1,94 @@
+"""The Board snapshots page under AppTest: frozen figures, the PDF, and frozen vs live."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dashboard import data, ui
+from etl.query import connect_read_only
+from tests.app.test_pages import open_app, texts
+from tests.conftest import run_cxkpi, write
+
+LATE_ANSWERS = 400
+
+
+@pytest.fixture(scope="module")
+def moved_on(sample_db: Path, tmp_path_factory) -> Path:
+    """October 2026 frozen, then 400 late detractors for October loaded and built."""
+    folder = tmp_path_factory.mktemp("snapshots_page")
+    db = folder / "cxkpi.duckdb"
+    shutil.copyfile(sample_db, db)
+    taken = run_cxkpi("-q", "--db", str(db), "snapshot", "--month", "2026-10", "--by", "Board Sec")
+    assert taken.returncode == 0, taken.stderr
+    late = "response_id,responded_at,customer_id,department_id,score\n" + "".join(
+        f"LATE{i:05d},2026-10-30T12:00:00,CLATE{i},RET,0\n" for i in range(LATE_ANSWERS)
+    )
+    write(folder / "late", "nps_responses", late, "2026-10-late.csv")
+    loaded = run_cxkpi("-q", "--db", str(db), "load", str(folder / "late"))
+    assert loaded.returncode == 0, loaded.stderr
+    yield db
+    data.clear_cache()
+
+
+def _figures(db: Path) -> tuple[float, float, str]:
+    con = connect_read_only(db)
+    try:
+        frozen = con.execute(
+            "SELECT value FROM snapshot_kpi_headlines WHERE department_id = 'ALL'"
+            " AND month = DATE '2026-10-01' AND metric = 'nps'"
+        ).fetchone()[0]
+        live = con.execute(
+            "SELECT value FROM kpi_headlines WHERE department_id = 'ALL' AND channel = 'all'"
+            " AND month = DATE '2026-10-01' AND metric = 'nps'"
+        ).fetchone()[0]
+        sha = con.execute("SELECT pdf_sha256 FROM board_snapshots").fetchone()[0]
+    finally:
+        con.close()
+    data.clear_cache()
+    return frozen, live, sha
+
+
+def test_the_page_shows_the_frozen_figures_not_the_live_ones(moved_on, monkeypatch):
+    frozen, live, _ = _figures(moved_on)
+    assert ui.value("nps", frozen) != ui.value("nps", live)
+    app = open_app(moved_on, monkeypatch, "board_snapshots")
+    assert not app.exception, [e.message for e in app.exception]
+    assert app.selectbox(key="snapshot").value == "2026-10-v1"
+    assert "October 2026 · version 1" in app.selectbox(key="snapshot").format_func("2026-10-v1")
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["NPS"] == ui.value("nps", frozen)
+    shown = texts(app)
+    assert "frozen on" in shown and "by Board Sec" in shown
+    assert "checksum matches the pack as written" in shown
+    assert "Flags as frozen" in shown and "Department scorecard as frozen" in shown
+
+
+def test_frozen_vs_live_names_the_late_file_and_the_figure_that_moved(moved_on, monkeypatch):
+    frozen, live, _ = _figures(moved_on)
+    app = open_app(moved_on, monkeypatch, "board_snapshots")
+    assert "1 input file(s) were added, 0 replaced and 0 removed" in app.warning[0].value
+    moved = app.dataframe[1].value  # the scorecard is the first
+    organisation = moved[(moved["department"] == "Organisation") & (moved["metric"] == "NPS")]
+    assert organisation["frozen"].tolist() == [ui.value("nps", frozen)]
+    assert organisation["live today"].tolist() == [ui.value("nps", live)]
+    assert (organisation["live n"] - organisation["frozen n"]).tolist() == [LATE_ANSWERS]
+    assert set(moved["department"]) == {"Organisation", "Retail Line"}
+
+
+def test_the_pdf_offered_is_the_one_written(moved_on, monkeypatch):
+    *_, sha = _figures(moved_on)
+    app = open_app(moved_on, monkeypatch, "board_snapshots")
+    buttons = [b.proto.label for b in app.get("download_button")]
+    assert buttons == ["Board pack (PDF)"]
+
+    assert hashlib.sha256(data.frozen_pack("2026-10-v1")).hexdigest() == sha
+
+
+def test_without_snapshots_the_page_says_how_to_take_one(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch, "board_snapshots")
+    assert not app.exception
+    assert "cxkpi snapshot --month YYYY-MM" in app.info[0].value
