@@ -38,6 +38,7 @@ PAGES = {
     "initiatives": ("Initiatives: lasting or fading", "Lift after 1 month and after 3-6 months"),
     "data_quality": ("Data quality", "Freshness of each source"),
     "sql_workbench": ("SQL workbench", "Examples"),
+    "board_snapshots": ("Board snapshots", "Figures as frozen"),
 }
 #: The workbench's time limit on the test server: long enough for real queries, short to test.
 SQL_TIMEOUT = 15
@@ -62,11 +63,25 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def server(sample_db):
+def served_db(sample_db, tmp_path_factory) -> Path:
+    """A copy of the sample warehouse with October 2026 frozen by `cxkpi snapshot`."""
+    db = tmp_path_factory.mktemp("served") / "cxkpi.duckdb"
+    shutil.copyfile(sample_db, db)
+    taken = subprocess.run(
+        [CXKPI, "-q", "--db", str(db), "snapshot", "--month", "2026-10"],
+        capture_output=True,
+        text=True,
+    )
+    assert taken.returncode == 0, taken.stderr
+    return db
+
+
+@pytest.fixture(scope="module")
+def server(served_db):
     """`cxkpi serve` on the sample warehouse, as a user starts it; its URL and first output."""
     port = free_port()
     process = subprocess.Popen(
-        [CXKPI, "--db", str(sample_db), "serve", "--port", str(port)]
+        [CXKPI, "--db", str(served_db), "serve", "--port", str(port)]
         + ["--sql-timeout", str(SQL_TIMEOUT)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -233,6 +248,18 @@ def test_an_analyst_runs_a_query_and_downloads_the_csv(browser, server, sample_c
     lines = Path(download.value.path()).read_text().splitlines()
     assert download.value.suggested_filename.endswith(".csv")
     assert lines == ["department_id,months", *(f"{d},{n}" for d, n in expected)]
+    page.close()
+
+
+def test_the_board_secretary_downloads_the_frozen_pdf(browser, server, served_db, shots):
+    page = visit(browser, f"{server['url']}/board_snapshots", LAPTOP)
+    assert "October 2026, version 1 (2026-10-v1), frozen on" in main_text(page)
+    page.screenshot(path=shots / "board_snapshots.png")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Board pack (PDF)").click()
+    written = served_db.parent / "snapshots" / "cxkpi-board-pack-2026-10-v1.pdf"
+    assert download.value.suggested_filename == written.name
+    assert Path(download.value.path()).read_bytes() == written.read_bytes()
     page.close()
 
 
