@@ -38,9 +38,17 @@ def _label(snapshot_id: str) -> str:
     )
 
 
+# The URL carries the snapshot id (?snapshot=2026-10-v1), so a link opens that snapshot.
+# (Streamlit's own binding would put the option's long label in the URL.)
+wanted = st.query_params.get("snapshot")
 chosen = st.selectbox(
-    "Snapshot", options=list(rows), format_func=_label, key="snapshot", bind="query-params"
+    "Snapshot",
+    options=list(rows),
+    index=list(rows).index(wanted) if wanted in rows else 0,
+    format_func=_label,
+    key="snapshot",
 )
+st.query_params["snapshot"] = chosen
 snap = rows[chosen]
 month = snap["month"]
 inputs = json.loads(snap["inputs"])

@@ -34,18 +34,21 @@ def moved_on(sample_db: Path, tmp_path_factory) -> Path:
     data.clear_cache()
 
 
-def _figures(db: Path) -> tuple[float, float, str]:
+def _figures(db: Path, snapshot_id: str = "2026-10-v1") -> tuple[float, float, str]:
     con = connect_read_only(db)
     try:
         frozen = con.execute(
             "SELECT value FROM snapshot_kpi_headlines WHERE department_id = 'ALL'"
-            " AND month = DATE '2026-10-01' AND metric = 'nps'"
+            " AND month = DATE '2026-10-01' AND metric = 'nps' AND snapshot_id = $id",
+            {"id": snapshot_id},
         ).fetchone()[0]
         live = con.execute(
             "SELECT value FROM kpi_headlines WHERE department_id = 'ALL' AND channel = 'all'"
             " AND month = DATE '2026-10-01' AND metric = 'nps'"
         ).fetchone()[0]
-        sha = con.execute("SELECT pdf_sha256 FROM board_snapshots").fetchone()[0]
+        sha = con.execute(
+            "SELECT pdf_sha256 FROM board_snapshots WHERE snapshot_id = $id", {"id": snapshot_id}
+        ).fetchone()[0]
     finally:
         con.close()
     data.clear_cache()
@@ -92,3 +95,26 @@ def test_without_snapshots_the_page_says_how_to_take_one(sample_db, monkeypatch)
     app = open_app(sample_db, monkeypatch, "board_snapshots")
     assert not app.exception
     assert "cxkpi snapshot --month YYYY-MM" in app.info[0].value
+
+
+def test_a_link_opens_the_snapshot_it_names_and_the_newest_is_the_default(
+    moved_on, tmp_path, monkeypatch
+):
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(moved_on, db)
+    again = run_cxkpi(
+        "-q", "--db", str(db), "snapshot", "--month", "2026-10", "--out", str(tmp_path)
+    )
+    assert again.returncode == 0, again.stderr
+    frozen, live, _ = _figures(db)
+    assert _figures(db, "2026-10-v2")[0] == live
+    newest = open_app(db, monkeypatch, "board_snapshots")
+    assert newest.selectbox(key="snapshot").value == "2026-10-v2"
+    assert newest.query_params["snapshot"] == "2026-10-v2"
+    assert {m.label: m.value for m in newest.metric}["NPS"] == ui.value("nps", live)
+    assert "No headline figure of October 2026 differs" in texts(newest)
+    data.clear_cache()
+    linked = open_app(db, monkeypatch, "board_snapshots", snapshot="2026-10-v1")
+    assert linked.selectbox(key="snapshot").value == "2026-10-v1"
+    assert {m.label: m.value for m in linked.metric}["NPS"] == ui.value("nps", frozen)
+    data.clear_cache()
