@@ -253,7 +253,11 @@ def sql(obj: dict, query: str, fmt: str, max_rows: int | None, timeout: float | 
 @click.option("--no-serve", is_flag=True, help="Stop after building; do not serve the dashboard.")
 @click.pass_obj
 def demo(obj: dict, scale: str | None, out: Path, port: int, no_serve: bool) -> None:
-    """Generate the seeded sample data, load it, build the views and serve the dashboard."""
+    """Generate sample data, load it, build, snapshot its last month and serve the dashboard.
+
+    The sample is seeded (the same every time); its last month is frozen as a board snapshot
+    with its PDF pack once, so the Board snapshots page has one to show.
+    """
     from etl.sample import generate
 
     started = time.monotonic()
@@ -263,6 +267,8 @@ def demo(obj: dict, scale: str | None, out: Path, port: int, no_serve: bool) -> 
     )
     results = _load(obj, [str(out)], None, build=True)
     failed = [r for r in results if not r.ok]
+    if not failed:
+        _demo_snapshot(obj["db"])
     click.echo(f"demo ready in {time.monotonic() - started:.1f}s: database {obj['db']}")
     click.echo("Ask your own questions, for example:")
     for query in EXAMPLE_QUERIES:
@@ -270,6 +276,21 @@ def demo(obj: dict, scale: str | None, out: Path, port: int, no_serve: bool) -> 
     if failed or no_serve:
         sys.exit(1 if failed else 0)
     _serve(obj["db"], DEFAULT_HOST, port)
+
+
+def _demo_snapshot(db: Path) -> None:
+    """Freeze the sample's last month once, so the Board snapshots page has one to show."""
+    from etl.snapshot import demo_month, take
+
+    month = demo_month(db)
+    if month is None:
+        return
+    try:
+        taken = take(db, month)
+    except CxkpiError as error:
+        click.echo(f"board snapshot skipped: {error}", err=True)
+        return
+    click.echo(f"{taken.snapshot_id}: board pack {taken.pdf_path} ({taken.pages} pages)")
 
 
 #: The dashboard binds the loopback address unless told otherwise (Streamlit binds every one).

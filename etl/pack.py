@@ -20,6 +20,7 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from etl import analyses
+from etl.errors import CxkpiError
 from etl.metrics import (
     METRICS,
     MIN_N_ENGAGEMENT_GROUP,
@@ -73,7 +74,13 @@ def render(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> tuple[str, bytes
     # WeasyPrint logs every CSS property it does not support at WARNING; the pack's CSS is ours.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except OSError as error:  # WeasyPrint loads Pango from the system when imported
+        raise CxkpiError(
+            f"the PDF board pack needs Pango from the system ({str(error).splitlines()[0]}):"
+            " on Debian, apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+        ) from None
 
     html = render_html(con, snapshot_id)
     document = HTML(string=html, base_url=str(TEMPLATES)).render()

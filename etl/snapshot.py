@@ -10,6 +10,7 @@ appear together or not at all. See docs/board-pack.md.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -158,13 +159,13 @@ def take(
             )
             con.commit()
             stage("writing the pack files")
-            out_dir.mkdir(parents=True, exist_ok=True)
             for path, content in ((pdf_path, pdf), (html_path, html.encode())):
                 _write_new(path, content)
                 written.append(path)
     except BaseException:
         for path in written:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
         raise
     return Snapshot(
         snapshot_id, month, version, taken_at, fingerprint, pdf_path, html_path, pages, changes
@@ -186,8 +187,17 @@ def _write_new(path: Path, content: bytes) -> None:
             " choose another folder with --out"
         )
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(content)
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(content)
+        os.replace(partial, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise CxkpiError(
+            f"{path}: cannot write the board pack ({error.strerror or error}); nothing was"
+            " recorded; choose another folder with --out"
+        ) from None
 
 
 # --- the month must be complete ------------------------------------------------------------
@@ -363,6 +373,21 @@ def _input_changes(before: list[dict], now: list[dict]) -> list[str]:
 
 def _shown(metric: str, number: float | None) -> str:
     return format_value(metric, number)
+
+
+def demo_month(db_path: Path) -> date | None:
+    """The last month of interactions loaded, unless it already has a snapshot (for `demo`)."""
+    from etl.query import connect_read_only
+
+    con = connect_read_only(db_path)
+    try:
+        (month,) = con.execute(
+            "SELECT last_month FROM source_freshness WHERE source = 'interactions'"
+        ).fetchall()[0]
+        taken = month is not None and any(row["month"] == month for row in listing(con))
+    finally:
+        con.close()
+    return None if taken else month
 
 
 # --- reading snapshots back -----------------------------------------------------------------

@@ -274,3 +274,33 @@ def test_a_pack_file_in_the_way_is_never_overwritten_and_nothing_is_recorded(tak
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT max(version) FROM board_snapshots").fetchone() == (1,)
     con.close()
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_and_nothing_is_recorded(taken, tmp_path):
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(taken[0], db)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    before = _sha(db)
+    out = blocker / "packs"
+    result = run_cxkpi("-q", "--db", str(db), "snapshot", "--month", MONTH, "--out", str(out))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {out}/cxkpi-board-pack-2026-10-v2.pdf: cannot")
+    assert "nothing was recorded" in result.stderr and "Traceback" not in result.stderr
+    assert _sha(db) == before
+
+
+def test_the_demo_freezes_the_samples_last_month_once(tmp_path):
+    db = tmp_path / "cxkpi.duckdb"
+    demo = ("-q", "--db", str(db), "demo", "--scale", "20k", "--out", str(tmp_path / "sample"))
+    first = run_cxkpi(*demo, "--no-serve")
+    assert first.returncode == 0, first.stderr
+    pack = tmp_path / "snapshots" / "cxkpi-board-pack-2026-10-v1.pdf"
+    assert f"2026-10-v1: board pack {pack} (" in first.stdout
+    assert "October 2026 · version 1" in PdfReader(pack).pages[0].extract_text()
+    again = run_cxkpi(*demo, "--no-serve")
+    assert again.returncode == 0, again.stderr
+    assert "board pack" not in again.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT snapshot_id FROM board_snapshots").fetchall() == [("2026-10-v1",)]
+    con.close()
