@@ -231,11 +231,13 @@ def _check_month(con: duckdb.DuckDBPyConnection, month: date, today: date) -> tu
             f"no data for {month_name(month)}: the months loaded run from"
             f" {month_name(first)} to {month_name(last)}"
         )
-    behind = [
-        f"{source} ({'none loaded' if freshness.get(source, (None, None))[1] is None else 'data ends ' + month_name(freshness[source][1])})"  # noqa: E501
-        for source in MONTHLY_SOURCES
-        if (freshness.get(source, (None, None))[1] or date.min) < month
-    ]
+    behind = []
+    for source in MONTHLY_SOURCES:
+        last = freshness.get(source, (None, None))[1]
+        if last is None:
+            behind.append(f"{source} (none loaded)")
+        elif last < month:
+            behind.append(f"{source} (data ends {month_name(last)})")
     if behind:
         raise CxkpiError(
             f"{month_name(month)} is still loading: {', '.join(behind)}; load the rest of the"

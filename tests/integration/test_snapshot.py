@@ -230,26 +230,30 @@ def test_a_malformed_month_is_a_usage_error(taken):
     assert "expected a month as YYYY-MM" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_month_still_loading_is_refused(sample_copy):
-    con = duckdb.connect(str(sample_copy))
-    con.execute("DELETE FROM raw_interactions WHERE started_at >= TIMESTAMP '2026-10-16'")
+def _refused_after(db: Path, delete: str) -> str:
+    """Delete raw rows, rebuild, try to freeze October: the refusal on standard error."""
+    con = duckdb.connect(str(db))
+    con.execute(delete)
     con.close()
-    assert run_cxkpi("--quiet", "--db", str(sample_copy), "build").returncode == 0
-    result = run_cxkpi("--quiet", "--db", str(sample_copy), "snapshot", "--month", MONTH)
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
+    assert run_cxkpi("--quiet", "--db", str(db), "build").returncode == 0
+    result = run_cxkpi("--quiet", "--db", str(db), "snapshot", "--month", MONTH)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    return result.stderr.strip()
+
+
+def test_a_month_still_loading_is_refused(sample_copy):
+    late_october = "DELETE FROM raw_interactions WHERE started_at >= TIMESTAMP '2026-10-16'"
+    assert _refused_after(sample_copy, late_october) == (
         "error: October 2026 is still loading: interactions stop on 15 Oct 2026;"
         " load the rest of the month, then take the snapshot"
     )
-
-    con = duckdb.connect(str(sample_copy))
-    con.execute("DELETE FROM raw_nps_responses WHERE responded_at >= TIMESTAMP '2026-10-01'")
-    con.close()
-    assert run_cxkpi("--quiet", "--db", str(sample_copy), "build").returncode == 0
-    result = run_cxkpi("--quiet", "--db", str(sample_copy), "snapshot", "--month", MONTH)
-    assert result.returncode == 1
-    assert "October 2026 is still loading: " in result.stderr
-    assert "nps_responses (data ends September 2026)" in result.stderr
+    october_nps = "DELETE FROM raw_nps_responses WHERE responded_at >= TIMESTAMP '2026-10-01'"
+    assert _refused_after(sample_copy, october_nps) == (
+        "error: October 2026 is still loading: nps_responses (data ends September 2026);"
+        " load the rest of the month, then take the snapshot"
+    )
+    no_tasks = "DELETE FROM raw_case_tasks"
+    assert "case_tasks (none loaded)" in _refused_after(sample_copy, no_tasks)
     con = duckdb.connect(str(sample_copy), read_only=True)
     assert not con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'"
