@@ -360,9 +360,16 @@ def flags_since(snapshot_id: str) -> pl.DataFrame:
     )
 
 
-def current_fingerprint_inputs() -> pl.DataFrame:
-    """The file loads the live views rest on now (to compare with a snapshot's inputs)."""
+def inputs_since(snapshot_id: str) -> pl.DataFrame:
+    """Input files added, replaced or no longer loaded since the snapshot (its fingerprint's
+    list against the current loads)."""
     return fetch(
-        "SELECT file_key AS file, sha256 FROM load_runs"
-        " WHERE NOT is_superseded AND status IN ('loaded', 'quarantined') ORDER BY file_key"
+        "WITH frozen AS (SELECT i.file, i.sha256 FROM board_snapshots,"
+        ' unnest(from_json(inputs, \'[{"file": "VARCHAR", "sha256": "VARCHAR"}]\')) AS t(i)'
+        " WHERE snapshot_id = $id), live AS (SELECT file_key AS file, sha256 FROM load_runs"
+        " WHERE NOT is_superseded AND status IN ('loaded', 'quarantined'))"
+        " SELECT file, CASE WHEN f.sha256 IS NULL THEN 'added' WHEN l.sha256 IS NULL"
+        " THEN 'removed' ELSE 'replaced' END AS change FROM frozen f FULL JOIN live l USING (file)"
+        " WHERE f.sha256 IS DISTINCT FROM l.sha256 ORDER BY change, file",
+        {"id": snapshot_id},
     )

@@ -386,24 +386,15 @@ def demo_month(db_path: Path) -> date | None:
         (month,) = con.execute(
             "SELECT last_month FROM source_freshness WHERE source = 'interactions'"
         ).fetchall()[0]
-        taken = month is not None and any(row["month"] == month for row in listing(con))
+        recorded = con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'"
+        ).fetchall()
+        taken = (
+            bool(recorded)
+            and con.execute(
+                "SELECT 1 FROM board_snapshots WHERE month = $m", {"m": month}
+            ).fetchall()
+        )
     finally:
         con.close()
     return None if taken else month
-
-
-# --- reading snapshots back -----------------------------------------------------------------
-
-
-def listing(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every snapshot, newest month and version first (empty before the first)."""
-    if not con.execute(
-        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'"
-    ).fetchall():
-        return []
-    cursor = con.execute(
-        "SELECT snapshot_id, month, version, taken_at, taken_by, pdf_path, fingerprint"
-        " FROM board_snapshots ORDER BY month DESC, version DESC"
-    )
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -113,32 +113,23 @@ with frozen:
     st.dataframe(shown, hide_index=True)
 
 with since:
-    now = data.current_fingerprint_inputs()
-    then = {i["file"]: i["sha256"] for i in inputs}
-    current = dict(now.iter_rows())
-    added = sorted(current.keys() - then.keys())
-    replaced = sorted(f for f in current.keys() & then.keys() if current[f] != then[f])
-    removed = sorted(then.keys() - current.keys())
-    if not (added or replaced or removed):
+    files = data.inputs_since(chosen)
+    if files.is_empty():
         st.success(
             "The warehouse rests on the same input files as this snapshot: the live figures"
             f" for {month:%B %Y} are the frozen ones."
         )
     else:
+        counts = files["change"].value_counts()
+        count = dict(counts.iter_rows())
         st.warning(
-            f"Since this snapshot, {len(added)} input file(s) were added, {len(replaced)}"
-            f" replaced and {len(removed)} removed. The frozen figures stay as they were;"
-            " the live pages show these.",
+            f"Since this snapshot, {count.get('added', 0)} input file(s) were added,"
+            f" {count.get('replaced', 0)} replaced and {count.get('removed', 0)} removed."
+            " The frozen figures stay as they were; the live pages show these.",
             icon=":material/update:",
         )
         with st.expander("Files"):
-            st.markdown(
-                "\n".join(
-                    [f"- added: {f}" for f in added]
-                    + [f"- replaced: {f}" for f in replaced]
-                    + [f"- removed: {f}" for f in removed]
-                )
-            )
+            st.markdown("\n".join(f"- {c}: {f}" for f, c in files.iter_rows()))
     moved = data.figures_since(chosen, month)
     if moved.is_empty():
         st.markdown(f"No headline figure of {month:%B %Y} differs from the frozen one.")
