@@ -73,7 +73,7 @@ def main() -> None:
     from dashboard import data
 
     months = data.filter_values()["month"]["value"].to_list()
-    from dashboard.filters import parse_month
+    from etl.snapshot import parse_month
 
     start, end_month = parse_month(months[max(0, len(months) - 12)]), parse_month(months[-1])
     scenarios = {

@@ -66,7 +66,7 @@ def main() -> None:
     box.close()
 
     from dashboard import data
-    from dashboard.filters import parse_month
+    from etl.snapshot import parse_month
 
     months = data.filter_values()["month"]["value"].to_list()
     filters = data.Filters(

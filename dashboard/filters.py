@@ -6,12 +6,11 @@ Streamlit binds a widget to the URL by the label it shows, so links say
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard import data
 from dashboard.data import Filters
+from etl.snapshot import parse_month
 
 #: Months the period covers by default (ending with the latest month with data).
 DEFAULT_MONTHS = 12
@@ -80,12 +79,6 @@ def open_page(page: str, department: str, **more: str) -> None:
     st.session_state["department"] = department
     st.session_state.update(more)
     st.session_state[OPEN_PAGE] = page
-
-
-def parse_month(value: str) -> date:
-    """'2026-10' as the first day of that month."""
-    year, month = value.split("-")
-    return date(int(year), int(month), 1)
 
 
 def current() -> Filters:
