@@ -123,8 +123,9 @@ def _load(obj: dict, paths, source: str | None, build: bool):
     from etl.warehouse import writing
 
     files = _collect(paths, source)
+    noted = [loading.journal_entry(path, src) for path, src in files]
     results = []
-    with Progress(obj["quiet"]) as progress, writing(obj["db"]) as con:
+    with Progress(obj["quiet"]) as progress, writing(obj["db"], files=noted) as con:
         progress.total(sum(p.stat().st_size for p, _ in files if p.exists()))
         for path, src in files:
             result = loading.load_file(con, path, src, report=progress.stage)

@@ -246,6 +246,15 @@ def department_ids(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
     return frozenset(r[0] for r in rows)
 
 
+def journal_entry(path: Path, source_name: str | None) -> dict:
+    """How the writer's journal names a file about to be loaded (etl/warehouse.py)."""
+    try:
+        source = detect_source(path, source_name)
+    except FileRefused:
+        return {"file": str(path), "file_key": path.name, "source": source_name}
+    return {"file": str(path), "file_key": file_key(path, source), "source": source.name}
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,

@@ -4,22 +4,32 @@ DuckDB lets no other process open a file while one process writes to it. So ever
 command (load, build) copies the live file to `<db>.next`, writes there, checkpoints, closes
 and atomically renames it over the live path. Readers open the live file read-only for each
 request and see the old state until the rename, then the new one; never a mixture. A lock
-file serialises writers. See docs/architecture.md.
+file serialises writers.
+
+A writer killed mid-way (SIGKILL, power cut) publishes nothing: the live file is untouched.
+So that the attempt is not forgotten either, each writing command notes the files it loads
+in `<db>.journal` before it starts and clears the note once published; the next writing
+command finds a note left behind and records those files in load_runs as `interrupted`.
+See docs/architecture.md and docs/reliability.md.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from etl.contract import SOURCES, raw_ddl
+from etl.errors import CxkpiError
 
 DEFAULT_DB = Path("data/cxkpi.duckdb")
 #: DuckDB's own memory cap for writing commands; beyond it DuckDB spills to disk.
@@ -56,33 +66,133 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def writing(db_path: Path, on_wait=None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A write connection to a private copy of the database, published atomically on success."""
+def writing(
+    db_path: Path, on_wait=None, files: Sequence[dict] = ()
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A write connection to a private copy of the database, published atomically on success.
+
+    files: what the command loads ({"file", "file_key", "source"} each), noted in the journal
+    so that, if the process dies before publishing, the next writer records them as
+    interrupted. A full disk or a folder that cannot be written is one clear error; the
+    live database is untouched either way.
+    """
+    try:
+        with _writing(db_path, on_wait, files) as con:
+            yield con
+    except (OSError, duckdb.Error) as error:
+        reason = _cannot_write(error)
+        if reason is None:
+            raise
+        kept = "the previous database is intact" if db_path.exists() else "nothing was written"
+        raise CxkpiError(
+            f"{db_path}: cannot write the database ({reason}); nothing was published and {kept}"
+        ) from None
+
+
+#: OS errors that mean the database's folder cannot take the new version.
+_NO_ROOM = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+#: How DuckDB words the same errors in its messages.
+_NO_ROOM_WORDS = {
+    "No space left": errno.ENOSPC,
+    "File too large": errno.EFBIG,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+def _cannot_write(error: Exception) -> str | None:
+    """Why the database could not be written, or None for an error of another kind."""
+    if isinstance(error, OSError):
+        return error.strerror if error.errno in _NO_ROOM else None
+    code = next((code for words, code in _NO_ROOM_WORDS.items() if words in str(error)), None)
+    return os.strerror(code) if code else None
+
+
+@contextmanager
+def _writing(db_path: Path, on_wait, files: Sequence[dict]) -> Iterator[duckdb.DuckDBPyConnection]:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with _writer_lock(db_path, on_wait):
+        journal = db_path.with_name(db_path.name + ".journal")
+        left_behind = _read_journal(journal)
+        _write_journal(journal, [*left_behind, _attempt(files)])
         next_path = db_path.with_name(db_path.name + ".next")
-        _remove(next_path)
-        if db_path.exists():
-            shutil.copyfile(db_path, next_path)
-        con = duckdb.connect(
-            str(next_path),
-            config={
-                "memory_limit": WRITER_MEMORY_LIMIT,
-                "storage_compatibility_version": STORAGE_VERSION,
-            },
-        )
+        try:
+            _remove(next_path)
+            if db_path.exists():
+                shutil.copyfile(db_path, next_path)
+            con = duckdb.connect(
+                str(next_path),
+                config={
+                    "memory_limit": WRITER_MEMORY_LIMIT,
+                    "storage_compatibility_version": STORAGE_VERSION,
+                },
+            )
+        except BaseException:
+            _write_journal(journal, left_behind)
+            _remove(next_path)
+            raise
         try:
             ensure_schema(con)
+            _record_interrupted(con, left_behind)
             yield con
             con.execute("CHECKPOINT")
         except BaseException:
             con.close()
             _remove(next_path)
+            # Not a crash: the command failed and said so. Earlier attempts stay noted.
+            _write_journal(journal, left_behind)
             raise
         con.close()
         _fsync(next_path)
         os.replace(next_path, db_path)
         _fsync(db_path.parent)
+        _write_journal(journal, [])
+
+
+def _attempt(files: Sequence[dict]) -> dict:
+    return {"pid": os.getpid(), "started_at": datetime.now().isoformat(), "files": list(files)}
+
+
+def _read_journal(journal: Path) -> list[dict]:
+    try:
+        return json.loads(journal.read_text())
+    except FileNotFoundError:
+        return []
+    except ValueError:
+        # A note torn by the crash itself: the attempt cannot be named, only counted.
+        return [{"pid": None, "started_at": None, "files": []}]
+
+
+def _write_journal(journal: Path, attempts: list[dict]) -> None:
+    if not attempts:
+        journal.unlink(missing_ok=True)
+        return
+    partial = journal.with_name(journal.name + ".partial")
+    partial.write_text(json.dumps(attempts))
+    os.replace(partial, journal)
+
+
+def _record_interrupted(con: duckdb.DuckDBPyConnection, attempts: list[dict]) -> None:
+    """A load_runs row for every file of a writing command that died before publishing."""
+    for attempt in attempts:
+        started = attempt["started_at"] or datetime.now().isoformat()
+        for entry in attempt["files"]:
+            # Killed between publishing and clearing the note: the load is there, not lost.
+            con.execute(
+                "INSERT INTO meta_load_runs SELECT coalesce(max(load_id), 0) + 1, $file, $key,"
+                " $source, '', 0, 0, 0, 'interrupted', $started::TIMESTAMP, NULL, $message,"
+                " NULL FROM meta_load_runs HAVING NOT coalesce(bool_or(file = $file"
+                " AND started_at >= $started::TIMESTAMP), false)",
+                {
+                    "file": entry["file"],
+                    "key": entry["file_key"],
+                    "source": entry["source"] or "unknown",
+                    "started": started,
+                    "message": f"the load that started at {started[:19].replace('T', ' ')}"
+                    " stopped before it finished (process killed or machine stopped); nothing"
+                    " from it was kept: load the file again",
+                },
+            )
 
 
 @contextmanager

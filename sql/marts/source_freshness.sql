@@ -6,7 +6,7 @@ with runs as (
 loads as (
     select
         source,
-        count(*) as files,
+        count(*) filter (where status <> 'interrupted') as files,
         count(*) filter (where status = 'refused') as files_refused,
         sum(rows_loaded) as rows_loaded,
         sum(rows_quarantined) as rows_quarantined,
