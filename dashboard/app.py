@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import filters, ui
+from dashboard import data, filters, ui
 from dashboard.data import DataUnavailable
 
 HERE = Path(__file__).parent
@@ -30,6 +30,8 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+data.pin()
+
 st.logo(str(HERE / "static" / "logo.png"), size="large")
 try:
     st.session_state["cx_filters"] = filters.sidebar()

@@ -2,12 +2,15 @@
 
 A load or build publishes a new database file by renaming it over the old one
 (docs/architecture.md). Every query is keyed by the file's identity (inode and mtime), so a
-new file gets a new connection and fresh results, and a page never mixes two versions.
+new file gets a new connection and fresh results. `pin()` at the start of a script run fixes
+the file for the whole run, so a page drawn while a load publishes never mixes two versions:
+it shows the old state throughout, or it starts again on the new one.
 """
 
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +20,7 @@ import polars as pl
 import streamlit as st
 
 from etl.errors import CxkpiError
-from etl.query import connect_read_only
+from etl.query import connect_read_only, cursor
 from etl.sandbox import Sandbox
 from etl.warehouse import resolve_db
 
@@ -62,6 +65,25 @@ def _identity() -> tuple[str, int, int]:
     return str(path), stat.st_ino, stat.st_mtime_ns
 
 
+#: The file this script run reads, set by pin(); unset outside the dashboard (benchmarks).
+_pinned: ContextVar[tuple[str, int, int] | None] = ContextVar("cxkpi_published", default=None)
+
+
+class _Republished(Exception):
+    """The file a run pinned was replaced before a connection to it was opened."""
+
+
+def pin() -> None:
+    """Read the file published now for the rest of this script run (app.py calls it first)."""
+    _pinned.set(None)
+    if database().exists():  # else every query says there is no warehouse yet
+        _pinned.set(_identity())
+
+
+def _current() -> tuple[str, int, int]:
+    return _pinned.get() or _identity()
+
+
 def _close(con: duckdb.DuckDBPyConnection) -> None:
     con.close()
 
@@ -69,14 +91,20 @@ def _close(con: duckdb.DuckDBPyConnection) -> None:
 @st.cache_resource(max_entries=2, show_spinner=False, on_release=_close)
 def _connection(identity: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
     """One read-only connection per published file (closed when a newer one replaces it)."""
-    return connect_read_only(Path(identity[0]))
+    con = connect_read_only(Path(identity[0]))
+    # The path named this file before the connection opened; if it still does, the
+    # connection reads it (files are only ever replaced, never put back).
+    if _identity() != identity:
+        con.close()
+        raise _Republished
+    return con
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=1000, show_spinner=False)
 def _fetch(identity: tuple[str, int, int], sql: str, params: dict) -> pl.DataFrame:
-    cursor = _connection(identity).cursor()
+    reader = cursor(_connection(identity))
     try:
-        return cursor.sql(sql, params=params).pl()
+        return reader.sql(sql, params=params).pl()
     except duckdb.CatalogException as error:
         raise DataUnavailable(
             f"The warehouse has no view the dashboard needs ({_first_line(error)}).",
@@ -88,7 +116,7 @@ def _fetch(identity: tuple[str, int, int], sql: str, params: dict) -> pl.DataFra
             "Run `cxkpi build`; if it persists, report it with this message.",
         ) from None
     finally:
-        cursor.close()
+        reader.close()
 
 
 def _first_line(error: Exception) -> str:
@@ -97,7 +125,15 @@ def _first_line(error: Exception) -> str:
 
 def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
     """A query's result from the published warehouse (cached until a new file appears)."""
-    return _fetch(_identity(), sql, params or {})
+    try:
+        return _fetch(_current(), sql, params or {})
+    except _Republished:
+        pass
+    if _pinned.get() is None:
+        return _fetch(_identity(), sql, params or {})
+    # A load published a newer file while this page was drawing: draw it again on the new one.
+    pin()
+    st.rerun()
 
 
 def clear_cache() -> None:
@@ -123,7 +159,7 @@ def workbench() -> Sandbox:
 
     Its limits come from CXKPI_SQL_* variables (`cxkpi serve --sql-timeout` sets one).
     """
-    return _sandbox(_identity())
+    return _sandbox(_current())
 
 
 # --- filters -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from etl.read import (
     SUFFIXES,
     Parsed,
     check_columns,
+    check_line_lengths,
     detect_source,
     header,
     parse,
@@ -125,6 +126,7 @@ def stage(
     """
     say = report or (lambda *_: None)
     say(str(path), "reading", 0)
+    check_line_lengths(path)
     check_columns(path, source, header(path))
     rows, dropped = 0, []
     for index, chunk in enumerate(text_chunks(path)):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
@@ -30,6 +32,9 @@ _ZONED_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
 PROBLEM_SCHEMA = {ROW: pl.Int64, "column": pl.String, "rule": pl.String, "message": pl.String}
 
 
+#: The longest line a CSV export may have. Contract rows are a few hundred bytes; a longer
+#: line is a broken export (a runaway quote, a blob) and would cost memory many times its size.
+MAX_LINE_BYTES = 1 << 20
 #: Rows per chunk: a chunk's text, typed copy and the pandas copy GX needs stay well under 1 GB.
 CHUNK_ROWS = 500_000
 
@@ -70,11 +75,40 @@ def text_chunks(path: Path, chunk_rows: int | None = None) -> Iterator[pl.DataFr
                 rows += chunk.height
                 yield chunk
     except pl.exceptions.PolarsError as exc:
+        problem = _invalid_utf8(path) if "utf-8" in str(exc).lower() else None
         raise FileRefused(
-            path, f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
+            path, problem or f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
         ) from None
     if rows == 0:
         raise FileRefused(path, "file has a header but no data rows")
+
+
+def check_line_lengths(path: Path, limit: int = MAX_LINE_BYTES) -> None:
+    """Refuse a CSV file with a line longer than limit, naming the line; memory stays bounded."""
+    if path.suffix.lower() != ".csv" or not path.exists():
+        return
+    line, start, offset = 1, 0, 0  # the current line's number, its first byte, the block's
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + offset
+            starts = np.concatenate(([start], ends[:-1] + 1))
+            too_long = np.flatnonzero(ends - starts > limit)
+            if len(too_long):
+                _refuse_long_line(path, line + int(too_long[0]), limit)
+            if len(ends):
+                line, start = line + len(ends), int(ends[-1]) + 1
+            offset += len(block)
+            if offset - start > limit:  # the line still open at the block's end
+                _refuse_long_line(path, line, limit)
+
+
+def _refuse_long_line(path: Path, line: int, limit: int) -> None:
+    what = "the header" if line == 1 else f"line {line} (row {line - 1})"
+    raise FileRefused(
+        path,
+        f"{what} is longer than {limit // (1 << 20)} MiB, the most a row may be: "
+        "a broken export (an unclosed quote?) or not a contract file",
+    )
 
 
 def header(path: Path) -> list[str]:
@@ -157,11 +191,33 @@ def _utf8_problem(head: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:
             return None  # a multi-byte character cut by the sample boundary
-        return (
-            f"not UTF-8: byte 0x{head[exc.start]:02x} at offset {exc.start} "
-            "(re-export as UTF-8; Latin-1/Windows-1252 exports need converting)"
-        )
+        return _utf8_message(head, exc.start, exc.start, 1)
     return None
+
+
+def _invalid_utf8(path: Path) -> str | None:
+    """Where the file stops being UTF-8, read block by block (the head check sees 64 KiB)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                start = max(exc.start - len(exc.object) + len(block), 0)
+                return _utf8_message(block, start, offset + start, lines + 1)
+            offset += len(block)
+            lines += block.count(b"\n")
+    return None
+
+
+def _utf8_message(block: bytes, start: int, offset: int, line_of_block: int) -> str:
+    line = line_of_block + block[:start].count(b"\n")
+    where = "the header" if line == 1 else f"line {line} (row {line - 1})"
+    return (
+        f"not UTF-8: byte 0x{block[start]:02x} in {where}, at offset {offset} "
+        "(re-export as UTF-8; Latin-1/Windows-1252 exports need converting)"
+    )
 
 
 def _looks_delimited(header: str) -> bool:

@@ -56,7 +56,7 @@ def _close_the_dashboards_connections():
 
 @pytest.fixture
 def reader(sample_db: Path):
-    """A connection configured as the dashboard's (DuckDB refuses two configurations at once)."""
+    """A connection opened the way the dashboard opens one."""
     con = connect_read_only(sample_db)
     yield con
     con.close()

@@ -10,25 +10,13 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import CXKPI
+from tests.e2e.conftest import TALL, main_text, serving, visit
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-#: Streamlit scrolls inside its own container, so screenshots use a tall viewport.
-TALL = {"width": 1280, "height": 2400}
 LAPTOP = {"width": 1280, "height": 800}
 PAGES = {
     "": ("Customer experience: the organisation", "What needs attention"),
@@ -42,13 +30,6 @@ PAGES = {
 }
 #: The workbench's time limit on the test server: long enough for real queries, short to test.
 SQL_TIMEOUT = 15
-
-
-def free_port() -> int:
-    """A port nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -79,63 +60,14 @@ def served_db(sample_db, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(served_db):
     """`cxkpi serve` on the sample warehouse, as a user starts it; its URL and first output."""
-    port = free_port()
-    process = subprocess.Popen(
-        [CXKPI, "--db", str(served_db), "serve", "--port", str(port)]
-        + ["--sql-timeout", str(SQL_TIMEOUT)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"cxkpi serve did not start: {process.stdout.read()}") from None
-            time.sleep(0.3)
-    first_line = process.stdout.readline()
-    yield {"url": url, "port": port, "said": first_line}
-    process.terminate()
-    process.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium under Playwright (no browser download)."""
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with serving(served_db, "--sql-timeout", str(SQL_TIMEOUT)) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory) -> Path:
     """Where screenshots go (kept for a look after a failure)."""
     return tmp_path_factory.mktemp("screenshots")
-
-
-def visit(browser, url: str, viewport=TALL):
-    """A new page at url, once Streamlit has drawn the title and finished running."""
-    page = browser.new_page(viewport=viewport)
-    page.goto(url)
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
-    page.wait_for_timeout(500)
-    return page
-
-
-def main_text(page) -> str:
-    """The text of the page's main area."""
-    return page.locator("[data-testid=stMain]").inner_text()
 
 
 def test_serve_binds_loopback_and_says_the_url(server):

@@ -1,0 +1,92 @@
+"""Browser tests' shared parts: Debian's Chromium under Playwright, and `cxkpi serve`."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CXKPI
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: Streamlit scrolls inside its own container, so screenshots use a tall viewport.
+TALL = {"width": 1280, "height": 2400}
+
+
+def free_port() -> int:
+    """A port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(db: Path, *options: str) -> Iterator[dict]:
+    """`cxkpi serve` on db, as a user starts it, until the block ends; its URL and first output."""
+    port = free_port()
+    process = subprocess.Popen(
+        [CXKPI, "--db", str(db), "serve", "--port", str(port), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"cxkpi serve did not start: {process.stdout.read()}") from None
+            time.sleep(0.3)
+    first_line = process.stdout.readline()
+    try:
+        yield {"url": url, "port": port, "said": first_line}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright (no browser download)."""
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def visit(browser, url: str, viewport=TALL):
+    """A new page at url, once Streamlit has drawn the title and finished running."""
+    page = browser.new_page(viewport=viewport)
+    page.goto(url)
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    page.wait_for_timeout(500)
+    return page
+
+
+def main_text(page) -> str:
+    """The text of the page's main area."""
+    return page.locator("[data-testid=stMain]").inner_text()
