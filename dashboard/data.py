@@ -133,7 +133,8 @@ def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
         return _fetch(_identity(), sql, params or {})
     # A load published a newer file while this page was drawing: draw it again on the new one.
     pin()
-    st.rerun()
+    st.rerun()  # raises in a dashboard run; scripts (benchmarks/soak.py) go on with the new file
+    return _fetch(_current(), sql, params or {})
 
 
 def clear_cache() -> None:

@@ -18,7 +18,8 @@ import polars as pl
 
 from etl.contract import SOURCES
 
-START = date(2024, 11, 1)
+#: The sample's months: MONTHS months ending with October 2026 (END is the day after).
+END = date(2026, 11, 1)
 MONTHS = 24
 SEED = 20261123
 #: Interactions per year at the default scale.
@@ -134,19 +135,26 @@ def parse_scale(text: str | float | int | None) -> float:
 
 
 def frames(
-    scale: str | float | None = None, seed: int = SEED, noise: float = 1.0
+    scale: str | float | None = None, seed: int = SEED, noise: float = 1.0, months: int = MONTHS
 ) -> dict[str, pl.DataFrame]:
-    """Every source as a typed frame. noise scales the random variation (1 = the default)."""
+    """Every source as a typed frame. noise scales the random variation (1 = the default);
+    months is how many months of data, ending with October 2026 (at least 12)."""
+    if months < 12:
+        raise ValueError(f"months must be at least 12, not {months}")
     factor = parse_scale(scale) / _VOLUME_AT_FACTOR_1
-    return _Generator(np.random.default_rng(seed), factor, noise).run()
+    return _Generator(np.random.default_rng(seed), factor, noise, months).run()
 
 
 def generate(
-    out: Path, scale: str | float | None = None, seed: int = SEED, noise: float = 1.0
+    out: Path,
+    scale: str | float | None = None,
+    seed: int = SEED,
+    noise: float = 1.0,
+    months: int = MONTHS,
 ) -> dict[str, int]:
     """Write every source's files under out/<source>/; the number of rows written per source."""
     counts = {}
-    for name, frame in frames(scale, seed, noise).items():
+    for name, frame in frames(scale, seed, noise, months).items():
         counts[name] = frame.height
         _write(out, name, frame)
     return counts
@@ -172,11 +180,10 @@ def _write(out: Path, name: str, frame: pl.DataFrame) -> None:
         part.drop("_file").write_csv(folder / f"{month}.csv", datetime_format=_TS)
 
 
-def _month_starts() -> list[datetime]:
-    return [
-        datetime(START.year + (START.month - 1 + i) // 12, (START.month - 1 + i) % 12 + 1, 1)
-        for i in range(MONTHS + 1)
-    ]
+def _month_starts(months: int) -> list[datetime]:
+    """The first day of each month, and of the month after the last."""
+    first = END.year * 12 + END.month - 1 - months
+    return [datetime((first + i) // 12, (first + i) % 12 + 1, 1) for i in range(months + 1)]
 
 
 def _epoch(moment: datetime) -> int:
@@ -186,11 +193,14 @@ def _epoch(moment: datetime) -> int:
 class _Generator:
     """Builds every source as Polars frames, vectorised over cases."""
 
-    def __init__(self, rng: np.random.Generator, factor: float, noise: float = 1.0):
+    def __init__(
+        self, rng: np.random.Generator, factor: float, noise: float = 1.0, months: int = MONTHS
+    ):
         self.rng = rng
         self.factor = factor
         self.noise = noise
-        self.months = _month_starts()
+        self.months = _month_starts(months)
+        self.start = self.months[0].date()
         self.end = _epoch(self.months[-1])
         self.ids = [d.id for d in DEPARTMENTS]
 
@@ -267,13 +277,13 @@ class _Generator:
         for d_index, dept in enumerate(DEPARTMENTS):
             if not dept.cases_per_month:
                 continue
-            for t in range(MONTHS):
+            for t in range(len(self.months) - 1):
                 season = 1 + 0.08 * math.sin(2 * math.pi * (self.months[t].month - 1) / 12)
                 n = rng.poisson(dept.cases_per_month * season * self.factor)
                 start, stop = _epoch(self.months[t]), _epoch(self.months[t + 1])
                 days = rng.integers(0, (stop - start) // 86400, n)
                 seconds = start + days * 86400 + rng.integers(8 * 3600, 20 * 3600, n)
-                progress = t / (MONTHS - 1)
+                progress = t / (len(self.months) - 2)
                 fcr = self._fcr(dept, t, progress)
                 aht = dept.aht[0] + (dept.aht[1] - dept.aht[0]) * progress
                 parts.append(
@@ -496,7 +506,7 @@ class _Generator:
         handled = interactions.group_by(
             "department_id", pl.col("started_at").dt.truncate("1mo").alias("month")
         ).agg((pl.col("handle_seconds").sum() / 60).alias("handle_minutes"))
-        days = pl.date_range(START, self.months[-1].date(), "1d", closed="left", eager=True)
+        days = pl.date_range(self.start, self.months[-1].date(), "1d", closed="left", eager=True)
         days = days.filter(days.dt.weekday() <= 5)
         rostered = self._rostered(handled, days)
         parts = []
@@ -622,16 +632,16 @@ class _Generator:
 
     def _targets(self) -> pl.DataFrame:
         rows = [
-            ("*", "nps", 30.0, START),
-            ("*", "fcr_rate", 0.70, START),
-            ("BIL", "aht_seconds", 480.0, START),
+            ("*", "nps", 30.0, self.start),
+            ("*", "fcr_rate", 0.70, self.start),
+            ("BIL", "aht_seconds", 480.0, self.start),
             ("BIL", "aht_seconds", 360.0, date(2025, 6, 1)),
         ]
         for dept in DEPARTMENTS:
             if dept.function == "back_office":
-                rows.append((dept.id, "task_sla_met_rate", 0.85, START))
+                rows.append((dept.id, "task_sla_met_rate", 0.85, self.start))
             elif dept.function == "frontline" and dept.id != "BIL":
-                rows.append((dept.id, "aht_seconds", dept.aht[0] * 1.05, START))
+                rows.append((dept.id, "aht_seconds", dept.aht[0] * 1.05, self.start))
         return pl.DataFrame(rows, orient="row", schema=SOURCES["kpi_targets"].column_names)
 
 

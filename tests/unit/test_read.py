@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import polars as pl
@@ -9,7 +10,7 @@ import pytest
 
 from etl.contract import SOURCES
 from etl.errors import FileRefused
-from etl.read import ROW, parse, raw_records, read_text_frame
+from etl.read import ROW, check_line_lengths, parse, raw_records, read_text_frame
 from tests.conftest import write
 
 INTERACTIONS = SOURCES["interactions"]
@@ -158,3 +159,33 @@ def test_a_file_that_is_neither_csv_nor_parquet_is_refused(tmp_path):
     path = write(tmp_path, "interactions", "whatever", "export.xlsx")
     with pytest.raises(FileRefused, match="not a CSV or Parquet file"):
         read_text_frame(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "refused"),
+    [
+        (b"abc\n0123456789\n", None),
+        (b"abc\n0123456789a\n", "line 2 (row 1)"),
+        (b"abc\n0123456789a", "line 2 (row 1)"),
+        (b"01234567890\nab\n", "the header"),
+        (b"a\nb\nc\nd\n" + b"x" * 11, "line 5 (row 4)"),
+    ],
+)
+def test_a_line_longer_than_the_limit_refuses_the_file_naming_it(tmp_path, content, refused):
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    if refused is None:
+        check_line_lengths(path, limit=10)
+        return
+    with pytest.raises(FileRefused, match=re.escape(refused)):
+        check_line_lengths(path, limit=10)
+
+
+def test_line_lengths_are_measured_across_read_blocks(tmp_path):
+    path = tmp_path / "x.csv"
+    short = b"I1,2026-01-01,FL,60\n" * 900_000  # 18 MB of short lines: more than one block
+    path.write_bytes(short)
+    check_line_lengths(path)
+    path.write_bytes(short[: 16_000_000 // 20 * 20] + b"x" * (2 << 20) + b"\n" + short[:100])
+    with pytest.raises(FileRefused, match=r"line 800001 \(row 800000\) is longer than 1 MiB"):
+        check_line_lengths(path)
