@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
+from etl.query import connect_read_only, cursor
 
 
 def warehouse(path: Path, version: int) -> Path:
@@ -97,3 +98,23 @@ def test_a_page_whose_file_is_replaced_before_it_opens_starts_again_on_the_new_o
     assert not app.exception
     assert app.markdown[0].value == "2"
     assert app.session_state["runs"] == 2  # it stopped on the old pin and ran again
+
+
+@pytest.mark.parametrize(
+    ("statement", "refusal"),
+    [
+        ("SELECT * FROM read_csv('/etc/passwd')", "file system operations are disabled"),
+        ("ATTACH '/tmp/other.duckdb' AS other", "file system operations are disabled"),
+        ("SET enable_external_access = true", "configuration has been locked"),
+        ("INSERT INTO published VALUES (9)", "read-only"),
+        ("DROP TABLE published", "read-only"),
+    ],
+)
+def test_the_dashboards_connection_reads_the_warehouse_and_nothing_else(live, statement, refusal):
+    con = connect_read_only(live)
+    try:
+        assert cursor(con).execute("SELECT version FROM published").fetchall() == [(1,)]
+        with pytest.raises(duckdb.Error, match=refusal):
+            cursor(con).execute(statement)
+    finally:
+        con.close()
