@@ -11,6 +11,7 @@ import duckdb
 from etl.contract import DEPARTMENTS
 from etl.errors import FileRefused
 from etl.load import INCOMING, REJECTED, FileResult, department_ids, drop_staging, stage
+from etl.profiles import Profile
 from etl.read import ROW, detect_source
 from etl.warehouse import ensure_schema
 
@@ -32,7 +33,7 @@ def known_departments(db_path: Path) -> frozenset[str]:
 
 
 def check_files(
-    files: list[tuple[Path, str | None]], db_path: Path, show: int
+    files: list[tuple[Path, str | None]], db_path: Path, show: int, profile: Profile | None = None
 ) -> Iterator[tuple[FileResult, list[str]]]:
     """Each file's result and its first problems, as loading would find them in the file."""
     departments = known_departments(db_path)
@@ -40,9 +41,9 @@ def check_files(
     ensure_schema(scratch)
     for path, name in files:
         try:
-            source = detect_source(path, name)
+            source = profile.source if profile else detect_source(path, name)
             with tempfile.TemporaryDirectory(prefix="cxkpi-check-") as folder:
-                staged = stage(scratch, path, source, departments, Path(folder))
+                staged = stage(scratch, path, source, departments, Path(folder), None, profile)
                 result, problems = _report(scratch, path, source, staged, show)
                 if source is DEPARTMENTS:
                     ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
@@ -62,5 +63,18 @@ def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, lis
     ).fetchall()
     status = "invalid" if bad else "valid"
     message = "nothing loaded (validate only)"
-    result = FileResult(path, source.name, status, staged.rows_read, 0, bad, message=message)
+    if staged.filtered:
+        message += "; set aside by the profile: " + ", ".join(
+            f"{reason} x{n}" for reason, n in staged.filtered.items()
+        )
+    result = FileResult(
+        path,
+        source.name,
+        status,
+        staged.rows_read,
+        0,
+        bad,
+        message=message,
+        rows_filtered=staged.rows_filtered,
+    )
     return result, [f"row {r}, column {c}: {p}" for r, c, p in first]

@@ -110,25 +110,39 @@ def cli(ctx: click.Context, db: Path | None, quiet: bool) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--source", help="Treat every file as this source (default: from the folder name).")
 @click.option("--no-build", is_flag=True, help="Load the raw layer only; do not rebuild views.")
+@click.option(
+    "--profile",
+    metavar="NAME|PATH",
+    help="Read foreign exports through a mapping profile (docs/profiles.md).",
+)
 @click.pass_obj
-def load(obj: dict, paths: tuple[str, ...], source: str | None, no_build: bool) -> None:
-    """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse."""
-    results = _load(obj, paths, source, build=not no_build)
+def load(
+    obj: dict, paths: tuple[str, ...], source: str | None, no_build: bool, profile: str | None
+) -> None:
+    """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse.
+
+    With --profile, the files are foreign exports (CSV, TSV, XLSX, Parquet) that the profile
+    maps to its contract source.
+    """
+    results = _load(obj, paths, source, build=not no_build, profile=profile)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
-def _load(obj: dict, paths, source: str | None, build: bool):
+def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None = None):
     from etl import load as loading
     from etl import models
     from etl.warehouse import writing
 
-    files = _collect(paths, source)
-    noted = [loading.journal_entry(path, src) for path, src in files]
+    mapping = _profile(profile)
+    files = _collect(paths, source, mapping)
+    noted = [
+        loading.journal_entry(path, mapping.source.name if mapping else src) for path, src in files
+    ]
     results = []
     with Progress(obj["quiet"]) as progress, writing(obj["db"], files=noted) as con:
         progress.total(sum(p.stat().st_size for p, _ in files if p.exists()))
         for path, src in files:
-            result = loading.load_file(con, path, src, report=progress.stage)
+            result = loading.load_file(con, path, src, report=progress.stage, profile=mapping)
             progress.advance(path.stat().st_size if path.exists() else 0)
             progress.echo(result.summary())
             results.append(result)
@@ -138,13 +152,19 @@ def _load(obj: dict, paths, source: str | None, build: bool):
     return results
 
 
-def _collect(paths, source):
+def _collect(paths, source, profile=None):
     from etl.load import collect
 
     try:
-        return collect(paths, source)
+        return collect(paths, source, profile)
     except CxkpiError as error:
         raise click.UsageError(str(error)) from None
+
+
+def _profile(name: str | None):
+    from etl.profiles import find
+
+    return find(name) if name else None
 
 
 @cli.command()
@@ -165,13 +185,22 @@ def build(obj: dict) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--source", help="Treat every file as this source (default: from the folder name).")
 @click.option("--show", default=5, show_default=True, help="Problems to list per file.")
+@click.option(
+    "--profile",
+    metavar="NAME|PATH",
+    help="Read foreign exports through a mapping profile (docs/profiles.md).",
+)
 @click.pass_obj
-def validate(obj: dict, paths: tuple[str, ...], source: str | None, show: int) -> None:
+def validate(
+    obj: dict, paths: tuple[str, ...], source: str | None, show: int, profile: str | None
+) -> None:
     """Check files against the input contract without loading anything."""
     from etl.check import check_files
 
+    mapping = _profile(profile)
+    files = _collect(paths, source, mapping)
     ok = True
-    for result, problems in check_files(_collect(paths, source), obj["db"], show):
+    for result, problems in check_files(files, obj["db"], show, mapping):
         click.echo(result.summary())
         for line in problems:
             click.echo(f"  {line}")
@@ -359,6 +388,37 @@ def _streamlit_flags(host: str, port: int) -> list[str]:
         "theme.primaryColor": "#0e5e6f",
     }
     return [item for key, value in options.items() for item in (f"--{key}", str(value))]
+
+
+@cli.group()
+def profile() -> None:
+    """Mapping profiles for foreign exports: list them, check one against a file."""
+
+
+@profile.command("list")
+def profile_list() -> None:
+    """The profiles found by name (your folder, then those shipped with cxkpi)."""
+    from etl.profiles import SHIPPED, USER, available, parse
+
+    for path in available():
+        found = parse(path)
+        click.echo(f"{found.name}: {found.source.name} - {found.description}  ({path})")
+    click.echo(f"(your profiles go in {USER}, or set $CXKPI_PROFILES; shipped: {SHIPPED})")
+
+
+@profile.command("check")
+@click.argument("name")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", default=5, show_default=True, help="Mapped rows to preview.")
+def profile_check(name: str, file: Path | None, rows: int) -> None:
+    """Check a profile; with FILE, compare it with the export and preview mapped rows."""
+    from etl.profiles import check
+
+    ok = True
+    for line, good in check(_profile(name), file, rows):
+        click.echo(line)
+        ok = ok and good
+    sys.exit(0 if ok else 1)
 
 
 @cli.command()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import polars as pl
 
 from etl.contract import DEPARTMENTS, SOURCES, Source
 from etl.errors import CxkpiError, FileRefused
+from etl.profiles import FILTERED, Profile
+from etl.profiles import SUFFIXES as PROFILE_SUFFIXES
 from etl.read import (
     ROW,
     SUFFIXES,
@@ -28,6 +31,7 @@ from etl.read import (
     text_chunks,
 )
 from etl.validate import validate
+from etl.warehouse import LOAD_RUN_COLUMNS
 
 Reporter = Callable[[str, str, int], None]
 
@@ -44,6 +48,7 @@ class FileResult:
     rows_quarantined: int = 0
     message: str = ""
     load_id: int | None = None
+    rows_filtered: int = 0
 
     @property
     def ok(self) -> bool:
@@ -55,6 +60,8 @@ class FileResult:
         counts = (
             f"{self.rows_read} read, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined"
         )
+        if self.rows_filtered:
+            counts += f", {self.rows_filtered} set aside by the profile's filters"
         text = f"{self.path}: {self.status}"
         if self.status not in ("refused", "unchanged"):
             text += f" ({counts})"
@@ -67,6 +74,13 @@ class Staged:
 
     rows_read: int
     dropped_columns: list[str]
+    #: Export rows a profile's filters set aside, by reason (not read into the contract).
+    filtered: dict[str, int] = field(default_factory=dict)
+    profile: Profile | None = None
+
+    @property
+    def rows_filtered(self) -> int:
+        return sum(self.filtered.values())
 
 
 #: Good rows of the file being loaded (a view over the chunks' Parquet files minus rejected rows).
@@ -85,23 +99,28 @@ _REJECTED_SCHEMA = {
 
 
 def collect(
-    paths: Iterable[str | Path], source: str | None = None
+    paths: Iterable[str | Path], source: str | None = None, profile: Profile | None = None
 ) -> list[tuple[Path, str | None]]:
-    """The files named by paths (folders searched recursively), departments first."""
+    """The files named by paths (folders searched recursively), departments first.
+
+    With a profile, every file is an export it reads (.csv, .tsv, .txt, .xlsx, .parquet).
+    """
     if source is not None and source not in SOURCES:
         raise CxkpiError(f"unknown source '{source}' (expected one of {', '.join(SOURCES)})")
+    suffixes = PROFILE_SUFFIXES if profile else SUFFIXES
     found: list[Path] = []
     for item in map(Path, paths):
         if not item.exists():
             raise CxkpiError(f"{item}: no such file or folder")
         if item.is_dir():
             found.extend(
-                sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+                sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
             )
         else:
             found.append(item)
     if not found:
-        raise CxkpiError("no .csv or .parquet files found in " + ", ".join(map(str, paths)))
+        kinds = " or ".join(suffixes)
+        raise CxkpiError(f"no {kinds} files found in " + ", ".join(map(str, paths)))
     order = list(SOURCES)
 
     def rank(path: Path) -> tuple[int, str]:
@@ -118,6 +137,7 @@ def stage(
     department_ids: frozenset[str],
     folder: Path,
     report: Reporter | None = None,
+    profile: Profile | None = None,
 ) -> Staged:
     """Read, type and validate a file chunk by chunk into folder, then apply the file's key rules.
 
@@ -127,9 +147,13 @@ def stage(
     say = report or (lambda *_: None)
     say(str(path), "reading", 0)
     check_line_lengths(path)
-    check_columns(path, source, header(path))
-    rows, dropped = 0, []
-    for index, chunk in enumerate(text_chunks(path)):
+    check_columns(path, source, header(path, profile))
+    rows, dropped, filtered = 0, [], {}
+    for index, chunk in enumerate(text_chunks(path, profile=profile)):
+        if FILTERED in chunk.columns:
+            for reason, n in chunk.group_by(FILTERED).len().drop_nulls(FILTERED).iter_rows():
+                filtered[reason] = filtered.get(reason, 0) + n
+            chunk = chunk.filter(pl.col(FILTERED).is_null()).drop(FILTERED)
         parsed = parse(path, source, chunk)
         problems = pl.concat([parsed.errors, validate(source, parsed.typed, department_ids)])
         rejected = _rejected_rows(parsed, problems)
@@ -140,7 +164,7 @@ def stage(
         rejected.write_parquet(folder / f"rejected-{index:06d}.parquet")
         rows += chunk.height
         dropped = parsed.dropped_columns
-        say(str(path), "validated", rows)
+        say(str(path), "validated", rows + sum(filtered.values()))
     good_files = _sql_text(str(folder / "good-*.parquet"))
     rejected_files = _sql_text(str(folder / "rejected-*.parquet"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_STAGED} AS FROM read_parquet({good_files})")
@@ -150,7 +174,7 @@ def stage(
         f" FROM {_STAGED} ANTI JOIN {REJECTED} USING ({ROW})"
     )
     _reject_keys(con, source, _duplicates_in_file(source), "unique")
-    return Staged(rows, dropped)
+    return Staged(rows, dropped, filtered, profile)
 
 
 def _sql_text(value: str) -> str:
@@ -214,12 +238,12 @@ def _reject_keys(con, source: Source, offenders: str, rule: str) -> None:
     )
 
 
-def _fill_raw_records(con, path: Path, source: Source) -> None:
+def _fill_raw_records(con, path: Path, source: Source, profile: Profile | None) -> None:
     """Rows rejected by whole-file rules get their text by re-reading just those rows."""
     missing = con.sql(f"SELECT {ROW} FROM {REJECTED} WHERE raw_record IS NULL").pl()
     if missing.is_empty():
         return
-    records = raw_records(read_rows(path, source, missing[ROW]), missing[ROW])
+    records = raw_records(read_rows(path, source, missing[ROW], profile), missing[ROW])
     con.register("records", records.to_arrow())
     con.execute(
         f"UPDATE {REJECTED} SET raw_record = records.raw_record FROM records"
@@ -262,16 +286,21 @@ def load_file(
     path: Path,
     source_name: str | None,
     report: Reporter | None = None,
+    profile: Profile | None = None,
 ) -> FileResult:
-    """Load one file into its raw table in one transaction; refusals are recorded, not raised."""
+    """Load one file into its raw table in one transaction; refusals are recorded, not raised.
+
+    With a mapping profile the file is an export in the profile's shape; it feeds the
+    profile's source, and loading it again with a changed profile replaces its rows.
+    """
     started = datetime.now()
     try:
-        source = detect_source(path, source_name)
+        source = _source(path, source_name, profile)
     except FileRefused as refused:
         return FileResult(path, source_name, "refused", message=refused.reason)
     digest = sha256(path) if path.exists() else ""
     key = file_key(path, source)
-    same = _previous(con, digest)
+    same = _previous(con, digest, profile)
     if same and same[1] == key:
         return FileResult(
             path, source.name, "unchanged", message=f"identical to load #{same[0]}; nothing changed"
@@ -285,16 +314,17 @@ def load_file(
             digest,
             started,
             f"identical content was already loaded as {same[1]} (load #{same[0]})",
+            profile,
         )
     con.begin()
     try:
         with tempfile.TemporaryDirectory(prefix="cxkpi-stage-") as folder:
-            staged = stage(con, path, source, department_ids(con), Path(folder), report)
+            staged = stage(con, path, source, department_ids(con), Path(folder), report, profile)
             result = _store(con, path, source, key, digest, started, staged)
             drop_staging(con)
     except FileRefused as refused:
         con.rollback()
-        return _refuse(con, path, source, key, digest, started, refused.reason)
+        return _refuse(con, path, source, key, digest, started, refused.reason, profile)
     except BaseException:
         con.rollback()
         raise
@@ -302,11 +332,31 @@ def load_file(
     return result
 
 
-def _previous(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[int, str] | None:
+def _source(path: Path, source_name: str | None, profile: Profile | None) -> Source:
+    if profile is None:
+        return detect_source(path, source_name)
+    if source_name not in (None, profile.source.name):
+        raise FileRefused(
+            path, f"profile {profile.name} feeds '{profile.source.name}', not '{source_name}'"
+        )
+    return profile.source
+
+
+def profile_label(profile: Profile | None) -> str | None:
+    """How load_runs names a profile: its name and a digest of its text (a change reloads)."""
+    if profile is None:
+        return None
+    return f"{profile.name}@{hashlib.sha256(profile.path.read_bytes()).hexdigest()[:12]}"
+
+
+def _previous(
+    con: duckdb.DuckDBPyConnection, digest: str, profile: Profile | None = None
+) -> tuple[int, str] | None:
     return con.execute(
         "SELECT load_id, file_key FROM meta_load_runs WHERE sha256 = $sha AND superseded_by IS NULL"
-        " AND status IN ('loaded', 'quarantined') ORDER BY load_id DESC LIMIT 1",
-        {"sha": digest},
+        " AND status IN ('loaded', 'quarantined') AND profile IS NOT DISTINCT FROM $profile"
+        " ORDER BY load_id DESC LIMIT 1",
+        {"sha": digest, "profile": profile_label(profile)},
     ).fetchone()
 
 
@@ -315,10 +365,18 @@ def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _refuse(
-    con, path: Path, source: Source, key: str, digest: str, started: datetime, reason: str
+    con,
+    path: Path,
+    source: Source,
+    key: str,
+    digest: str,
+    started: datetime,
+    reason: str,
+    profile: Profile | None = None,
 ) -> FileResult:
     load_id = _next_load_id(con)
-    _record_run(con, load_id, path, source, key, digest, started, (0, 0, 0), "refused", reason)
+    staged = Staged(0, [], {}, profile)
+    _record_run(con, load_id, path, source, key, digest, started, staged, (0, 0), "refused", reason)
     return FileResult(path, source.name, "refused", message=reason, load_id=load_id)
 
 
@@ -330,25 +388,30 @@ def _record_run(
     key: str,
     digest: str,
     started: datetime,
-    counts: tuple[int, int, int],
+    staged: Staged,
+    kept: tuple[int, int],
     status: str,
     message: str,
 ):
     con.execute(
-        "INSERT INTO meta_load_runs VALUES ($id, $file, $key, $source, $sha, $read, $loaded,"
-        " $quarantined, $status, $started, now()::TIMESTAMP, $message, NULL)",
+        f"INSERT INTO meta_load_runs ({LOAD_RUN_COLUMNS}, rows_filtered, filtered, profile)"
+        " VALUES ($id, $file, $key, $source, $sha, $read, $loaded, $quarantined, $status,"
+        " $started, now()::TIMESTAMP, $message, NULL, $filtered, $reasons, $profile)",
         {
             "id": load_id,
             "file": str(path),
             "key": key,
             "source": source.name,
             "sha": digest,
-            "read": counts[0],
-            "loaded": counts[1],
-            "quarantined": counts[2],
+            "read": staged.rows_read,
+            "loaded": kept[0],
+            "quarantined": kept[1],
             "status": status,
             "started": started,
             "message": message,
+            "filtered": staged.rows_filtered,
+            "reasons": json.dumps(staged.filtered) if staged.filtered else None,
+            "profile": profile_label(staged.profile),
         },
     )
 
@@ -361,7 +424,7 @@ def _store(
     replaced = _supersede(con, source, key, load_id)
     if not source.replace_all:
         _reject_keys(con, source, _duplicates_across_files(source), "unique_across_files")
-    _fill_raw_records(con, path, source)
+    _fill_raw_records(con, path, source, staged.profile)
     loaded = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()[0]
     rejected = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
     if loaded + rejected != staged.rows_read:
@@ -372,11 +435,32 @@ def _store(
         {"id": load_id, "key": key},
     )
     _insert_quarantine(con, source, path, load_id)
-    counts = (staged.rows_read, loaded, rejected)
     status = "quarantined" if rejected else "loaded"
     message = _message(con, staged, replaced)
-    _record_run(con, load_id, path, source, key, digest, started, counts, status, message)
-    return FileResult(path, source.name, status, *counts, message=message, load_id=load_id)
+    _record_run(
+        con,
+        load_id,
+        path,
+        source,
+        key,
+        digest,
+        started,
+        staged,
+        (loaded, rejected),
+        status,
+        message,
+    )
+    return FileResult(
+        path,
+        source.name,
+        status,
+        staged.rows_read,
+        loaded,
+        rejected,
+        message=message,
+        load_id=load_id,
+        rows_filtered=staged.rows_filtered,
+    )
 
 
 def _supersede(con, source: Source, key: str, load_id: int) -> int:
@@ -420,6 +504,11 @@ def _message(con, staged: Staged, replaced: int) -> str:
         ).fetchall()
         parts.append(f"first: row {first[0]}, column {first[1]}: {first[2]}")
         parts.append("by rule: " + ", ".join(f"{c}/{r} x{n}" for c, r, n in top))
+    if staged.filtered:
+        parts.append(
+            "set aside by the profile: "
+            + ", ".join(f"{reason} x{n}" for reason, n in staged.filtered.items())
+        )
     if staged.dropped_columns:
         parts.append("dropped (could identify a person): " + ", ".join(staged.dropped_columns))
     if replaced:

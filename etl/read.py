@@ -13,9 +13,12 @@ import polars as pl
 
 from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
 from etl.errors import FileRefused
+from etl.profiles import FILTERED, RAW, Profile
 
 ROW = "_row_number"
 EXTRA = "_extra"
+#: Columns the reader adds: the row number, and with a profile the filter reason and raw row.
+_OURS = (ROW, FILTERED, RAW)
 REDACTED = "<redacted>"
 SUFFIXES = (".csv", ".parquet")
 BUSINESS_TIMEZONE = os.environ.get("CXKPI_TIMEZONE", "UTC")
@@ -65,9 +68,15 @@ def detect_source(path: Path, explicit: str | None = None) -> Source:
     return SOURCES[name]
 
 
-def text_chunks(path: Path, chunk_rows: int | None = None) -> Iterator[pl.DataFrame]:
-    """The file's rows as text, chunk by chunk, with 1-based row numbers; memory stays bounded."""
-    scan = _scan(path)
+def text_chunks(
+    path: Path, chunk_rows: int | None = None, profile: Profile | None = None
+) -> Iterator[pl.DataFrame]:
+    """The file's rows as text, chunk by chunk, with 1-based row numbers; memory stays bounded.
+
+    With a mapping profile the rows are the export's, mapped to contract columns, with
+    `_filtered` and `_raw` besides (etl/profiles.py).
+    """
+    scan = _scan(path, profile)
     rows = 0
     try:
         for chunk in scan.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS):
@@ -75,6 +84,10 @@ def text_chunks(path: Path, chunk_rows: int | None = None) -> Iterator[pl.DataFr
                 rows += chunk.height
                 yield chunk
     except pl.exceptions.PolarsError as exc:
+        if profile is not None:
+            raise FileRefused(
+                path, f"profile {profile.name} could not map the file ({_first_line(exc)})"
+            ) from None
         problem = _invalid_utf8(path) if "utf-8" in str(exc).lower() else None
         raise FileRefused(
             path, problem or f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
@@ -85,7 +98,7 @@ def text_chunks(path: Path, chunk_rows: int | None = None) -> Iterator[pl.DataFr
 
 def check_line_lengths(path: Path, limit: int = MAX_LINE_BYTES) -> None:
     """Refuse a CSV file with a line longer than limit, naming the line; memory stays bounded."""
-    if path.suffix.lower() != ".csv" or not path.exists():
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.exists():
         return
     line, start, offset = 1, 0, 0  # the current line's number, its first byte, the block's
     with path.open("rb") as handle:
@@ -111,24 +124,31 @@ def _refuse_long_line(path: Path, line: int, limit: int) -> None:
     )
 
 
-def header(path: Path) -> list[str]:
-    """The file's column names, normalised (trimmed, lower case)."""
+def header(path: Path, profile: Profile | None = None) -> list[str]:
+    """The file's column names, normalised (trimmed, lower case); a profile's contract columns."""
+    if profile is not None:
+        _scan(path, profile)  # refuses a file that lacks a column the profile reads
+        return profile.header()
     return [c for c in _scan(path).collect_schema().names() if c != ROW]
 
 
-def read_text_frame(path: Path) -> pl.DataFrame:
+def read_text_frame(path: Path, profile: Profile | None = None) -> pl.DataFrame:
     """The whole file as text in one frame (small files and tests)."""
-    return pl.concat(list(text_chunks(path)))
+    return pl.concat(list(text_chunks(path, profile=profile)))
 
 
-def read_rows(path: Path, source: Source, rows: pl.Series) -> pl.DataFrame:
+def read_rows(
+    path: Path, source: Source, rows: pl.Series, profile: Profile | None = None
+) -> pl.DataFrame:
     """Just the given rows of a file as cleaned text, read by streaming the file again."""
-    wanted = _scan(path).filter(pl.col(ROW).is_in(rows.implode()))
+    wanted = _scan(path, profile).filter(pl.col(ROW).is_in(rows.implode()))
     text = _clean(wanted.collect(engine="streaming"), source)[0]
     return _redact_answers(text) if source.anonymous else text
 
 
-def _scan(path: Path) -> pl.LazyFrame:
+def _scan(path: Path, profile: Profile | None = None) -> pl.LazyFrame:
+    if profile is not None:
+        return profile.scan(path)
     if not path.exists():
         raise FileRefused(path, "file not found")
     if path.suffix.lower() not in SUFFIXES:
@@ -247,9 +267,9 @@ def check_columns(path: Path, source: Source, columns: list[str]) -> None:
 def _clean(text: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, list[str], list[str]]:
     """Trim values, empty to NULL, and drop columns the source must not keep."""
     text = text.with_columns(
-        pl.col(c).str.strip_chars().replace("", None) for c in text.columns if c != ROW
+        pl.col(c).str.strip_chars().replace("", None) for c in text.columns if c not in _OURS
     )
-    extras = [c for c in text.columns if c != ROW and c not in source.column_names]
+    extras = [c for c in text.columns if c not in _OURS and c not in source.column_names]
     dropped: list[str] = []
     if source.extra_columns == "q_items":
         dropped = [c for c in extras if not c.startswith("q_")]
@@ -363,8 +383,14 @@ def _no_errors() -> pl.DataFrame:
 
 
 def raw_records(text: pl.DataFrame, rows: pl.Series) -> pl.DataFrame:
-    """The original text of the given rows as one JSON record each, keyed by row number."""
-    columns = [c for c in text.columns if c != ROW]
+    """The original text of the given rows as one JSON record each, keyed by row number.
+
+    With a mapping profile that is the export's row as sent (`_raw`), not the mapped one.
+    """
+    columns = [c for c in text.columns if c not in _OURS]
+    record = pl.struct(columns).struct.json_encode()
+    if RAW in text.columns:
+        record = pl.coalesce(pl.col(RAW), record)
     return text.filter(pl.col(ROW).is_in(rows.implode())).select(
-        pl.col(ROW), pl.struct(columns).struct.json_encode().alias("raw_record")
+        pl.col(ROW), record.alias("raw_record")
     )

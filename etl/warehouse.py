@@ -38,6 +38,11 @@ WRITER_MEMORY_LIMIT = os.environ.get("CXKPI_MEMORY_LIMIT", "2GB")
 #: CLI on PyPI is still 1.5, DBeaver's driver often older) open the warehouse as well.
 STORAGE_VERSION = "v1.4.0"
 
+#: The columns every load run has, in order (later columns have defaults).
+LOAD_RUN_COLUMNS = (
+    "load_id, file, file_key, source, sha256, rows_read, rows_loaded, rows_quarantined, status,"
+    " started_at, finished_at, message, superseded_by"
+)
 META_DDL = (
     """CREATE TABLE IF NOT EXISTS meta_load_runs (
         load_id BIGINT PRIMARY KEY, file VARCHAR NOT NULL, file_key VARCHAR NOT NULL,
@@ -45,6 +50,10 @@ META_DDL = (
         rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL, status VARCHAR NOT NULL,
         started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP, message VARCHAR,
         superseded_by BIGINT)""",
+    # Added with mapping profiles (docs/profiles.md); older warehouses gain them on the next write.
+    "ALTER TABLE meta_load_runs ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0",
+    "ALTER TABLE meta_load_runs ADD COLUMN IF NOT EXISTS filtered JSON",
+    "ALTER TABLE meta_load_runs ADD COLUMN IF NOT EXISTS profile VARCHAR",
     """CREATE TABLE IF NOT EXISTS meta_quarantine (
         load_id BIGINT NOT NULL, source VARCHAR NOT NULL, file VARCHAR NOT NULL,
         row_number BIGINT NOT NULL, "column" VARCHAR NOT NULL, rule VARCHAR NOT NULL,
@@ -179,7 +188,8 @@ def _record_interrupted(con: duckdb.DuckDBPyConnection, attempts: list[dict]) ->
         for entry in attempt["files"]:
             # Killed between publishing and clearing the note: the load is there, not lost.
             con.execute(
-                "INSERT INTO meta_load_runs SELECT coalesce(max(load_id), 0) + 1, $file, $key,"
+                f"INSERT INTO meta_load_runs ({LOAD_RUN_COLUMNS})"
+                " SELECT coalesce(max(load_id), 0) + 1, $file, $key,"
                 " $source, '', 0, 0, 0, 'interrupted', $started::TIMESTAMP, NULL, $message,"
                 " NULL FROM meta_load_runs HAVING NOT coalesce(bool_or(file = $file"
                 " AND started_at >= $started::TIMESTAMP), false)",

@@ -18,7 +18,10 @@ final as (
         finished_at,
         message,
         superseded_by,
-        superseded_by is not null as is_superseded
+        superseded_by is not null as is_superseded,
+        coalesce(rows_filtered, 0) as rows_filtered,
+        filtered,
+        profile
     from runs
 )
 
