@@ -285,7 +285,7 @@ def load_runs(limit: int = 200) -> pl.DataFrame:
     """The latest file loads, newest first."""
     return fetch(
         "SELECT load_id, file, source, status, rows_read, rows_loaded, rows_quarantined,"
-        " started_at, finished_at, message, is_superseded FROM load_runs"
+        " rows_filtered, started_at, finished_at, message, profile, is_superseded FROM load_runs"
         " ORDER BY load_id DESC LIMIT $limit",
         {"limit": limit},
     )

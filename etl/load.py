@@ -511,6 +511,8 @@ def _message(con, staged: Staged, replaced: int) -> str:
         )
     if staged.dropped_columns:
         parts.append("dropped (could identify a person): " + ", ".join(staged.dropped_columns))
+    if staged.profile and staged.profile.drop:
+        parts.append(f"{len(staged.profile.drop)} personal column(s) dropped by the profile")
     if replaced:
         parts.append("replaces the earlier load of this file")
     return "; ".join(parts)
