@@ -50,6 +50,8 @@ class Column:
     line: int
     expr: pl.Expr
     inputs: tuple[str, ...]
+    #: Export columns as an expression spells them (matched to the file case-insensitively).
+    spelled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Filter:
     line: int
     condition: pl.Expr
     inputs: tuple[str, ...]
+    spelled: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class Profile:
                 f" it has: {', '.join(n for n in names if n != ROW)[:400]}",
             )
         kept = [n for n in names if n != ROW and n not in self.drop]
+        spelled = {w for part in (*self.columns, *self.filters) for w in part.spelled}
+        frame = frame.with_columns(pl.col(_name(w)).alias(w) for w in spelled if w not in names)
         reason = pl.lit(None, dtype=pl.String)
         for rule in reversed(self.filters):
             reason = (
@@ -371,25 +376,28 @@ def _columns(path: Path, source: Source, node, lines: dict) -> tuple[Column, ...
                 f"'{name}' is not a column of source '{source.name}'"
                 f" (its columns: {', '.join(source.column_names)})",
             )
-        expr, inputs = _column(path, name, spec, line)
+        expr, inputs, spelled = _column(path, name, spec, line)
         for used in inputs:
             lines.setdefault(used, line)
-        columns.append(Column(name, line, expr, tuple(inputs)))
+        columns.append(Column(name, line, expr, tuple(inputs), tuple(spelled)))
     produced = {c.name for c in columns}
     missing = [c for c in source.required_columns if c not in produced]
     if missing:
         _fail(
             path,
-            _line(node[0]),
+            node[1],
             f"required column(s) {', '.join(missing)} of source '{source.name}' are not mapped",
         )
     return tuple(columns)
 
 
-def _column(path: Path, name: str, spec: yaml.Node, line: int) -> tuple[pl.Expr, list[str]]:
+def _column(
+    path: Path, name: str, spec: yaml.Node, line: int
+) -> tuple[pl.Expr, list[str], list[str]]:
+    """The expression making a contract column, the export columns it reads, and as spelled."""
     if isinstance(spec, yaml.ScalarNode):
         column = _name(_plain(spec))
-        return pl.col(column), [column]
+        return pl.col(column), [column], []
     options = _mapping(path, spec, f"'{name}'")
     hows = [h for h in _HOWS if h in options]
     if len(hows) != 1:
@@ -407,28 +415,28 @@ def _column(path: Path, name: str, spec: yaml.Node, line: int) -> tuple[pl.Expr,
             _fail(path, key_line, f"'{key}' cannot be used with '{how}' in '{name}'")
     if how == "constant":
         value, _ = _scalar(path, options["constant"])
-        return pl.lit(None if value is None else str(value), dtype=pl.String), []
+        return pl.lit(None if value is None else str(value), dtype=pl.String), [], []
     if how == "expression":
         return _expression(path, options["expression"])
     if how in ("timestamp", "date"):
-        return _when(path, name, how, options[how])
+        return (*_when(path, name, how, options[how]), [])
     column = _name(_scalar(path, options["column"])[0])
     expr = pl.col(column)
     if "values" in options:
         expr = _values(path, options["values"], expr)
     if "scale" in options or "reverse" in options:
         expr = _scale(path, options, expr)
-    return expr, [column]
+    return expr, [column], []
 
 
-def _expression(path: Path, entry: tuple[yaml.Node, int]) -> tuple[pl.Expr, list[str]]:
+def _expression(path: Path, entry: tuple[yaml.Node, int]) -> tuple[pl.Expr, list[str], list[str]]:
     text, line = _scalar(path, entry)
     try:
         expr = pl.sql_expr(str(text))
-        inputs = expr.meta.root_names()
+        spelled = expr.meta.root_names()
     except Exception as error:  # polars raises SQLSyntaxError, InvalidOperationError, ...
         _fail(path, line, f"the expression does not parse: {_first_line(error)}")
-    return expr, [_name(c) for c in inputs]
+    return expr, [_name(c) for c in spelled], spelled
 
 
 def _when(path: Path, name: str, how: str, entry) -> tuple[pl.Expr, list[str]]:
@@ -492,7 +500,8 @@ def _scale(path: Path, options: dict, expr: pl.Expr) -> pl.Expr:
     share = (number - low_from) / (high_from - low_from)
     if reverse:
         share = 1 - share
-    converted = (low_to + share * (high_to - low_to)).round(0).cast(pl.Int64).cast(pl.String)
+    converted = low_to + share * (high_to - low_to)
+    converted = converted.round(0, mode="half_away_from_zero").cast(pl.Int64).cast(pl.String)
     # Text that is not a number passes through, so the loader quarantines it as it was sent.
     return pl.when(number.is_null()).then(expr.cast(pl.String)).otherwise(converted)
 
@@ -509,11 +518,11 @@ def _filters(path: Path, node, lines: dict) -> tuple[Filter, ...]:
         line = _line(item)
         if set(options) != {"exclude", "reason"}:
             _fail(path, line, "a filter needs exactly 'exclude' (a condition) and 'reason'")
-        condition, inputs = _expression(path, options["exclude"])
+        condition, inputs, spelled = _expression(path, options["exclude"])
         for used in inputs:
             lines.setdefault(used, line)
         reason = str(_scalar(path, options["reason"])[0])
-        filters.append(Filter(reason, line, condition, tuple(inputs)))
+        filters.append(Filter(reason, line, condition, tuple(inputs), tuple(spelled)))
     return tuple(filters)
 
 
