@@ -124,6 +124,20 @@ class Profile:
         """The contract columns the profile produces."""
         return [c.name for c in self.columns]
 
+    def diagnose(self, path: Path) -> str | None:
+        """Which column or filter fails on this file, named by profile line (after a failure)."""
+        frame = _read(path, self)
+        spelled = {w for part in (*self.columns, *self.filters) for w in part.spelled}
+        frame = frame.with_columns(pl.col(_name(w)).alias(w) for w in spelled)
+        parts = [(c.line, f"'{c.name}'", c.expr) for c in self.columns]
+        parts += [(f.line, f"the filter '{f.reason}'", f.condition) for f in self.filters]
+        for line, what, expr in parts:
+            try:
+                frame.select(expr).collect()
+            except Exception as error:  # the failure being looked for
+                return f"{self.path}:{line}: {what} failed on this file: {_first_line(error)}"
+        return None
+
 
 def find(name_or_path: str) -> Profile:
     """A profile by path, or by name in $CXKPI_PROFILES, ~/.config/cxkpi/profiles or shipped."""

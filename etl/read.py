@@ -85,8 +85,9 @@ def text_chunks(
                 yield chunk
     except pl.exceptions.PolarsError as exc:
         if profile is not None:
+            found = profile.diagnose(path)
             raise FileRefused(
-                path, f"profile {profile.name} could not map the file ({_first_line(exc)})"
+                path, found or f"profile {profile.name} could not map the file ({_first_line(exc)})"
             ) from None
         problem = _invalid_utf8(path) if "utf-8" in str(exc).lower() else None
         raise FileRefused(

@@ -173,7 +173,19 @@ def test_no_personal_column_of_the_hr_export_reaches_the_warehouse(hr_db):
     assert numbers != [str(n) for n in range(1, 1471)]
 
 
-@pytest.mark.parametrize("page", ["overview", "employee_voice", "data_quality", "departments"])
+PAGES = [
+    "overview",
+    "conflicts",
+    "departments",
+    "employee_voice",
+    "initiatives",
+    "data_quality",
+    "sql_workbench",
+    "board_snapshots",
+]
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_the_dashboard_on_partial_real_data_says_not_available(bank_db, hr_db, monkeypatch, page):
     for db in (bank_db[0], hr_db[0]):
         monkeypatch.setenv("CXKPI_DB", str(db))

@@ -244,10 +244,13 @@ def test_an_expression_that_fails_on_the_data_refuses_the_file_and_loads_nothing
 ):
     export = tmp_path / "export.csv"
     export.write_bytes(EXPORT.encode("latin-1"))
-    strict = GOOD.replace("CAST(minutes AS DOUBLE) * 60", "STRPTIME(minutes, '%H')")
+    strict = GOOD.replace("CAST(minutes AS DOUBLE) * 60", "CAST(Media AS INTEGER) * 60")
     result = load_with(warehouse, export, profile_file(tmp_path, strict))
     assert result.status == "refused"
-    assert "profile platform could not map the file" in result.message
+    assert result.message.startswith(
+        f"{tmp_path}/platform.yml:20: 'handle_seconds' failed on this file: "
+    )
+    assert "TEL" in result.message  # the value that could not be converted
     assert query(warehouse, "SELECT count(*) FROM raw_interactions") == [(0,)]
 
 
