@@ -127,6 +127,13 @@ class Profile:
     def diagnose(self, path: Path) -> str | None:
         """Which column or filter fails on this file, named by profile line (after a failure)."""
         frame = _read(path, self)
+        try:
+            frame.collect(engine="streaming")  # the export itself, before any mapping
+        except Exception as error:  # the reader's own failure
+            hint = ""
+            if "utf-8" in str(error).lower():
+                hint = f" (if it is not UTF-8, state read.encoding in {self.path})"
+            return f"not readable with profile {self.name}: {_first_line(error)}{hint}"
         spelled = {w for part in (*self.columns, *self.filters) for w in part.spelled}
         frame = frame.with_columns(pl.col(_name(w)).alias(w) for w in spelled)
         parts = [(c.line, f"'{c.name}'", c.expr) for c in self.columns]

@@ -254,6 +254,15 @@ def test_an_expression_that_fails_on_the_data_refuses_the_file_and_loads_nothing
     assert query(warehouse, "SELECT count(*) FROM raw_interactions") == [(0,)]
 
 
+def test_an_export_in_another_encoding_than_the_profile_states_says_so(tmp_path, warehouse):
+    export = tmp_path / "export.csv"
+    export.write_bytes(EXPORT.encode("latin-1"))
+    result = load_with(warehouse, export, profile_file(tmp_path, GOOD.replace("latin-1", "utf-8")))
+    assert result.status == "refused"
+    assert result.message.startswith("not readable with profile platform: ")
+    assert "state read.encoding" in result.message
+
+
 def test_a_file_without_a_column_the_profile_reads_is_refused_naming_the_profile_line(
     tmp_path, warehouse
 ):
