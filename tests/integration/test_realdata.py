@@ -121,6 +121,31 @@ def test_the_bank_calls_are_mapped_as_the_profile_says(bank_db):
     assert agents < calls and callers < calls
 
 
+def _seconds(clock: str) -> int:
+    hours, minutes, seconds = map(int, clock.split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def test_calls_that_end_past_midnight_keep_their_day_and_handle_time(bank_db):
+    db, _ = bank_db
+    with BANK.open() as handle:
+        past_midnight = {
+            f"{r['vru+line']}-{r['call_id']}": (r["date"], int(r["ser_time"]))
+            for r in csv.DictReader(handle, delimiter="\t")
+            if r["outcome"] == "AGENT"
+            and r["ser_time"] != "0"
+            and _seconds(r["ser_exit"]) < _seconds(r["ser_start"])
+        }
+    assert len(past_midnight) == 16
+    ids = ", ".join(f"'{i}'" for i in past_midnight)
+    stored = rows(
+        db,
+        "SELECT interaction_id, strftime(started_at, '%y%m%d'), handle_seconds"
+        f" FROM raw_interactions WHERE interaction_id IN ({ids})",
+    )
+    assert {i: (day, handle) for i, day, handle in stored} == past_midnight
+
+
 def test_loading_the_bank_log_again_changes_nothing(bank_db):
     db, _ = bank_db
     again = run_cxkpi("-q", "--db", str(db), "load", "--profile", "technion_bank", str(BANK))
