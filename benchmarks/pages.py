@@ -67,14 +67,13 @@ def arguments(doc: str) -> argparse.Namespace:
     return args
 
 
-def main() -> None:
-    args = arguments(__doc__)
-
+def measure(repeat: int) -> list[dict]:
+    """Per scenario and page: queries, cold ms, warm p50 and p95 ms ($CXKPI_DB's warehouse)."""
+    logging.disable(logging.WARNING)  # Streamlit warns that no app is running; none is.
     from dashboard import data
-
-    months = data.filter_values()["month"]["value"].to_list()
     from etl.snapshot import parse_month
 
+    months = data.filter_values()["month"]["value"].to_list()
     start, end_month = parse_month(months[max(0, len(months) - 12)]), parse_month(months[-1])
     scenarios = {
         "organisation, all channels": data.Filters(
@@ -82,23 +81,39 @@ def main() -> None:
         ),
         "one department, phone": data.Filters(start, end_month, "BIL", "Billing", "phone"),
     }
-    size = args.db.stat().st_size / 1e9
-    print(f"database {args.db} ({size:.2f} GB), {args.repeat} warm runs per page\n")
-    print("| filters | page | queries | cold ms | warm p50 ms | warm p95 ms |")
-    print("|---|---|---|---|---|---|")
+    results = []
     for scenario, filters in scenarios.items():
         for page, calls in pages(data, filters).items():
             data.clear_cache()
             cold = timed(calls)
             warm = []
-            for _ in range(args.repeat):
+            for _ in range(repeat):
                 data._fetch.clear()
                 warm.append(timed(calls))
-            p95 = statistics.quantiles(warm, n=20)[-1]
-            print(
-                f"| {scenario} | {page} | {len(calls)} | {cold:.0f} |"
-                f" {statistics.median(warm):.1f} | {p95:.1f} |"
+            results.append(
+                {
+                    "filters": scenario,
+                    "page": page,
+                    "queries": len(calls),
+                    "cold": cold,
+                    "p50": statistics.median(warm),
+                    "p95": statistics.quantiles(warm, n=20)[-1],
+                }
             )
+    return results
+
+
+def main() -> None:
+    args = arguments(__doc__)
+    size = args.db.stat().st_size / 1e9
+    print(f"database {args.db} ({size:.2f} GB), {args.repeat} warm runs per page\n")
+    print("| filters | page | queries | cold ms | warm p50 ms | warm p95 ms |")
+    print("|---|---|---|---|---|---|")
+    for r in measure(args.repeat):
+        print(
+            f"| {r['filters']} | {r['page']} | {r['queries']} | {r['cold']:.0f} |"
+            f" {r['p50']:.1f} | {r['p95']:.1f} |"
+        )
 
 
 if __name__ == "__main__":
