@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from warehouse import measure  # noqa: E402  (benchmarks/warehouse.py)
+
 CXKPI = str(Path(sys.executable).with_name("cxkpi"))
 ORDER = (
     "departments",
@@ -37,13 +40,6 @@ ORDER = (
     "workforce",
     "nps_responses",
     "engagement_responses",
-)
-_TIMED = (
-    "import resource, subprocess, sys, time; t = time.perf_counter();"
-    " r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-    " w = time.perf_counter() - t;"
-    " print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode);"
-    " sys.stderr.write(r.stdout[-1500:] + r.stderr[-1500:])"
 )
 _BARE = (
     "import duckdb, sys; con = duckdb.connect(sys.argv[1]);"
@@ -63,11 +59,8 @@ _BARE_ALL = (
 
 def timed(command: list[str], ok=(0,)) -> tuple[float, float]:
     """Wall seconds and peak RSS (GiB) of a command run in its own process."""
-    out = subprocess.run([sys.executable, "-c", _TIMED, *command], capture_output=True, text=True)
-    wall, rss_kb, status = out.stdout.split()[-3:]
-    if int(status) not in ok:
-        raise SystemExit(f"{' '.join(command[:6])} failed ({status}): {out.stderr}")
-    return float(wall), int(rss_kb) / 2**20
+    _, wall, rss = measure(command[0], command, ok)
+    return wall, rss
 
 
 def bare(files: list[Path], db: Path) -> tuple[float, float]:

@@ -101,8 +101,7 @@ class Profile:
                 f" it has: {', '.join(n for n in names if n != ROW)[:400]}",
             )
         kept = [n for n in names if n != ROW and n not in self.drop]
-        spelled = {w for part in (*self.columns, *self.filters) for w in part.spelled}
-        frame = frame.with_columns(pl.col(_name(w)).alias(w) for w in spelled if w not in names)
+        frame = self._with_spellings(frame, names)
         reason = pl.lit(None, dtype=pl.String)
         for rule in reversed(self.filters):
             reason = (
@@ -120,6 +119,13 @@ class Profile:
             raw.alias(RAW),
         )
 
+    def _with_spellings(self, frame: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
+        """The export's columns also under the spellings the expressions use (`Status`)."""
+        spelled = {w for part in (*self.columns, *self.filters) for w in part.spelled}
+        return frame.with_columns(
+            pl.col(column_name(w)).alias(w) for w in spelled if w not in names
+        )
+
     def header(self) -> list[str]:
         """The contract columns the profile produces."""
         return [c.name for c in self.columns]
@@ -134,8 +140,7 @@ class Profile:
             if "utf-8" in str(error).lower():
                 hint = f" (if it is not UTF-8, state read.encoding in {self.path})"
             return f"not readable with profile {self.name}: {_first_line(error)}{hint}"
-        spelled = {w for part in (*self.columns, *self.filters) for w in part.spelled}
-        frame = frame.with_columns(pl.col(_name(w)).alias(w) for w in spelled)
+        frame = self._with_spellings(frame, frame.collect_schema().names())
         parts = [(c.line, f"'{c.name}'", c.expr) for c in self.columns]
         parts += [(f.line, f"the filter '{f.reason}'", f.condition) for f in self.filters]
         for line, what, expr in parts:
@@ -199,7 +204,7 @@ def parse(path: Path) -> Profile:
     source = SOURCES[source_name]
     read = _read_options(path, top.get("read"))
     drop = tuple(
-        _name(v) for v, _ in (_sequence(path, top["drop"], "drop") if "drop" in top else [])
+        column_name(v) for v, _ in (_sequence(path, top["drop"], "drop") if "drop" in top else [])
     )
     lines: dict[str, int] = {}
     columns = _columns(path, source, top.get("columns"), lines)
@@ -258,7 +263,7 @@ def _read(path: Path, profile: Profile) -> pl.LazyFrame:
         raise FileRefused(
             path, f"not readable with profile {profile.name} ({_first_line(error)})"
         ) from None
-    frame = frame.rename({n: _name(n) for n in names})
+    frame = frame.rename({n: column_name(n) for n in names})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
@@ -303,8 +308,8 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0][:200] if text else type(error).__name__
 
 
-def _name(value: object) -> str:
-    """Export column names are matched as the loader normalises them: trimmed, lower case."""
+def column_name(value: object) -> str:
+    """A column name as the loader matches it: byte-order mark removed, trimmed, lower case."""
     return str(value).lstrip("\ufeff").strip().lower()
 
 
@@ -417,7 +422,7 @@ def _column(
 ) -> tuple[pl.Expr, list[str], list[str]]:
     """The expression making a contract column, the export columns it reads, and as spelled."""
     if isinstance(spec, yaml.ScalarNode):
-        column = _name(_plain(spec))
+        column = column_name(_plain(spec))
         return pl.col(column), [column], []
     options = _mapping(path, spec, f"'{name}'")
     hows = [h for h in _HOWS if h in options]
@@ -441,7 +446,7 @@ def _column(
         return _expression(path, options["expression"])
     if how in ("timestamp", "date"):
         return (*_when(path, name, how, options[how]), [])
-    column = _name(_scalar(path, options["column"])[0])
+    column = column_name(_scalar(path, options["column"])[0])
     expr = pl.col(column)
     if "values" in options:
         expr = _values(path, options["values"], expr)
@@ -457,7 +462,7 @@ def _expression(path: Path, entry: tuple[yaml.Node, int]) -> tuple[pl.Expr, list
         spelled = expr.meta.root_names()
     except Exception as error:  # polars raises SQLSyntaxError, InvalidOperationError, ...
         _fail(path, line, f"the expression does not parse: {_first_line(error)}")
-    return expr, [_name(c) for c in spelled], spelled
+    return expr, [column_name(c) for c in spelled], spelled
 
 
 def _when(path: Path, name: str, how: str, entry) -> tuple[pl.Expr, list[str]]:
@@ -481,7 +486,7 @@ def _when(path: Path, name: str, how: str, entry) -> tuple[pl.Expr, list[str]]:
     for column_key, format_key in parts:
         if format_key not in options:
             _fail(path, line, f"'{format_key}' is missing for '{column_key}'")
-        columns.append(_name(_scalar(path, options[column_key])[0]))
+        columns.append(column_name(_scalar(path, options[column_key])[0]))
         formats.append(str(_scalar(path, options[format_key])[0]))
     text = pl.concat_str([pl.col(c).str.strip_chars() for c in columns], separator=" ")
     fmt = " ".join(formats)

@@ -13,7 +13,7 @@ import polars as pl
 
 from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
 from etl.errors import FileRefused
-from etl.profiles import FILTERED, RAW, Profile
+from etl.profiles import FILTERED, RAW, Profile, column_name
 
 ROW = "_row_number"
 EXTRA = "_extra"
@@ -158,7 +158,7 @@ def _scan(path: Path, profile: Profile | None = None) -> pl.LazyFrame:
         raise FileRefused(path, "file is empty (0 bytes): expected a header row and data rows")
     scan = _scan_parquet(path) if path.suffix.lower() == ".parquet" else _scan_csv(path)
     names = scan.collect_schema().names()
-    scan = scan.rename({c: c.lstrip("\ufeff").strip().lower() for c in names})
+    scan = scan.rename({c: column_name(c) for c in names})
     return scan.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
