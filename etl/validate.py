@@ -157,8 +157,13 @@ def _pandas(part: pl.DataFrame):
 def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.execution_engine import pandas_execution_engine
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # GX fingerprints every pandas batch under 1 GB (an md5 over pandas' row hashes, twice per
+    # validation) for its batch markers only, which cxkpi never reads. At 3M interactions that
+    # was 4.8 s of a 23 s load, twice the expectations themselves (docs/benchmarks.md).
+    pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context

@@ -243,3 +243,16 @@ def test_a_file_read_in_several_chunks_still_finds_duplicates_across_chunks(
     ]
     record = query(db, "SELECT raw_record FROM meta_quarantine WHERE row_number = 11")[0][0]
     assert json.loads(record)["customer_id"] == "C2"
+
+
+def test_validation_does_not_fingerprint_each_batch(tmp_path, inbox, monkeypatch):
+    """GX's md5 of every pandas batch cost twice the validation itself; cxkpi turns it off."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def hashed(_):
+        raise AssertionError("GX fingerprinted a batch")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", hashed)
+    write(inbox, "interactions", GOOD + "X,2026-01-05T09:00:00,ZZ,60,phone,C9\n")
+    results = load_all(tmp_path / "w.duckdb", inbox)
+    assert [(r.status, r.rows_quarantined) for r in results] == [("loaded", 0), ("quarantined", 1)]
