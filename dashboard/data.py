@@ -404,7 +404,7 @@ def inputs_since(snapshot_id: str) -> pl.DataFrame:
         "WITH frozen AS (SELECT i.file, i.sha256 FROM board_snapshots,"
         ' unnest(from_json(inputs, \'[{"file": "VARCHAR", "sha256": "VARCHAR"}]\')) AS t(i)'
         " WHERE snapshot_id = $id), live AS (SELECT file_key AS file, sha256 FROM load_runs"
-        " WHERE NOT is_superseded AND status IN ('loaded', 'quarantined'))"
+        " WHERE is_current)"
         " SELECT file, CASE WHEN f.sha256 IS NULL THEN 'added' WHEN l.sha256 IS NULL"
         " THEN 'removed' ELSE 'replaced' END AS change FROM frozen f FULL JOIN live l USING (file)"
         " WHERE f.sha256 IS DISTINCT FROM l.sha256 ORDER BY change, file",

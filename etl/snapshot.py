@@ -261,7 +261,7 @@ def _inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """The file loads the live views rest on: one entry per current file, in file order."""
     rows = con.execute(
         "SELECT file_key, source, sha256, rows_loaded, rows_quarantined FROM load_runs"
-        " WHERE NOT is_superseded AND status IN ('loaded', 'quarantined') ORDER BY file_key"
+        " WHERE is_current ORDER BY file_key"
     ).fetchall()
     keys = ("file", "source", "sha256", "rows_loaded", "rows_quarantined")
     return [dict(zip(keys, row, strict=True)) for row in rows]

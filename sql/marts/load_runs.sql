@@ -19,6 +19,7 @@ final as (
         message,
         superseded_by,
         superseded_by is not null as is_superseded,
+        superseded_by is null and status in ('loaded', 'quarantined') as is_current,
         coalesce(rows_filtered, 0) as rows_filtered,
         filtered,
         profile
