@@ -64,9 +64,7 @@ def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, lis
     status = "invalid" if bad else "valid"
     message = "nothing loaded (validate only)"
     if staged.filtered:
-        message += "; set aside by the profile: " + ", ".join(
-            f"{reason} x{n}" for reason, n in staged.filtered.items()
-        )
+        message += "; " + staged.set_aside()
     result = FileResult(
         path,
         source.name,

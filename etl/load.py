@@ -82,6 +82,13 @@ class Staged:
     def rows_filtered(self) -> int:
         return sum(self.filtered.values())
 
+    def set_aside(self) -> str:
+        """The rows the profile's filters set aside, in words ('' when none)."""
+        if not self.filtered:
+            return ""
+        reasons = ", ".join(f"{reason} x{n}" for reason, n in self.filtered.items())
+        return f"set aside by the profile: {reasons}"
+
 
 #: Good rows of the file being loaded (a view over the chunks' Parquet files minus rejected rows).
 INCOMING = "_staging_incoming"
@@ -342,13 +349,6 @@ def _source(path: Path, source_name: str | None, profile: Profile | None) -> Sou
     return profile.source
 
 
-def profile_label(profile: Profile | None) -> str | None:
-    """How load_runs names a profile: its name and a digest of its text (a change reloads)."""
-    if profile is None:
-        return None
-    return f"{profile.name}@{hashlib.sha256(profile.path.read_bytes()).hexdigest()[:12]}"
-
-
 def _previous(
     con: duckdb.DuckDBPyConnection, digest: str, profile: Profile | None = None
 ) -> tuple[int, str] | None:
@@ -356,7 +356,7 @@ def _previous(
         "SELECT load_id, file_key FROM meta_load_runs WHERE sha256 = $sha AND superseded_by IS NULL"
         " AND status IN ('loaded', 'quarantined') AND profile IS NOT DISTINCT FROM $profile"
         " ORDER BY load_id DESC LIMIT 1",
-        {"sha": digest, "profile": profile_label(profile)},
+        {"sha": digest, "profile": profile.label if profile else None},
     ).fetchone()
 
 
@@ -411,7 +411,7 @@ def _record_run(
             "message": message,
             "filtered": staged.rows_filtered,
             "reasons": json.dumps(staged.filtered) if staged.filtered else None,
-            "profile": profile_label(staged.profile),
+            "profile": staged.profile.label if staged.profile else None,
         },
     )
 
@@ -505,10 +505,7 @@ def _message(con, staged: Staged, replaced: int) -> str:
         parts.append(f"first: row {first[0]}, column {first[1]}: {first[2]}")
         parts.append("by rule: " + ", ".join(f"{c}/{r} x{n}" for c, r, n in top))
     if staged.filtered:
-        parts.append(
-            "set aside by the profile: "
-            + ", ".join(f"{reason} x{n}" for reason, n in staged.filtered.items())
-        )
+        parts.append(staged.set_aside())
     if staged.dropped_columns:
         parts.append("dropped (could identify a person): " + ", ".join(staged.dropped_columns))
     if staged.profile and staged.profile.drop:

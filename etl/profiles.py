@@ -14,6 +14,7 @@ loader validates, quarantines and counts exactly as for a contract file.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -81,6 +82,13 @@ class Profile:
     filters: tuple[Filter, ...] = ()
     drop: tuple[str, ...] = ()
     lines: dict = field(default_factory=dict, compare=False)
+    #: A digest of the profile's text, read once when parsed (a changed profile reloads files).
+    digest: str = ""
+
+    @property
+    def label(self) -> str:
+        """How load_runs names the profile: name@digest."""
+        return f"{self.name}@{self.digest}"
 
     @property
     def inputs(self) -> set[str]:
@@ -183,7 +191,8 @@ def available() -> list[Path]:
 def parse(path: Path) -> Profile:
     """Read and check a profile; every problem names the file and line."""
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -227,6 +236,7 @@ def parse(path: Path) -> Profile:
         filters=filters,
         drop=drop,
         lines=lines,
+        digest=hashlib.sha256(text.encode()).hexdigest()[:12],
         **read,
     )
 

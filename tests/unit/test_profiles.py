@@ -319,3 +319,17 @@ def test_validate_with_a_profile_reports_and_writes_nothing(tmp_path):
     assert "(3 read, 0 loaded, 3 quarantined, 1 set aside by the profile's filters)" in run.stdout
     assert "set aside by the profile: abandoned before answer x1" in run.stdout
     assert not db.exists()
+
+
+def test_the_same_export_reloads_only_when_its_profile_changed(tmp_path, warehouse):
+    export = tmp_path / "export.csv"
+    export.write_bytes(EXPORT.encode("latin-1"))
+    profile = profile_file(tmp_path, GOOD)
+    load_with(warehouse, export, profile)
+    assert load_with(warehouse, export, profile).status == "unchanged"
+    profile.write_text(GOOD.replace("Front: FL", "Front: BO"))
+    again = load_with(warehouse, export, profile)
+    assert "replaces the earlier load of this file" in again.message
+    assert query(warehouse, "SELECT interaction_id, department_id FROM raw_interactions") == [
+        ("T1", "BO")
+    ]
