@@ -129,11 +129,10 @@ def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
         return _fetch(_current(), sql, params or {})
     except _Republished:
         pass
-    if _pinned.get() is None:
-        return _fetch(_identity(), sql, params or {})
-    # A load published a newer file while this page was drawing: draw it again on the new one.
-    pin()
-    st.rerun()  # raises in a dashboard run; scripts (benchmarks/soak.py) go on with the new file
+    if _pinned.get() is not None:
+        # A load published a newer file while this page was drawing: draw it again on it.
+        pin()
+        st.rerun()  # raises in a dashboard run; scripts (benchmarks/soak.py) go on with it
     return _fetch(_current(), sql, params or {})
 
 
