@@ -24,8 +24,15 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from etl.config_file import ConfigError, compose
+from etl.config_file import fail as _fail
+from etl.config_file import line as _line
+from etl.config_file import mapping as _mapping
+from etl.config_file import plain as _plain
+from etl.config_file import scalar as _scalar
+from etl.config_file import sequence as _sequence
 from etl.contract import SOURCES, Source
-from etl.errors import CxkpiError, FileRefused
+from etl.errors import FileRefused
 
 ROW = "_row_number"
 FILTERED = "_filtered"
@@ -39,8 +46,8 @@ _HOWS = ("column", "timestamp", "date", "constant", "expression")
 _TOP = ("source", "description", "read", "columns", "filters", "drop")
 
 
-class ProfileError(CxkpiError):
-    """A profile that cannot be used, named by file and line."""
+#: A profile that cannot be used, named by file and line.
+ProfileError = ConfigError
 
 
 @dataclass(frozen=True)
@@ -190,17 +197,7 @@ def available() -> list[Path]:
 
 def parse(path: Path) -> Profile:
     """Read and check a profile; every problem names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ProfileError(
-            f"{where}: not valid YAML ({getattr(error, 'problem', error)})"
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProfileError(f"{path}: cannot read the profile ({error})") from None
+    text, root = compose(path, "the profile")
     top = _mapping(path, root, "the profile")
     for key, (_, line) in top.items():
         if key not in _TOP:
@@ -324,43 +321,6 @@ def column_name(value: object) -> str:
 
 
 # --- the YAML --------------------------------------------------------------------------------
-
-
-def _fail(path: Path, line: int, problem: str):
-    raise ProfileError(f"{path}:{line}: {problem}")
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _mapping(path: Path, node, what: str) -> dict[str, tuple[yaml.Node, int]]:
-    if not isinstance(node, yaml.MappingNode):
-        _fail(path, _line(node) if node else 1, f"{what} must be a mapping of keys to values")
-    result = {}
-    for key, value in node.value:
-        if key.value in result:
-            _fail(path, _line(key), f"'{key.value}' is given twice")
-        result[key.value] = (value, _line(key))
-    return result
-
-
-def _scalar(path: Path, entry: tuple[yaml.Node, int]) -> tuple[object, int]:
-    node, line = entry
-    if not isinstance(node, yaml.ScalarNode):
-        _fail(path, line, "expected a single value")
-    return yaml.safe_load(yaml.serialize(node)), line
-
-
-def _sequence(path: Path, entry: tuple[yaml.Node, int], what: str) -> list[tuple[object, int]]:
-    node, line = entry
-    if not isinstance(node, yaml.SequenceNode):
-        _fail(path, line, f"'{what}' must be a list")
-    return [(yaml.safe_load(yaml.serialize(item)), _line(item)) for item in node.value]
-
-
-def _plain(node: yaml.Node):
-    return yaml.safe_load(yaml.serialize(node))
 
 
 def _read_options(path: Path, node) -> dict:
