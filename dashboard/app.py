@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, filters, ui
+from dashboard import data, filters, gate, ui
 from dashboard.data import DataUnavailable
 
 HERE = Path(__file__).parent
@@ -16,21 +16,38 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("app_pages/conflicts.py", title="KPI conflicts", icon=":material/compare_arrows:"),
-    st.Page("app_pages/departments.py", title="Departments", icon=":material/apartment:"),
-    st.Page("app_pages/employee_voice.py", title="Employee voice", icon=":material/groups:"),
-    st.Page("app_pages/initiatives.py", title="Initiatives", icon=":material/rocket_launch:"),
-    st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
-    st.Page("app_pages/sql_workbench.py", title="SQL workbench", icon=":material/terminal:"),
-    st.Page(
+PAGES = {
+    "overview": st.Page(
+        "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
+    ),
+    "conflicts": st.Page(
+        "app_pages/conflicts.py", title="KPI conflicts", icon=":material/compare_arrows:"
+    ),
+    "departments": st.Page(
+        "app_pages/departments.py", title="Departments", icon=":material/apartment:"
+    ),
+    "employee_voice": st.Page(
+        "app_pages/employee_voice.py", title="Employee voice", icon=":material/groups:"
+    ),
+    "initiatives": st.Page(
+        "app_pages/initiatives.py", title="Initiatives", icon=":material/rocket_launch:"
+    ),
+    "data_quality": st.Page(
+        "app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"
+    ),
+    "sql_workbench": st.Page(
+        "app_pages/sql_workbench.py", title="SQL workbench", icon=":material/terminal:"
+    ),
+    "board_snapshots": st.Page(
         "app_pages/board_snapshots.py", title="Board snapshots", icon=":material/picture_as_pdf:"
     ),
-]
+}
 
-page = st.navigation(PAGES)
-data.pin()
+# Who is looking decides which pages exist in this run: a page opened by URL that the
+# reader may not open is not in the navigation, so it cannot run.
+reader = gate.admit()
+data.pin(reader)
+page = st.navigation([p for name, p in PAGES.items() if reader.may_open(name)])
 
 st.logo(str(HERE / "static" / "logo.png"), size="large")
 try:
@@ -38,7 +55,7 @@ try:
 except DataUnavailable as problem:
     # Pages that need no filters (data quality) still run; the others say what is wrong.
     st.session_state["cx_filters"] = problem
-if target := st.session_state.pop(filters.OPEN_PAGE, None):
+if (target := st.session_state.pop(filters.OPEN_PAGE, None)) and reader.may_open(Path(target).stem):
     # An empty mapping, not None: Streamlit refuses to clear parameters bound to widgets;
     # the filters put theirs back when the page draws them.
     st.switch_page(target, query_params={})

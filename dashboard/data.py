@@ -5,6 +5,10 @@ A load or build publishes a new database file by renaming it over the old one
 new file gets a new connection and fresh results. `pin()` at the start of a script run fixes
 the file for the whole run, so a page drawn while a load publishes never mixes two versions:
 it shows the old state throughout, or it starts again on the new one.
+
+`pin()` also fixes who is reading (etl/access.py): connections and the SQL workbench are
+made per visibility, so a reader limited to departments gets views that hold only their
+departments' rows and organisation totals, whatever page, URL or query asks.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from etl.access import LOCAL, Access, Visibility
 from etl.errors import CxkpiError
 from etl.query import connect_read_only, cursor
 from etl.sandbox import Sandbox
@@ -35,6 +40,10 @@ class DataUnavailable(CxkpiError):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{problem} {fix}")
+
+
+class NotAllowed(DataUnavailable):
+    """The reader's role does not include what was asked for."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +76,18 @@ def _identity() -> tuple[str, int, int]:
 
 #: The file this script run reads, set by pin(); unset outside the dashboard (benchmarks).
 _pinned: ContextVar[tuple[str, int, int] | None] = ContextVar("cxkpi_published", default=None)
+#: Who reads in this script run, set by pin(); scripts outside the dashboard read as LOCAL.
+_reader: ContextVar[Access] = ContextVar("cxkpi_reader", default=LOCAL)
 
 
 class _Republished(Exception):
     """The file a run pinned was replaced before a connection to it was opened."""
 
 
-def pin() -> None:
-    """Read the file published now for the rest of this script run (app.py calls it first)."""
+def pin(access: Access = LOCAL) -> None:
+    """Read the file published now, as access, for the rest of this script run (app.py calls
+    it first, once it knows who is looking)."""
+    _reader.set(access)
     _pinned.set(None)
     if database().exists():  # else every query says there is no warehouse yet
         _pinned.set(_identity())
@@ -84,14 +97,26 @@ def _current() -> tuple[str, int, int]:
     return _pinned.get() or _identity()
 
 
+def reader() -> Access:
+    """Who reads in this run: their role, departments and why."""
+    return _reader.get()
+
+
+def _visibility() -> Visibility:
+    return _reader.get().visibility
+
+
 def _close(con: duckdb.DuckDBPyConnection) -> None:
     con.close()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False, on_release=_close)
-def _connection(identity: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per published file (closed when a newer one replaces it)."""
-    con = connect_read_only(Path(identity[0]))
+@st.cache_resource(max_entries=16, show_spinner=False, on_release=_close)
+def _connection(
+    identity: tuple[str, int, int], visibility: Visibility
+) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per published file and visibility (closed when a newer file
+    replaces it)."""
+    con = connect_read_only(Path(identity[0]), visibility)
     # The path named this file before the connection opened; if it still does, the
     # connection reads it (files are only ever replaced, never put back).
     if _identity() != identity:
@@ -101,8 +126,10 @@ def _connection(identity: tuple[str, int, int]) -> duckdb.DuckDBPyConnection:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, max_entries=1000, show_spinner=False)
-def _fetch(identity: tuple[str, int, int], sql: str, params: dict) -> pl.DataFrame:
-    reader = cursor(_connection(identity))
+def _fetch(
+    identity: tuple[str, int, int], visibility: Visibility, sql: str, params: dict
+) -> pl.DataFrame:
+    reader = cursor(_connection(identity, visibility))
     try:
         return reader.sql(sql, params=params).pl()
     except duckdb.CatalogException as error:
@@ -126,14 +153,14 @@ def _first_line(error: Exception) -> str:
 def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
     """A query's result from the published warehouse (cached until a new file appears)."""
     try:
-        return _fetch(_current(), sql, params or {})
+        return _fetch(_current(), _visibility(), sql, params or {})
     except _Republished:
         pass
     if _pinned.get() is not None:
         # A load published a newer file while this page was drawing: draw it again on it.
         pin()
         st.rerun()  # raises in a dashboard run; scripts (benchmarks/soak.py) go on with it
-    return _fetch(_current(), sql, params or {})
+    return _fetch(_current(), _visibility(), sql, params or {})
 
 
 def clear_cache() -> None:
@@ -143,10 +170,10 @@ def clear_cache() -> None:
     _sandbox.clear()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False, on_release=Sandbox.close)
-def _sandbox(identity: tuple[str, int, int]) -> Sandbox:
+@st.cache_resource(max_entries=16, show_spinner=False, on_release=Sandbox.close)
+def _sandbox(identity: tuple[str, int, int], visibility: Visibility) -> Sandbox:
     try:
-        return Sandbox(Path(identity[0]))
+        return Sandbox(Path(identity[0]), visibility=visibility)
     except CxkpiError as error:
         raise DataUnavailable(
             f"The SQL workbench cannot start: {error}.",
@@ -158,8 +185,30 @@ def workbench() -> Sandbox:
     """The ad-hoc SQL guard over the published file, shared by every session (thread-safe).
 
     Its limits come from CXKPI_SQL_* variables (`cxkpi serve --sql-timeout` sets one).
+    Its views hold what the reader may see; a role without the workbench gets none.
     """
-    return _sandbox(_current())
+    _require("sql", "the SQL workbench")
+    return _sandbox(_current(), _visibility())
+
+
+def _require(permission: str, what: str) -> None:
+    access = _reader.get()
+    if not getattr(access.role, permission):
+        raise NotAllowed(
+            f"Your access ({access.describe()}) does not include {what}.",
+            "Ask the person named on the sign-in page if you need it.",
+        )
+
+
+def known_departments() -> dict[str, str]:
+    """Every department in the published warehouse by id, whoever reads (access checks)."""
+    frame = _fetch(
+        _identity(),
+        Visibility(),
+        "SELECT value, label FROM filter_values WHERE filter = 'department'",
+        {},
+    )
+    return dict(frame.iter_rows())
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -295,6 +344,16 @@ def quarantine_summary() -> pl.DataFrame:
     return fetch("SELECT * FROM quarantine_summary ORDER BY rows_quarantined DESC, file")
 
 
+def quarantined_rows(limit: int = 1000) -> pl.DataFrame:
+    """Rows of the current loads in quarantine as the system sent them (data owners only)."""
+    _require("raw_records", "quarantined rows as they were sent")
+    return fetch(
+        'SELECT file, row_number, "column", rule, message, raw_record FROM quarantine'
+        " WHERE NOT is_superseded ORDER BY file, row_number LIMIT $limit",
+        {"limit": limit},
+    )
+
+
 def initiative_lifts(department: str) -> pl.DataFrame:
     """Each initiative's two lifts (1 month, 3-6 months) with intervals, one row per lift."""
     return fetch(
@@ -315,7 +374,10 @@ def initiative_lifts(department: str) -> pl.DataFrame:
 
 def snapshots() -> pl.DataFrame:
     """Every board snapshot, newest month and version first (empty before the first)."""
-    taken = fetch("SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'")
+    taken = fetch(
+        "SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database()"
+        " AND table_name = 'board_snapshots'"
+    )
     if taken.is_empty():
         return pl.DataFrame()
     return fetch(
@@ -353,8 +415,11 @@ def frozen_scorecard(snapshot_id: str, month: date) -> pl.DataFrame:
     )
 
 
-def frozen_pack(snapshot_id: str) -> bytes:
-    """The snapshot's PDF board pack, byte for byte as written."""
+def frozen_pack(snapshot_id: str) -> bytes | None:
+    """The snapshot's PDF board pack, byte for byte as written; None for a reader limited to
+    departments (a pack holds every department)."""
+    if _visibility().departments is not None:
+        return None
     frame = fetch("SELECT pdf FROM snapshot_packs WHERE snapshot_id = $id", {"id": snapshot_id})
     return frame["pdf"][0]
 

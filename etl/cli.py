@@ -334,7 +334,7 @@ DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     "--host",
     default=DEFAULT_HOST,
     show_default=True,
-    help="Address to bind; 0.0.0.0 opens the dashboard to the network.",
+    help="Address to bind; 0.0.0.0 opens the dashboard to the network (needs sign-in).",
 )
 @click.option(
     "--sql-timeout",
@@ -342,16 +342,145 @@ DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
     default=None,
     help="Seconds before a SQL workbench query is stopped (default 30, or $CXKPI_SQL_TIMEOUT).",
 )
+@click.option(
+    "--secrets",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Streamlit secrets file whose [auth] section configures sign-in"
+    " (default: .streamlit/secrets.toml here, then in your home folder).",
+)
+@click.option(
+    "--access",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Access file: who may see what once signed in (docs/access.md); or $CXKPI_ACCESS.",
+)
+@click.option(
+    "--unsafe-no-sign-in",
+    is_flag=True,
+    help="Serve an address other than loopback WITHOUT sign-in: anyone who reaches it sees"
+    " every department and can query the warehouse.",
+)
 @click.pass_obj
-def serve(obj: dict, port: int, host: str, sql_timeout: float | None) -> None:
-    """Serve the dashboard (headless) until interrupted."""
+def serve(
+    obj: dict,
+    port: int,
+    host: str,
+    sql_timeout: float | None,
+    secrets: Path | None,
+    access: Path | None,
+    unsafe_no_sign_in: bool,
+) -> None:
+    """Serve the dashboard (headless) until interrupted.
+
+    Without sign-in configured it serves this machine only (127.0.0.1); with an [auth]
+    section in Streamlit's secrets, people sign in and the access file decides what each
+    may see (docs/access.md).
+    """
     if sql_timeout is not None:
         os.environ["CXKPI_SQL_TIMEOUT"] = f"{sql_timeout:g}"
-    _serve(obj["db"], host, port)
+    _serve(obj["db"], host, port, secrets, access, unsafe_no_sign_in)
 
 
-def _serve(db: Path, host: str, port: int) -> None:
+#: Addresses only this machine can reach.
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+#: The keys st.login needs in [auth] for one OpenID Connect provider.
+AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
+
+
+def _sign_in(
+    db: Path, host: str, secrets: Path | None, access: Path | None, unsafe: bool
+) -> list[str]:
+    """Check sign-in and access before serving; returns the secrets files Streamlit reads.
+
+    Sets $CXKPI_ACCESS for the dashboard. Refuses to serve beyond this machine without
+    sign-in unless told so loudly, and refuses an access file with any mistake.
+    """
+    import tomllib
+
+    if secrets is not None and not secrets.is_file():
+        raise CxkpiError(f"{secrets}: no such secrets file")
+    files = (
+        [secrets]
+        if secrets
+        else [
+            p
+            for p in (Path.home() / ".streamlit/secrets.toml", Path(".streamlit/secrets.toml"))
+            if p.is_file()
+        ]
+    )
+    auth, auth_file = None, None
+    for file in files:
+        try:
+            found = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise CxkpiError(f"{file}: cannot read the secrets ({error})") from None
+        if "auth" in found:
+            auth, auth_file = found["auth"], file
+    from etl.access import configured, parse
+
+    access = access or configured()
+    if auth is None:
+        if access is not None:
+            raise CxkpiError(
+                f"{access}: an access file needs sign-in, and no [auth] section was found in"
+                f" {', '.join(map(str, files)) or '.streamlit/secrets.toml'} (docs/access.md)"
+            )
+        if host not in LOOPBACK and not unsafe:
+            raise CxkpiError(
+                f"refusing to serve {host} without sign-in: anyone who reaches it would see every"
+                " department and could query the warehouse. Configure sign-in (docs/access.md),"
+                " serve 127.0.0.1, or pass --unsafe-no-sign-in"
+            )
+        if host not in LOOPBACK:
+            os.environ["CXKPI_UNSAFE_OPEN"] = "1"
+            click.echo(f"WARNING: serving {host} without sign-in: anyone who reaches it sees all")
+        return [str(f.resolve()) for f in files]
+    missing = [k for k in AUTH_KEYS if not str(auth.get(k, "")).strip()]
+    if missing:
+        raise CxkpiError(f"{auth_file}: [auth] lacks {', '.join(missing)} (docs/access.md)")
+    if access is None:
+        raise CxkpiError(
+            f"sign-in is configured in {auth_file}, but no access file says who may see what:"
+            " pass --access FILE (docs/access.md)"
+        )
+    rules = parse(access)
+    if db.exists():
+        import duckdb
+
+        from etl.query import connect_read_only
+
+        con = connect_read_only(db)
+        try:
+            rules.check_departments(
+                dict(
+                    con.sql(
+                        "SELECT value, label FROM filter_values WHERE filter = 'department'"
+                    ).fetchall()
+                )
+            )
+        except duckdb.CatalogException:
+            pass  # not built yet: the dashboard checks on every page run
+        finally:
+            con.close()
+    os.environ["CXKPI_ACCESS"] = str(access.resolve())
+    click.echo(
+        f"sign-in: {auth['server_metadata_url']}; access: {len(rules.grants)} grant(s) in"
+        f" {access}, questions to {rules.contact}"
+    )
+    return [str(Path(auth_file).resolve())]
+
+
+def _serve(
+    db: Path,
+    host: str,
+    port: int,
+    secrets: Path | None = None,
+    access: Path | None = None,
+    unsafe: bool = False,
+) -> None:
     """Run the Streamlit server on the dashboard, reading db; returns when it stops."""
+    secrets_files = _sign_in(db, host, secrets, access, unsafe)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As the server will: a port a stopped server left in TIME_WAIT is free to use.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -367,7 +496,10 @@ def _serve(db: Path, host: str, port: int) -> None:
     click.echo(f"cxkpi dashboard: http://{host}:{port}  (database {db}; Ctrl+C stops it)")
     from streamlit.web import cli as streamlit_cli
 
-    sys.argv = ["streamlit", "run", str(DASHBOARD), *_streamlit_flags(host, port)]
+    flags = _streamlit_flags(host, port)
+    for file in secrets_files:
+        flags += ["--secrets.files", file]
+    sys.argv = ["streamlit", "run", str(DASHBOARD), *flags]
     streamlit_cli.main()
 
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
 
+from etl.access import HIDDEN, HIDDEN_PREFIXES, Visibility
 from etl.errors import CxkpiError
 
 #: The name the published file is attached under in a read-only connection.
 WAREHOUSE = "warehouse"
+#: The file's own name in a connection that sees it through views (not for queries).
+_FILE = "cxkpi_file"
 
 
-def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+def connect_read_only(
+    db_path: Path, visibility: Visibility | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the file now at db_path, locked against files, URLs, extensions.
 
     DuckDB shares one database instance per path within a process, so a plain
@@ -20,6 +26,11 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     the old file while any connection to it is still open. An in-memory instance of its own
     that ATTACHes the file is never shared: it reads the file the path names now.
     Cursors do not inherit `USE`; take them with `cursor()`.
+
+    With a visibility (the dashboard always passes one), the file is attached under a
+    private name and `warehouse` is an in-memory catalog of views over it, each showing
+    what the reader may see (etl/access.py): raw tables and other departments' rows are
+    not there to be queried.
     """
     if not db_path.exists():
         raise CxkpiError(f"{db_path}: no database yet; run `cxkpi demo` or `cxkpi load` first")
@@ -29,7 +40,12 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     )
     try:
         quoted = str(db_path).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS {WAREHOUSE} (READ_ONLY)")
+        if visibility is None:
+            con.execute(f"ATTACH '{quoted}' AS {WAREHOUSE} (READ_ONLY)")
+        else:
+            con.execute(f"ATTACH '{quoted}' AS {_FILE} (READ_ONLY)")
+            con.execute(f"ATTACH ':memory:' AS {WAREHOUSE}")
+            expose(con, _FILE, WAREHOUSE, visibility)
         con.execute(f"USE {WAREHOUSE}")
         con.execute("SET GLOBAL enable_external_access = false")
         con.execute("SET GLOBAL lock_configuration = true")
@@ -38,6 +54,37 @@ def connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         problem = str(error).splitlines()[0]
         raise CxkpiError(f"{db_path}: cannot open for reading: {problem}") from None
     return con
+
+
+def expose(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    target: str,
+    visibility: Visibility,
+    names: Collection[str] | None = None,
+) -> tuple[str, ...]:
+    """Create in catalog target a view of each relation of catalog source the reader may see
+    (only those in names, if given); returns the names exposed."""
+    columns: dict[str, list[str]] = {}
+    for name, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_catalog = ? AND table_schema = 'main' ORDER BY table_name, ordinal_position",
+        [source],
+    ).fetchall():
+        columns.setdefault(name, []).append(column)
+    exposed = []
+    for name, cols in columns.items():
+        if names is not None and name not in names:
+            continue
+        if name in HIDDEN or name.startswith(HIDDEN_PREFIXES):
+            continue
+        select = visibility.expose(name, cols)
+        if select is None:
+            continue
+        body = select.format(source=f'{source}.main."{name}"')
+        con.execute(f'CREATE VIEW {target}.main."{name}" AS {body}')
+        exposed.append(name)
+    return tuple(exposed)
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -33,8 +33,10 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from etl.access import Visibility
 from etl.errors import CxkpiError
 from etl.models import SQL_DIR, Model, discover
+from etl.query import expose
 
 #: The warehouse's name inside the sandbox instance; queries may not name it.
 _WAREHOUSE = "cxkpi_warehouse"
@@ -164,7 +166,9 @@ def _layer_rank(model: Model) -> int:
 class Sandbox:
     """A locked-down DuckDB instance over one warehouse file; safe to share between threads."""
 
-    def __init__(self, db_path: Path, limits: Limits | None = None):
+    def __init__(
+        self, db_path: Path, limits: Limits | None = None, visibility: Visibility | None = None
+    ):
         if not db_path.exists():
             raise CxkpiError(f"{db_path}: no database yet; run `cxkpi demo` or `cxkpi load` first")
         self.limits = limits or Limits.from_env()
@@ -179,7 +183,7 @@ class Sandbox:
             },
         )
         try:
-            self.views = self._expose(db_path)
+            self.views = self._expose(db_path, visibility or Visibility())
             limits = self.limits
             for setting in (
                 f"max_temp_directory_size = '{limits.temp_limit}'",
@@ -194,21 +198,12 @@ class Sandbox:
             self.close()
             raise CxkpiError(f"{db_path}: cannot open for queries: {_first_line(error)}") from None
 
-    def _expose(self, db_path: Path) -> tuple[str, ...]:
+    def _expose(self, db_path: Path, visibility: Visibility) -> tuple[str, ...]:
+        """The analyst views, each showing what this reader may see (etl/access.py)."""
         self._con.execute(f"ATTACH '{_quote(str(db_path))}' AS {_WAREHOUSE} (READ_ONLY)")
-        present = {
-            name
-            for (name,) in self._con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?",
-                [_WAREHOUSE],
-            ).fetchall()
-        }
-        names = tuple(v.name for v in analyst_views() if v.name in present)
-        for name in names:
-            self._con.execute(
-                f'CREATE VIEW memory.main."{name}" AS SELECT * FROM {_WAREHOUSE}.main."{name}"'
-            )
-        return names
+        order = [v.name for v in analyst_views()]
+        exposed = expose(self._con, _WAREHOUSE, "memory", visibility, names=set(order))
+        return tuple(sorted(exposed, key=order.index))
 
     def close(self) -> None:
         """Release the instance and its temporary directory."""

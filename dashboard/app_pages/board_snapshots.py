@@ -53,7 +53,6 @@ snap = rows[chosen]
 month = snap["month"]
 inputs = json.loads(snap["inputs"])
 pack = data.frozen_pack(chosen)
-intact = hashlib.sha256(pack).hexdigest() == snap["pdf_sha256"]
 
 left, right = st.columns([3, 1])
 with left:
@@ -67,19 +66,26 @@ with left:
         with st.expander("What changed against the version before"):
             st.markdown("\n".join(f"- {line}" for line in snap["changes"].splitlines()[1:]))
 with right:
-    st.download_button(
-        "Board pack (PDF)",
-        data=pack,
-        file_name=f"cxkpi-board-pack-{month:%Y-%m}-v{snap['version']}.pdf",
-        mime="application/pdf",
-        icon=":material/download:",
-        type="primary",
-        key="snapshot_pdf",
-    )
-    st.caption(
-        f"{snap['pdf_pages']} pages, "
-        + ("checksum matches the pack as written" if intact else "**checksum does not match**")
-    )
+    if pack is None:
+        st.caption(
+            "The board pack holds every department's figures; your access covers "
+            f"{', '.join(data.reader().departments or ())} only, so it is not offered here."
+        )
+    else:
+        st.download_button(
+            "Board pack (PDF)",
+            data=pack,
+            file_name=f"cxkpi-board-pack-{month:%Y-%m}-v{snap['version']}.pdf",
+            mime="application/pdf",
+            icon=":material/download:",
+            type="primary",
+            key="snapshot_pdf",
+        )
+        intact = hashlib.sha256(pack).hexdigest() == snap["pdf_sha256"]
+        st.caption(
+            f"{snap['pdf_pages']} pages, "
+            + ("checksum matches the pack as written" if intact else "**checksum does not match**")
+        )
 
 frozen, since = st.tabs(["Figures as frozen", "Frozen vs live today"])
 

@@ -51,6 +51,14 @@ else:
         hide_index=True,
         column_config=ui.documented("quarantine_summary", problems.columns),
     )
+    if data.reader().role.raw_records:
+        st.markdown("**Rejected rows as the system sent them** (first 1,000)")
+        sent = data.quarantined_rows()
+        st.dataframe(
+            sent,
+            hide_index=True,
+            column_config=ui.documented("quarantine", sent.columns),
+        )
     st.caption("See every rejected row with what the system sent:")
     st.code(
         'cxkpi sql "SELECT file, row_number, \\"column\\", rule, message, raw_record'

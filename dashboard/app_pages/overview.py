@@ -36,6 +36,8 @@ for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
         pair = {}
         if finding["productivity_metric"]:
             pair["pair"] = f"{finding['productivity_metric']}:{finding['outcome_metric']}"
+        if not data.reader().may_open(finding["evidence_page"]):
+            continue
         st.button(
             "See the evidence",
             key=f"overview_evidence_{finding['rank']}",

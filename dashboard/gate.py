@@ -1,0 +1,109 @@
+"""Who is looking, decided at the start of every page run (docs/access.md).
+
+With no `[auth]` section in Streamlit's secrets the dashboard is in local mode: one person
+on this machine (`cxkpi serve` then binds the loopback address only). With one, visitors
+sign in through the OpenID Connect provider it names (`st.login`), and the access file
+says what they may see. A run that cannot say who is looking shows no data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import data
+from etl.access import LOCAL, Access, AccessFile, configured, parse
+from etl.errors import CxkpiError
+
+
+def sign_in_configured() -> bool:
+    """True when Streamlit's secrets hold an [auth] section."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _parsed(path: str, _changed: int) -> AccessFile:
+    return parse(Path(path))
+
+
+def access_file() -> AccessFile:
+    """The access file, read again when it changes, its departments checked against the
+    published warehouse (raises CxkpiError naming file and line)."""
+    path = configured()
+    if path is None:
+        raise CxkpiError(
+            "sign-in is configured, but no access file says who may see what: start the"
+            " dashboard with `cxkpi serve --access FILE` (docs/access.md)"
+        )
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError as error:
+        raise CxkpiError(f"{path}: cannot read the access file ({error.strerror})") from None
+    found = _parsed(str(path), changed)
+    try:
+        known = data.known_departments()
+    except data.DataUnavailable:
+        return found  # no warehouse yet: every page says so, and no data is shown
+    found.check_departments(known)
+    return found
+
+
+def admit() -> Access:
+    """The reader of this run; draws a page of its own and stops the run if there is none."""
+    if not sign_in_configured():
+        if os.environ.get("CXKPI_UNSAFE_OPEN"):
+            st.sidebar.warning(
+                "**Not signed in, open to the network**: anyone who reaches this address sees"
+                " every department.",
+                icon=":material/lock_open:",
+            )
+        else:
+            st.sidebar.caption(
+                ":material/lock_open: **Local mode, not signed in.** Serving this machine only."
+            )
+        return LOCAL
+    if not st.user.is_logged_in:
+        _sign_in()
+        st.stop()
+    try:
+        found = access_file()
+    except CxkpiError as error:
+        _closed(str(error))
+        st.stop()
+    access = found.resolve(st.user.to_dict())
+    if access is None:
+        _no_access(found.contact)
+        st.stop()
+    with st.sidebar:
+        st.caption(f":material/account_circle: Signed in as **{access.who}** ({access.describe()})")
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="cx_sign_out")
+    return access
+
+
+def _sign_in() -> None:
+    st.title("cxkpi")
+    st.markdown(
+        "Customer-experience KPIs, set against the productivity targets that drive them."
+        " Sign in with your organisation's account to see them."
+    )
+    st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:")
+
+
+def _no_access(contact: str) -> None:
+    who = st.user.get("email") or st.user.get("name") or "this account"
+    st.title("No access yet")
+    st.markdown(
+        f"You are signed in as **{who}**, but this dashboard has not been opened to you."
+        f"\n\nAsk **{contact}** for access, saying which departments you need to see."
+    )
+    st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+
+
+def _closed(problem: str) -> None:
+    st.title("The dashboard is closed")
+    st.error(
+        f"Its access file cannot be used, so no data is shown to anyone: {problem}",
+        icon=":material/lock:",
+    )
