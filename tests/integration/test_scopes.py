@@ -1,0 +1,137 @@
+"""Department scopes hold where data is read: the dashboard's connection and the SQL sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etl.access import HIDDEN, HIDDEN_PREFIXES, ORGANISATION_VIEWS, Visibility
+from etl.query import connect_read_only, cursor
+from etl.sandbox import Refused, Sandbox
+from tests.conftest import run_cxkpi, write
+
+BILLING = Visibility(("BIL",), raw_records=False)
+SEEN = {"BIL", "ALL", "*"}
+#: Views a reader limited to departments does not get at all, and why.
+WITHHELD = {"snapshot_packs": "a pack holds every department", "quarantine": "rows of any"}
+
+
+def relations(con) -> dict[str, list[str]]:
+    columns: dict[str, list[str]] = {}
+    for name, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_catalog = current_database() ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        columns.setdefault(name, []).append(column)
+    return columns
+
+
+def test_every_view_of_the_warehouse_is_scoped_or_known_to_be_organisation_wide(sample_db):
+    """A new view with department rows under another column name fails here, not in a leak."""
+    con = connect_read_only(sample_db)
+    try:
+        views = relations(cursor(con))
+    finally:
+        con.close()
+    shown = {
+        n: c for n, c in views.items() if n not in HIDDEN and not n.startswith(HIDDEN_PREFIXES)
+    }
+    assert len(shown) > 30
+    unclassified = [
+        name
+        for name, columns in shown.items()
+        if BILLING.expose(name, columns) is None and name not in WITHHELD
+    ]
+    assert unclassified == []
+    for name in ORGANISATION_VIEWS & shown.keys():
+        assert not any("department" in c for c in shown[name]), name
+
+
+def test_a_scoped_connection_holds_only_its_departments_and_totals(sample_db):
+    con = connect_read_only(sample_db, BILLING)
+    reader = cursor(con)
+    try:
+        views = relations(reader)
+        assert not any(n.startswith(("raw_", "meta_")) for n in views)
+        assert WITHHELD.keys().isdisjoint(views)
+        checked = 0
+        for name, columns in views.items():
+            for column in (c for c in columns if c.endswith("department_id")):
+                if column != "department_id" and "department_id" in columns:
+                    continue  # transfers and peers: the row is still this department's
+                found = {v for (v,) in reader.sql(f'SELECT DISTINCT "{column}" FROM "{name}"')
+                         .fetchall()} - {None}  # fmt: skip
+                assert found <= SEEN, (name, column, found - SEEN)
+                checked += bool(found)
+        assert checked >= 15
+        months = reader.sql("SELECT count(*) FROM department_month").fetchall()[0][0]
+        assert months > 0
+        departments = reader.sql(
+            "SELECT value FROM filter_values WHERE filter = 'department'"
+        ).fetchall()
+        assert departments == [("BIL",)]
+        assert reader.sql("SELECT count(*) FROM organisation_month").fetchall()[0][0] > 0
+        totals = reader.sql("SELECT count(*) FROM kpi_headlines WHERE department_id = 'ALL'")
+        assert totals.fetchall()[0][0] > 0
+    finally:
+        reader.close()
+        con.close()
+
+
+def test_the_sql_sandbox_of_a_scoped_reader_finds_no_other_department(sample_db):
+    with Sandbox(sample_db, visibility=BILLING) as box:
+        assert "quarantine" not in box.views and "department_month" in box.views
+        found = box.run("SELECT DISTINCT department_id FROM department_month").frame
+        assert found["department_id"].to_list() == ["BIL"]
+        joined = box.run(
+            "SELECT count(*) AS n FROM kpi_conflicts c JOIN department_value v"
+            " USING (department_id) WHERE department_id <> 'BIL'"
+        ).frame
+        assert joined["n"].to_list() == [0]
+        data, rows, _ = box.download(
+            "SELECT * FROM metric_month WHERE department_id = 'SAL'", "csv"
+        )
+        assert rows == 0 and data.count(b"\n") == 1
+        for query in (
+            "SELECT * FROM cxkpi_warehouse.main.department_month",
+            "SELECT * FROM cxkpi_warehouse.department_month",
+            "SELECT * FROM query_table('cxkpi_warehouse.main.department_month')",
+        ):
+            with pytest.raises(Refused):
+                box.run(query)
+    with Sandbox(sample_db) as box:  # the terminal's `cxkpi sql`: every department
+        everyone = box.run("SELECT count(DISTINCT department_id) AS n FROM department_month")
+        assert everyone.frame["n"].to_list() == [13]
+
+
+@pytest.fixture(scope="module")
+def quarantined_db(tmp_path_factory) -> Path:
+    """A warehouse holding one quarantined interaction, sent with its customer id."""
+    folder = tmp_path_factory.mktemp("inbox")
+    write(folder, "departments", "department_id,name,function,headcount\nFL,Front,frontline,3\n")
+    write(
+        folder,
+        "interactions",
+        "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
+        "A,2026-01-05T09:00:00,FL,300,phone,C1\nB,2026-01-05T10:00:00,FL,-5,phone,C-SECRET\n",
+    )
+    db = folder / "w.duckdb"
+    result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
+    assert "1 quarantined" in result.stdout + result.stderr, result.stdout + result.stderr
+    return db
+
+
+@pytest.mark.parametrize(("raw", "sees"), [(True, True), (False, False)])
+def test_raw_records_only_for_data_owners(quarantined_db, raw, sees):
+    visibility = Visibility(None, raw_records=raw)
+    con = connect_read_only(quarantined_db, visibility)
+    try:
+        rows = cursor(con).sql("SELECT rule, raw_record FROM quarantine").fetchall()
+    finally:
+        con.close()
+    assert [r[0] for r in rows] == ["range"]
+    assert ("C-SECRET" in str(rows[0][1])) is sees
+    with Sandbox(quarantined_db, visibility=visibility) as box:
+        sent = box.run("SELECT raw_record FROM quarantine").frame["raw_record"].to_list()
+        assert ("C-SECRET" in str(sent)) is sees
