@@ -72,3 +72,20 @@ def sample_copy(sample_db: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(sample_db, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def quarantined_db(tmp_path_factory) -> Path:
+    """A warehouse holding one quarantined interaction, sent with its customer id."""
+    folder = tmp_path_factory.mktemp("inbox")
+    write(folder, "departments", "department_id,name,function,headcount\nFL,Front,frontline,3\n")
+    write(
+        folder,
+        "interactions",
+        "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
+        "A,2026-01-05T09:00:00,FL,300,phone,C1\nB,2026-01-05T10:00:00,FL,-5,phone,C-SECRET\n",
+    )
+    db = folder / "w.duckdb"
+    result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
+    assert "1 quarantined" in result.stdout + result.stderr, result.stdout + result.stderr
+    return db

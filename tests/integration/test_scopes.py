@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from etl.access import HIDDEN, HIDDEN_PREFIXES, ORGANISATION_VIEWS, Visibility
 from etl.query import connect_read_only, cursor
 from etl.sandbox import Refused, Sandbox
-from tests.conftest import run_cxkpi, write
 
 BILLING = Visibility(("BIL",), raw_records=False)
 SEEN = {"BIL", "ALL", "*"}
@@ -103,23 +100,6 @@ def test_the_sql_sandbox_of_a_scoped_reader_finds_no_other_department(sample_db)
     with Sandbox(sample_db) as box:  # the terminal's `cxkpi sql`: every department
         everyone = box.run("SELECT count(DISTINCT department_id) AS n FROM department_month")
         assert everyone.frame["n"].to_list() == [13]
-
-
-@pytest.fixture(scope="module")
-def quarantined_db(tmp_path_factory) -> Path:
-    """A warehouse holding one quarantined interaction, sent with its customer id."""
-    folder = tmp_path_factory.mktemp("inbox")
-    write(folder, "departments", "department_id,name,function,headcount\nFL,Front,frontline,3\n")
-    write(
-        folder,
-        "interactions",
-        "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
-        "A,2026-01-05T09:00:00,FL,300,phone,C1\nB,2026-01-05T10:00:00,FL,-5,phone,C-SECRET\n",
-    )
-    db = folder / "w.duckdb"
-    result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
-    assert "1 quarantined" in result.stdout + result.stderr, result.stdout + result.stderr
-    return db
 
 
 @pytest.mark.parametrize(("raw", "sees"), [(True, True), (False, False)])
