@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import time
@@ -36,9 +37,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db: Path, *options: str) -> Iterator[dict]:
+def serving(db: Path, *options: str, port: int | None = None) -> Iterator[dict]:
     """`cxkpi serve` on db, as a user starts it, until the block ends; its URL and first output."""
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [CXKPI, "--db", str(db), "serve", "--port", str(port), *options],
         stdout=subprocess.PIPE,
@@ -90,3 +91,17 @@ def visit(browser, url: str, viewport=TALL):
 def main_text(page) -> str:
     """The text of the page's main area."""
     return page.locator("[data-testid=stMain]").inner_text()
+
+
+@pytest.fixture(scope="module")
+def served_db(sample_db, tmp_path_factory) -> Path:
+    """A copy of the sample warehouse with October 2026 frozen by `cxkpi snapshot`."""
+    db = tmp_path_factory.mktemp("served") / "cxkpi.duckdb"
+    shutil.copyfile(sample_db, db)
+    taken = subprocess.run(
+        [CXKPI, "-q", "--db", str(db), "snapshot", "--month", "2026-10"],
+        capture_output=True,
+        text=True,
+    )
+    assert taken.returncode == 0, taken.stderr
+    return db

@@ -8,13 +8,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CXKPI
 from tests.e2e.conftest import TALL, main_text, serving, visit
 
 LAPTOP = {"width": 1280, "height": 800}
@@ -41,20 +39,6 @@ def listening_addresses(port: int) -> set[str]:
         if int(hex_port, 16) == port and state == "0A":
             found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
     return found
-
-
-@pytest.fixture(scope="module")
-def served_db(sample_db, tmp_path_factory) -> Path:
-    """A copy of the sample warehouse with October 2026 frozen by `cxkpi snapshot`."""
-    db = tmp_path_factory.mktemp("served") / "cxkpi.duckdb"
-    shutil.copyfile(sample_db, db)
-    taken = subprocess.run(
-        [CXKPI, "-q", "--db", str(db), "snapshot", "--month", "2026-10"],
-        capture_output=True,
-        text=True,
-    )
-    assert taken.returncode == 0, taken.stderr
-    return db
 
 
 @pytest.fixture(scope="module")
