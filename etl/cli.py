@@ -391,7 +391,7 @@ AUTH_KEYS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "ser
 def _sign_in(
     db: Path, host: str, secrets: Path | None, access: Path | None, unsafe: bool
 ) -> list[str]:
-    """Check sign-in and access before serving; returns the secrets files Streamlit reads.
+    """Check sign-in and access before serving; returns Streamlit flags for them.
 
     Sets $CXKPI_ACCESS for the dashboard. Refuses to serve beyond this machine without
     sign-in unless told so loudly, and refuses an access file with any mistake.
@@ -435,7 +435,7 @@ def _sign_in(
         if host not in LOOPBACK:
             os.environ["CXKPI_UNSAFE_OPEN"] = "1"
             click.echo(f"WARNING: serving {host} without sign-in: anyone who reaches it sees all")
-        return [str(f.resolve()) for f in files]
+        return [item for f in files for item in ("--secrets.files", str(f.resolve()))]
     missing = [k for k in AUTH_KEYS if not str(auth.get(k, "")).strip()]
     if missing:
         raise CxkpiError(f"{auth_file}: [auth] lacks {', '.join(missing)} (docs/access.md)")
@@ -468,7 +468,9 @@ def _sign_in(
         f"sign-in: {auth['server_metadata_url']}; access: {len(rules.grants)} grant(s) in"
         f" {access}, questions to {rules.contact}"
     )
-    return [str(Path(auth_file).resolve())]
+    # Tables lose their own CSV buttons: downloads are the workbench's, for analysts. (Streamlit
+    # hides controls, not data; what a reader may see is enforced by the views they read.)
+    return ["--secrets.files", str(Path(auth_file).resolve()), "--client.disableDataExport", "true"]
 
 
 def _serve(
@@ -480,7 +482,7 @@ def _serve(
     unsafe: bool = False,
 ) -> None:
     """Run the Streamlit server on the dashboard, reading db; returns when it stops."""
-    secrets_files = _sign_in(db, host, secrets, access, unsafe)
+    sign_in = _sign_in(db, host, secrets, access, unsafe)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As the server will: a port a stopped server left in TIME_WAIT is free to use.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -496,10 +498,7 @@ def _serve(
     click.echo(f"cxkpi dashboard: http://{host}:{port}  (database {db}; Ctrl+C stops it)")
     from streamlit.web import cli as streamlit_cli
 
-    flags = _streamlit_flags(host, port)
-    for file in secrets_files:
-        flags += ["--secrets.files", file]
-    sys.argv = ["streamlit", "run", str(DASHBOARD), *flags]
+    sys.argv = ["streamlit", "run", str(DASHBOARD), *_streamlit_flags(host, port), *sign_in]
     streamlit_cli.main()
 
 

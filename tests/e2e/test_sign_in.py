@@ -125,6 +125,13 @@ def test_an_executive_by_group_sees_the_dashboard_but_not_the_workbench(browser,
     assert [n for n in navigation(page) if "SQL" in n] == []
     assert len(navigation(page)) == 7
     assert "KPI conflicts: the organisation" in go(page, f"{signed_server['url']}/conflicts")
+    # Tables offer no CSV export of their own when people sign in: downloads are analysts'.
+    go(page, f"{signed_server['url']}/departments")
+    page.locator("[data-testid=stDataFrame]").first.hover()
+    toolbar = page.locator("[data-testid=stElementToolbar]").first
+    toolbar.wait_for(timeout=10_000)
+    labels = [b.get_attribute("aria-label") for b in toolbar.locator("button").all()]
+    assert "Fullscreen" in labels and "Download as CSV" not in labels, labels
     # Opened directly by URL, the workbench is not there: Streamlit falls back to the overview.
     shown = go(page, f"{signed_server['url']}/sql_workbench")
     assert "Page not found" in page.locator("body").inner_text()
