@@ -439,6 +439,11 @@ def _sign_in(
     missing = [k for k in AUTH_KEYS if not str(auth.get(k, "")).strip()]
     if missing:
         raise CxkpiError(f"{auth_file}: [auth] lacks {', '.join(missing)} (docs/access.md)")
+    if not str(auth["redirect_uri"]).rstrip("/").endswith("/oauth2callback"):
+        raise CxkpiError(
+            f"{auth_file}: [auth] redirect_uri must be the dashboard's address followed by"
+            f" /oauth2callback (Streamlit's sign-in callback), not {auth['redirect_uri']!r}"
+        )
     if access is None:
         raise CxkpiError(
             f"sign-in is configured in {auth_file}, but no access file says who may see what:"

@@ -58,11 +58,18 @@ def test_sign_in_without_an_access_file_is_refused(sample_db, folder, monkeypatc
     assert "no access file says who may see what: pass --access FILE" in said
 
 
-def test_sign_in_settings_must_be_complete(sample_db, folder):
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('client_secret = "secret"\n', ""), "[auth] lacks client_secret"),
+        (("8501/oauth2callback", "8501/callback"), "redirect_uri must be the dashboard's address"),
+    ],
+)
+def test_sign_in_settings_must_be_complete(sample_db, folder, change, expected):
     secrets = folder / "secrets.toml"
-    secrets.write_text(AUTH.replace('client_secret = "secret"\n', ""))
+    secrets.write_text(AUTH.replace(*change))
     said = serve(sample_db, "--secrets", str(secrets), "--access", str(folder / "access.yml"))
-    assert f"{secrets}: [auth] lacks client_secret" in said
+    assert f"{secrets}: {expected}" in said
 
 
 @pytest.mark.parametrize(
