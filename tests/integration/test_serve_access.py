@@ -62,7 +62,10 @@ def test_sign_in_without_an_access_file_is_refused(sample_db, folder, monkeypatc
     ("change", "expected"),
     [
         (('client_secret = "secret"\n', ""), "[auth] lacks client_secret"),
-        (("8501/oauth2callback", "8501/callback"), "redirect_uri must be the dashboard's address"),
+        (
+            ("8501/oauth2callback", "8501/callback"),
+            "[auth] redirect_uri must be the dashboard's address",
+        ),
     ],
 )
 def test_sign_in_settings_must_be_complete(sample_db, folder, change, expected):
