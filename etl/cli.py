@@ -450,24 +450,7 @@ def _sign_in(
             " pass --access FILE (docs/access.md)"
         )
     rules = parse(access)
-    if db.exists():
-        import duckdb
-
-        from etl.query import connect_read_only
-
-        con = connect_read_only(db)
-        try:
-            rules.check_departments(
-                dict(
-                    con.sql(
-                        "SELECT value, label FROM filter_values WHERE filter = 'department'"
-                    ).fetchall()
-                )
-            )
-        except duckdb.CatalogException:
-            pass  # not built yet: the dashboard checks on every page run
-        finally:
-            con.close()
+    _check_departments(rules, db)
     os.environ["CXKPI_ACCESS"] = str(access.resolve())
     click.echo(
         f"sign-in: {auth['server_metadata_url']}; access: {len(rules.grants)} grant(s) in"
@@ -524,6 +507,62 @@ def _streamlit_flags(host: str, port: int) -> list[str]:
         "theme.primaryColor": "#0e5e6f",
     }
     return [item for key, value in options.items() for item in (f"--{key}", str(value))]
+
+
+def _check_departments(rules, db: Path) -> int | None:
+    """Check the access file's departments against the warehouse; how many it knows (None:
+    no warehouse or views yet, so the dashboard checks on every page run instead)."""
+    if not db.exists():
+        return None
+    import duckdb
+
+    from etl.query import connect_read_only
+
+    con = connect_read_only(db)
+    try:
+        known = dict(
+            con.sql("SELECT value, label FROM filter_values WHERE filter = 'department'").fetchall()
+        )
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+    rules.check_departments(known)
+    return len(known)
+
+
+@cli.group()
+def access() -> None:
+    """The access file: who may see what once people sign in (docs/access.md)."""
+
+
+@access.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--email", help="Say what a person signing in with this e-mail would get.")
+@click.option("--group", "groups", multiple=True, help="A group of that person (repeatable).")
+@click.pass_obj
+def access_check(obj: dict, file: Path, email: str | None, groups: tuple[str, ...]) -> None:
+    """Check an access file against the warehouse; with --email, resolve one person."""
+    from etl.access import parse
+
+    rules = parse(file)
+    click.echo(f"{file}: {len(rules.grants)} grant(s), questions to {rules.contact}")
+    for grant in rules.grants:
+        where = f", {', '.join(grant.departments)} only" if grant.departments else ""
+        click.echo(f"  line {grant.line}: {grant.match} {grant.value} -> {grant.role.name}{where}")
+    known = _check_departments(rules, obj["db"])
+    click.echo(
+        f"departments: every one named is among the {known} in {obj['db']}"
+        if known is not None
+        else f"departments: not checked, no built warehouse at {obj['db']}"
+    )
+    if email or groups:
+        found = rules.resolve({"email": email or "", rules.groups_claim: list(groups)})
+        who = email or ", ".join(groups)
+        if found is None:
+            click.echo(f"{who}: no access (the page tells them to ask {rules.contact})")
+        else:
+            click.echo(f"{who}: {found.describe()}, by {found.because}")
 
 
 @cli.group()

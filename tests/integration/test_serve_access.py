@@ -89,3 +89,22 @@ def test_a_mistake_in_the_access_file_stops_serve_with_its_line(
     access.write_text(ACCESS.replace(*change))
     said = serve(sample_db, "--secrets", str(folder / "secrets.toml"), "--access", str(access))
     assert expected in said
+
+
+def test_access_check_resolves_a_person_and_names_a_mistake(sample_db, folder):
+    access = str(folder / "access.yml")
+    checked = run_cxkpi(
+        "--db", str(sample_db), "access", "check", access, "--email", "HEAD@example.com"
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "  line 3: email head@example.com -> executive, BIL only\n" in checked.stdout
+    assert "every one named is among the 13 in" in checked.stdout
+    assert checked.stdout.endswith(
+        "HEAD@example.com: executive, BIL only, by access.yml:3 (email head@example.com)\n"
+    )
+    stranger = run_cxkpi("--db", str(sample_db), "access", "check", access, "--email", "x@y.org")
+    assert stranger.stdout.endswith("x@y.org: no access (the page tells them to ask Maria Lopez)\n")
+    (folder / "access.yml").write_text(ACCESS.replace("[BIL]", "[BILL]"))
+    wrong = run_cxkpi("--db", str(sample_db), "access", "check", access)
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    assert "access.yml:5: unknown department 'BILL'" in wrong.stderr
