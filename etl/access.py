@@ -207,10 +207,7 @@ _GRANT = ("email", "domain", "group", "role", "departments")
 def parse(path: Path) -> AccessFile:
     """Read and check an access file; every problem names the file and line."""
     _, root = compose(path, "the access file")
-    top = mapping(path, root, "the access file")
-    for key, (_, at) in top.items():
-        if key not in _TOP:
-            fail(path, at, f"unknown key '{key}' (expected one of {', '.join(_TOP)})")
+    top = mapping(path, root, "the access file", _TOP)
     for key in ("contact", "grants"):
         if key not in top:
             what = "who to ask for access" if key == "contact" else "the list of grants"
@@ -237,10 +234,7 @@ def parse(path: Path) -> AccessFile:
 
 
 def _grant(path: Path, node) -> Grant:
-    entries = mapping(path, node, "a grant")
-    for key, (_, at) in entries.items():
-        if key not in _GRANT:
-            fail(path, at, f"unknown key '{key}' in a grant (expected one of {', '.join(_GRANT)})")
+    entries = mapping(path, node, "a grant", _GRANT)
     who = [k for k in ("email", "domain", "group") if k in entries]
     if len(who) != 1:
         fail(path, line(node), "a grant names exactly one of email, domain or group")

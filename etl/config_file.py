@@ -34,14 +34,19 @@ def line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def mapping(path: Path, node, what: str) -> dict[str, tuple[yaml.Node, int]]:
-    """A mapping's entries by key, each with its node and line; a key given twice is an error."""
+def mapping(
+    path: Path, node, what: str, keys: tuple[str, ...] | None = None
+) -> dict[str, tuple[yaml.Node, int]]:
+    """A mapping's entries by key, each with its node and line; a key given twice, or one
+    not among keys (when given), is an error."""
     if not isinstance(node, yaml.MappingNode):
         fail(path, line(node) if node else 1, f"{what} must be a mapping of keys to values")
     result = {}
     for key, value in node.value:
         if key.value in result:
             fail(path, line(key), f"'{key.value}' is given twice")
+        if keys is not None and key.value not in keys:
+            fail(path, line(key), f"unknown key '{key.value}' (expected one of {', '.join(keys)})")
         result[key.value] = (value, line(key))
     return result
 

@@ -198,10 +198,7 @@ def available() -> list[Path]:
 def parse(path: Path) -> Profile:
     """Read and check a profile; every problem names the file and line."""
     text, root = compose(path, "the profile")
-    top = _mapping(path, root, "the profile")
-    for key, (_, line) in top.items():
-        if key not in _TOP:
-            _fail(path, line, f"unknown key '{key}' (expected one of {', '.join(_TOP)})")
+    top = _mapping(path, root, "the profile", _TOP)
     if "source" not in top:
         _fail(path, _line(root), "'source' is missing: the contract source this export feeds")
     source_name, source_line = _scalar(path, top["source"])

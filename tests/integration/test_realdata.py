@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
+from etl.access import PAGES
 from tests.conftest import run_cxkpi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,18 +197,6 @@ def test_no_personal_column_of_the_hr_export_reaches_the_warehouse(hr_db):
     with HR.open(encoding="utf-8-sig") as handle:
         numbers = [r["EmployeeNumber"] for r in csv.DictReader(handle)]
     assert numbers != [str(n) for n in range(1, 1471)]
-
-
-PAGES = [
-    "overview",
-    "conflicts",
-    "departments",
-    "employee_voice",
-    "initiatives",
-    "data_quality",
-    "sql_workbench",
-    "board_snapshots",
-]
 
 
 @pytest.mark.parametrize("page", PAGES)
