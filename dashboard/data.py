@@ -196,7 +196,7 @@ def _require(permission: str, what: str) -> None:
     if not getattr(access.role, permission):
         raise NotAllowed(
             f"Your access ({access.describe()}) does not include {what}.",
-            "Ask the person named on the sign-in page if you need it.",
+            f"Ask {access.contact or 'whoever keeps the access file'} for a role that does.",
         )
 
 

@@ -124,6 +124,7 @@ class Access:
     departments: tuple[str, ...] | None
     who: str
     because: str
+    contact: str = ""  # whom to ask for more
 
     @property
     def visibility(self) -> Visibility:
@@ -184,7 +185,7 @@ class AccessFile:
         for grant in self.grants:
             if grant.matches(emails, groups):
                 because = f"{self.path.name}:{grant.line} ({grant.match} {grant.value})"
-                return Access(grant.role, grant.departments, who, because)
+                return Access(grant.role, grant.departments, who, because, self.contact)
         return None
 
     def check_departments(self, known: Mapping[str, str]) -> None:

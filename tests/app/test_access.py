@@ -161,9 +161,10 @@ def _reads_as_each_role() -> None:
     data.pin(Access(ROLES["analyst"], None, "a", "test"))
     with pytest.raises(data.NotAllowed, match="quarantined rows as they were sent"):
         data.quarantined_rows()
-    data.pin(Access(ROLES["executive"], None, "e", "test"))
-    with pytest.raises(data.NotAllowed, match="the SQL workbench"):
+    data.pin(Access(ROLES["executive"], None, "e", "test", "Maria"))
+    with pytest.raises(data.NotAllowed, match="the SQL workbench") as refused:
         data.workbench()
+    assert refused.value.fix == "Ask Maria for a role that does."
 
 
 def test_a_mistake_in_the_access_file_closes_the_dashboard(sample_db, monkeypatch, access_file):

@@ -40,6 +40,7 @@ def test_first_matching_grant_decides(rules):
     head = rules.resolve({"email": "head.billing@example.com", "roles": ["cx-board"]})
     assert (head.role.name, head.departments) == ("analyst", ("BIL", "CLM"))
     assert head.because == "access.yml:4 (email head.billing@example.com)"
+    assert head.contact == "Maria Lopez, CX analytics (maria@example.com)"
     board = rules.resolve({"email": "chair@example.com", "roles": ["cx-board"]})
     assert board.role.name == "board" and board.departments is None
     assert rules.resolve({"email": "someone@EXAMPLE.com"}).role.name == "executive"
