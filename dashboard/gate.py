@@ -8,6 +8,7 @@ says what they may see. A run that cannot say who is looking shows no data.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -16,6 +17,23 @@ import streamlit as st
 from dashboard import data
 from etl.access import LOCAL, Access, AccessFile, configured, parse
 from etl.errors import CxkpiError
+
+
+class _ServerOutput(logging.Handler):
+    """Lines on the server's standard output as it is when they are written."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), flush=True)
+
+
+#: One line per signed-in session (and per refusal) on the server's output: who, as what.
+log = logging.getLogger("cxkpi.access")
+if not log.handlers:
+    _handler = _ServerOutput()
+    _handler.setFormatter(logging.Formatter("%(asctime)s access: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def sign_in_configured() -> bool:
@@ -73,6 +91,7 @@ def admit() -> Access:
         _closed(str(error))
         st.stop()
     access = found.resolve(st.user.to_dict())
+    _log_once(access, found)
     if access is None:
         _no_access(found.contact)
         st.stop()
@@ -80,6 +99,20 @@ def admit() -> Access:
         st.caption(f":material/account_circle: Signed in as **{access.who}** ({access.describe()})")
         st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="cx_sign_out")
     return access
+
+
+def _log_once(access: Access | None, found: AccessFile) -> None:
+    """Say who signed in as what, once per session and again when it changes."""
+    user = st.user.to_dict()
+    line = (
+        f"{access.who} as {access.describe()} ({access.because})"
+        if access
+        else f"{user.get('email') or user.get('sub') or 'unknown'} refused: no grant in"
+        f" {found.path.name} matches"
+    )
+    if st.session_state.get("cx_access_logged") != line:
+        st.session_state["cx_access_logged"] = line
+        log.info(line)
 
 
 def _sign_in() -> None:

@@ -76,8 +76,13 @@ def test_not_signed_in_gets_the_sign_in_page_and_no_data(sample_db, monkeypatch,
     assert "Local mode" not in texts(app) + "".join(c.value for c in app.sidebar.caption)
 
 
-def test_an_unknown_user_is_told_whom_to_ask_and_sees_no_data(sample_db, monkeypatch, access_file):
+def test_an_unknown_user_is_told_whom_to_ask_and_sees_no_data(
+    sample_db, monkeypatch, access_file, capsys
+):
     app = signed_in(sample_db, monkeypatch, "stranger@example.com")
+    app.run()  # a second run of the same session logs nothing more
+    said = capsys.readouterr().out
+    assert said.count("access: stranger@example.com refused: no grant in access.yml matches") == 1
     shown = texts(app)
     assert app.title[0].value == "No access yet"
     assert "stranger@example.com" in shown and "Maria Lopez, CX analytics" in shown
@@ -98,11 +103,13 @@ def test_an_unknown_user_is_told_whom_to_ask_and_sees_no_data(sample_db, monkeyp
     ],
 )
 def test_pages_open_only_for_roles_that_include_them(
-    sample_db, monkeypatch, access_file, email, page, opens
+    sample_db, monkeypatch, access_file, email, page, opens, capsys
 ):
     app = signed_in(sample_db, monkeypatch, email)
     signed = "".join(c.value for c in app.sidebar.caption)
     assert f"Signed in as **{email}**" in signed
+    role = ACCESS.split(email)[1].split("role: ")[1].split()[0].replace("_", " ")
+    assert f"access: {email} as {role} (access.yml:" in capsys.readouterr().out
     if opens:
         app.switch_page(f"app_pages/{page}.py").run()
         assert not app.exception and app.title[0].value == PAGES[page]
