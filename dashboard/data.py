@@ -155,12 +155,16 @@ def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:
     try:
         return _fetch(_current(), _visibility(), sql, params or {})
     except _Republished:
-        pass
-    if _pinned.get() is not None:
-        # A load published a newer file while this page was drawing: draw it again on it.
-        pin()
-        st.rerun()  # raises in a dashboard run; scripts (benchmarks/soak.py) go on with it
+        _republished()
     return _fetch(_current(), _visibility(), sql, params or {})
+
+
+def _republished() -> None:
+    """A load published a newer file while this page was drawing: draw it again on that file,
+    for the same reader."""
+    if _pinned.get() is not None:
+        pin(_reader.get())
+        st.rerun()  # raises in a dashboard run; scripts (benchmarks/soak.py) go on with it
 
 
 def clear_cache() -> None:
@@ -173,12 +177,16 @@ def clear_cache() -> None:
 @st.cache_resource(max_entries=16, show_spinner=False, on_release=Sandbox.close)
 def _sandbox(identity: tuple[str, int, int], visibility: Visibility) -> Sandbox:
     try:
-        return Sandbox(Path(identity[0]), visibility=visibility)
+        box = Sandbox(Path(identity[0]), visibility=visibility)
     except CxkpiError as error:
         raise DataUnavailable(
             f"The SQL workbench cannot start: {error}.",
             "Fix the CXKPI_SQL_* setting or the database, then restart `cxkpi serve`.",
         ) from None
+    if _identity() != identity:  # as for connections: the file it opened must be this one
+        box.close()
+        raise _Republished
+    return box
 
 
 def workbench() -> Sandbox:
@@ -188,6 +196,10 @@ def workbench() -> Sandbox:
     Its views hold what the reader may see; a role without the workbench gets none.
     """
     _require("sql", "the SQL workbench")
+    try:
+        return _sandbox(_current(), _visibility())
+    except _Republished:
+        _republished()
     return _sandbox(_current(), _visibility())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from pathlib import Path
 
@@ -10,13 +11,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
+from etl.access import ROLES, Access
 from etl.query import connect_read_only, cursor
 
 
 def warehouse(path: Path, version: int) -> Path:
-    """A tiny database whose one table says which version it is."""
+    """A tiny database whose one table says which version it is (also as an analyst view)."""
     con = duckdb.connect(str(path))
     con.execute(f"CREATE TABLE published AS SELECT {version} AS version")
+    con.execute(f"CREATE TABLE organisation_month AS SELECT {version} AS version")
     con.close()
     return path
 
@@ -82,6 +85,43 @@ def _page_pinned_before_a_publish():
     st.session_state.setdefault("runs", 0)
     st.session_state["runs"] += 1
     st.write(str(data.fetch("SELECT version FROM published").item()))
+
+
+def _workbench_opened_after_a_publish():
+    import os
+    from pathlib import Path
+
+    import streamlit as st
+
+    from dashboard import data
+    from tests.app.test_published_file import publish
+
+    data.pin()
+    live = Path(os.environ["CXKPI_DB"])
+    if not (live.parent / "done").exists():
+        (live.parent / "done").touch()
+        publish(live.parent, live, 2)  # before this run opens the workbench
+    st.session_state.setdefault("runs", 0)
+    st.session_state["runs"] += 1
+    box = data.workbench()
+    st.write(str(box.run("SELECT version FROM organisation_month").frame.item()))
+
+
+def test_the_workbench_opened_on_a_replaced_file_starts_again_on_the_new_one(live):
+    app = AppTest.from_function(_workbench_opened_after_a_publish, default_timeout=60).run()
+    assert not app.exception
+    assert app.markdown[0].value == "2"
+    assert app.session_state["runs"] == 2
+
+
+def test_reading_again_after_a_publish_keeps_the_reader(tmp_path, live):
+    def read_as_board():
+        data.pin(Access(ROLES["board"], None, "b", "test"))
+        publish(tmp_path, live, 2)
+        assert data.fetch("SELECT version FROM published").item() == 2
+        return data.reader().role.name
+
+    assert contextvars.copy_context().run(read_as_board) == "board"
 
 
 def test_a_page_run_reads_one_file_even_when_a_load_publishes_midway(live, monkeypatch):
