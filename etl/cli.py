@@ -131,6 +131,7 @@ def load(
 def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None = None):
     from etl import load as loading
     from etl import models
+    from etl.lake import refuse_load
     from etl.warehouse import writing
 
     mapping = _profile(profile)
@@ -140,6 +141,7 @@ def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None
     ]
     results = []
     with Progress(obj["quiet"]) as progress, writing(obj["db"], files=noted) as con:
+        refuse_load(con, obj["db"])
         progress.total(sum(p.stat().st_size for p, _ in files if p.exists()))
         for path, src in files:
             result = loading.load_file(con, path, src, report=progress.stage, profile=mapping)
@@ -168,17 +170,123 @@ def _profile(name: str | None):
 
 
 @cli.command()
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where the models run: DuckDB on the database file, or Spark on a Parquet lake.",
+)
+@click.option(
+    "--lake",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --engine spark: the Parquet lake holding raw/ and meta/ (docs/scale-out.md).",
+)
+@click.option(
+    "--master",
+    help="With --engine spark: Spark's master URL (default: spark-submit's, else local[*]).",
+)
+@click.option(
+    "--conf",
+    "confs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="With --engine spark: a Spark setting, e.g. spark.driver.memory=8g (repeatable).",
+)
 @click.pass_obj
-def build(obj: dict) -> None:
-    """Rebuild the staging views and marts from the raw layer."""
+def build(
+    obj: dict, engine: str, lake: Path | None, master: str | None, confs: tuple[str, ...]
+) -> None:
+    """Rebuild the staging views and marts from the raw layer.
+
+    With --engine spark, Spark builds the marts from the lake's Parquet into LAKE/marts, and
+    the database file becomes the dashboard's copy of them (raw tables read from the lake).
+    """
     from etl import models
+    from etl.lake import published_from
     from etl.warehouse import writing
 
+    if engine == "spark":
+        _build_on_spark(obj, lake, master, _settings(confs))
+        return
+    if lake or master or confs:
+        raise click.UsageError("--lake, --master and --conf go with --engine spark")
     if not obj["db"].exists():
         raise CxkpiError(f"{obj['db']}: no database yet; run `cxkpi load` first")
     with Progress(obj["quiet"]) as progress, writing(obj["db"]) as con:
+        source = published_from(con)
+        if source:
+            raise CxkpiError(
+                f"{obj['db']}: published from the lake {source}; build it again with"
+                f" --engine spark --lake {source} (its marts come from Spark)"
+            )
         built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
     click.echo(f"{obj['db']}: built {len(built)} models")
+
+
+def _settings(confs: tuple[str, ...]) -> dict[str, str]:
+    settings = {}
+    for conf in confs:
+        key, sep, value = conf.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--conf {conf!r}: expected KEY=VALUE")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: dict) -> None:
+    from etl import lake as lakes
+    from etl import spark
+    from etl.warehouse import writing
+
+    if lake is None:
+        raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
+    lakes.check(lake)
+    with Progress(obj["quiet"]) as progress:
+        progress.stage("Spark", "starting")
+        session = spark.session(master, settings)
+        try:
+            marts = spark.build(
+                session, lake, on_model=lambda name: progress.stage(name, "building on Spark")
+            )
+        finally:
+            session.stop()
+        progress.echo(f"{lake}: Spark built {len(marts)} marts into {lake / 'marts'}")
+        with writing(obj["db"]) as con:
+            built = lakes.publish(
+                con, lake, marts, obj["db"], lambda name: progress.stage(name, "publishing")
+            )
+    click.echo(f"{obj['db']}: published {len(built)} models from {lake}")
+
+
+@cli.group()
+def lake() -> None:
+    """The Parquet lake that `build --engine spark` reads (docs/scale-out.md)."""
+
+
+@lake.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def lake_export(obj: dict, folder: Path) -> None:
+    """Write the warehouse's raw and meta tables to FOLDER as Parquet, split by month."""
+    import duckdb
+
+    from etl import lake as lakes
+
+    if not obj["db"].exists():
+        raise CxkpiError(f"{obj['db']}: no database yet; run `cxkpi load` first")
+    con = duckdb.connect(str(obj["db"]), read_only=True)
+    try:
+        if lakes.published_from(con):
+            raise CxkpiError(
+                f"{obj['db']}: published from the lake {lakes.published_from(con)} already"
+            )
+        written = lakes.export(con, folder)
+    finally:
+        con.close()
+    for table, rows in written.items():
+        click.echo(f"{table}: {rows} rows")
+    click.echo(f"{folder}: exported {len(written)} tables from {obj['db']}")
 
 
 @cli.command()
@@ -666,3 +774,7 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was published", err=True)
         sys.exit(130)
+
+
+if __name__ == "__main__":  # spark-submit runs this file (docs/scale-out.md)
+    main()

@@ -108,28 +108,39 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR) -> list[str]:
-    """Create every model in dependency order inside one transaction; the names built."""
-    missing = [
-        s.raw_table
-        for s in SOURCES.values()
-        if not con.execute(
-            "SELECT 1 FROM duckdb_tables() WHERE table_name = $t", {"t": s.raw_table}
-        ).fetchone()
-    ]
+def build(
+    con: duckdb.DuckDBPyConnection,
+    on_model=None,
+    sql_dir: Path = SQL_DIR,
+    prebuilt: dict[str, str] | None = None,
+) -> list[str]:
+    """Create every model in dependency order inside one transaction; the names built.
+
+    prebuilt: tables another engine built (name -> a table expression reading them, such as
+    the lake's Parquet): copied in instead of run (etl/lake.py).
+    """
+    prebuilt = prebuilt or {}
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() UNION ALL"
+            " SELECT view_name FROM duckdb_views() WHERE NOT internal"
+        ).fetchall()
+    }
+    missing = [s.raw_table for s in SOURCES.values() if s.raw_table not in present]
     if missing:
         raise CxkpiError(f"raw tables missing ({', '.join(missing)}): run `cxkpi load` first")
     from etl import analyses
 
     models = discover(sql_dir)
-    readers = _reading_analyses(models)
+    readers = reading_analyses(models)
     built = []
     con.begin()
     try:
         seed(con)
         steps = [m for m in ordered(models) if m.materialized in BUILT]
         for model in (m for m in steps if m.name not in readers):
-            _create(con, model, on_model)
+            _create(con, model, on_model, prebuilt.get(model.name))
             built.append(model.name)
         if on_model:
             on_model("analyses")
@@ -144,9 +155,14 @@ def build(con: duckdb.DuckDBPyConnection, on_model=None, sql_dir: Path = SQL_DIR
     return built
 
 
-def _reading_analyses(models: dict[str, Model]) -> set[str]:
+def reading_analyses(models: dict[str, Model]) -> set[str]:
     """SQL models that read, directly or not, a table etl/analyses.py writes: built after it."""
-    readers = {name for name, model in models.items() if model.materialized == "python"}
+    return downstream(models, {n for n, m in models.items() if m.materialized == "python"})
+
+
+def downstream(models: dict[str, Model], roots: set[str]) -> set[str]:
+    """The built models among roots and every model that reads one of them, directly or not."""
+    readers = set(roots)
     grew = True
     while grew:
         more = {name for name, model in models.items() if model.depends_on & readers}
@@ -155,13 +171,18 @@ def _reading_analyses(models: dict[str, Model]) -> set[str]:
     return {name for name in readers if models[name].materialized in BUILT}
 
 
-def _create(con: duckdb.DuckDBPyConnection, model: Model, on_model) -> None:
+def _create(con: duckdb.DuckDBPyConnection, model: Model, on_model, copy_of: str | None = None):
     if on_model:
         on_model(model.name)
     _drop_other_kind(con, model)
     kind = "VIEW" if model.materialized == "view" else "TABLE"
     try:
-        con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
+        if copy_of is None:
+            con.execute(f"CREATE OR REPLACE {kind} {model.name} AS\n{model.sql}")
+        else:
+            # The model's own columns and types (planned, not run), filled from the copy.
+            con.execute(f"CREATE OR REPLACE TABLE {model.name} AS\n{model.sql}\nLIMIT 0")
+            con.execute(f"INSERT INTO {model.name} BY NAME FROM {copy_of}")
     except duckdb.Error as error:
         raise CxkpiError(
             f"sql model {model.layer}/{model.name}.sql failed: {str(error).splitlines()[0]}"

@@ -239,12 +239,12 @@ interval_bounds as (
 ),
 
 spine_months as (
-    select range::date as month
-    from range(
-        (select min(month) from measured),
-        (select max(month) from measured) + interval 1 month,
-        interval 1 month
-    )
+    select series.month::date as month
+    from (
+        select unnest(generate_series(
+            (select min(month) from measured), (select max(month) from measured), interval 1 month
+        )) as month
+    ) as series
 ),
 
 spine_metrics as (

@@ -11,7 +11,7 @@ grouped as (
         rule,
         count(*) as rows_quarantined,
         min(row_number) as first_row_number,
-        any_value(message order by row_number) as example_message
+        arg_min(message, row_number) as example_message
     from rejected
     group by source, file, "column", rule
 ),

@@ -20,6 +20,8 @@ def test_readme_gives_exactly_two_commands_demo_then_tests():
     assert tests.endswith("pytest")
 
 
-def test_ci_runs_the_readme_test_command_verbatim():
+def test_ci_runs_the_readme_test_command_verbatim_then_the_spark_tests():
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci[-1] == readme_commands()[1]
+    assert ci[-2] == readme_commands()[1]
+    # The tests the default run deselects (pyproject's addopts) run after it, with their extra.
+    assert ci[-1].endswith(".venv/bin/pytest -m spark") and "[test,spark]" in ci[-1]

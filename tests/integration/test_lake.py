@@ -1,0 +1,76 @@
+"""The Parquet lake without Spark: export, its layout, and the refusals before Spark starts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl import lake
+from etl.contract import SOURCES
+from etl.errors import CxkpiError
+from tests.conftest import run_cxkpi
+
+
+@pytest.fixture(scope="module")
+def exported(sample_db: Path, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("lake")
+    result = run_cxkpi("--db", str(sample_db), "lake", "export", str(folder))
+    assert result.returncode == 0, result.stderr
+    return folder
+
+
+def test_export_writes_every_raw_and_meta_table_split_by_month(exported, sample_con):
+    for source in SOURCES.values():
+        folder = exported / "raw" / source.raw_table
+        read = duckdb.sql(f"SELECT count(*) FROM {lake.duckdb_source(folder)}").fetchall()[0][0]
+        kept = sample_con.sql(f"SELECT count(*) FROM {source.raw_table}").fetchall()[0][0]
+        assert read == kept, source.raw_table
+    months = sorted(p.name for p in (exported / "raw" / "raw_interactions").iterdir())
+    assert len(months) == 24 and all(m.startswith("period=") for m in months)
+    # Small tables are one file, and the partition key is not a column on reading.
+    assert [p.name for p in (exported / "raw" / "raw_departments").iterdir()] == ["part-0.parquet"]
+    columns = duckdb.sql(
+        f"DESCRIBE FROM {lake.duckdb_source(exported / 'raw' / 'raw_interactions')}"
+    ).fetchall()
+    wanted = sample_con.sql("DESCRIBE raw_interactions").fetchall()
+    assert [c[:2] for c in columns] == [c[:2] for c in wanted]
+    assert (exported / "meta" / "meta_load_runs" / "part-0.parquet").is_file()
+
+
+def test_export_again_replaces_the_tables_rather_than_adding_files(exported, sample_db):
+    before = sorted(p.relative_to(exported) for p in exported.rglob("*.parquet"))
+    result = run_cxkpi("--db", str(sample_db), "lake", "export", str(exported))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.relative_to(exported) for p in exported.rglob("*.parquet")) == before
+
+
+def test_a_lake_without_a_table_is_refused_before_spark_starts(exported, tmp_path):
+    partial = tmp_path / "lake"
+    shutil.copytree(exported, partial)
+    shutil.rmtree(partial / "raw" / "raw_workforce")
+    result = run_cxkpi(
+        "--db", str(tmp_path / "x.duckdb"), "build", "--engine", "spark", "--lake", str(partial)
+    )
+    assert result.returncode == 1
+    assert "tables missing from the lake (raw_workforce)" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "x.duckdb").exists()
+
+
+def test_spark_options_need_the_spark_engine_and_a_lake(sample_copy, tmp_path):
+    without = run_cxkpi("--db", str(sample_copy), "build", "--lake", str(tmp_path))
+    assert without.returncode != 0 and "--engine spark" in without.stderr
+    no_lake = run_cxkpi("--db", str(sample_copy), "build", "--engine", "spark")
+    assert no_lake.returncode != 0 and "needs --lake" in no_lake.stderr
+
+
+def test_publishing_over_a_warehouse_loaded_by_duckdb_is_refused(exported, sample_copy):
+    con = duckdb.connect(str(sample_copy))
+    try:
+        with pytest.raises(CxkpiError, match="holds rows loaded by DuckDB"):
+            lake.publish(con, exported, [], sample_copy)
+        assert con.sql("SELECT count(*) FROM raw_interactions").fetchall()[0][0] > 0
+    finally:
+        con.close()

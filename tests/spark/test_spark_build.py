@@ -1,0 +1,152 @@
+"""The same models on Apache Spark (local mode) give the same answers as on DuckDB.
+
+Marked `spark`: the default run skips it (pyspark is an optional extra and a Spark session
+takes seconds to start); CI installs `.[spark]` and runs `pytest -m spark` (.ci/run).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard import data
+from etl.errors import CxkpiError
+from etl.sample import generate
+from tests.app.test_pages import PAGES, open_app, texts
+from tests.conftest import run_cxkpi
+
+pytestmark = pytest.mark.spark
+
+#: Interactions per year: small enough for local Spark in CI, large enough that every
+#: department has 24 months and kpi_conflicts has flagged pairs.
+SCALE = "100k"
+#: The three tables the issue names, then every other table a DuckDB build writes.
+CONTRACT_TABLES = ("department_month", "kpi_conflicts", "department_value")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """One sample loaded by DuckDB, its raw layer exported to a lake, and built on Spark."""
+    root = tmp_path_factory.mktemp("spark")
+    generate(root / "exports", SCALE)
+    paths = {"duckdb": root / "duckdb.duckdb", "spark": root / "spark.duckdb"}
+    paths["lake"] = root / "lake"
+    loaded = run_cxkpi("--quiet", "--db", str(paths["duckdb"]), "load", str(root / "exports"))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    exported = run_cxkpi("--db", str(paths["duckdb"]), "lake", "export", str(paths["lake"]))
+    assert exported.returncode == 0, exported.stderr
+    result = run_cxkpi(
+        "--quiet", "--db", str(paths["spark"]), "build", "--engine", "spark",
+        "--lake", str(paths["lake"]), "--master", "local[2]",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Spark built" in result.stdout + result.stderr
+    return paths
+
+
+def _rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows in one order whatever engine wrote them (floats rounded for the order only)."""
+    keys = [pl.col(c).round(6) if t.is_float() else pl.col(c) for c, t in frame.schema.items()]
+    return frame.sort(keys, nulls_last=True)
+
+
+def _same(con, table: str) -> int:
+    spark, duck = con.sql(f"FROM main.{table}").pl(), con.sql(f"FROM duck.{table}").pl()
+    assert spark.schema == duck.schema, table
+    assert_frame_equal(_rows(spark), _rows(duck), check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
+    return duck.height
+
+
+@pytest.fixture(scope="module")
+def both(built):
+    con = duckdb.connect(str(built["spark"]), read_only=True)
+    con.execute(f"ATTACH '{built['duckdb']}' AS duck (READ_ONLY)")
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("table", CONTRACT_TABLES)
+def test_spark_build_equals_the_duckdb_build_row_for_row(both, table):
+    assert _same(both, table) > 0
+    if table == "kpi_conflicts":
+        assert both.sql("SELECT count(*) FROM kpi_conflicts WHERE flagged").fetchall()[0][0] > 0
+
+
+def test_every_table_of_the_build_agrees(both):
+    tables = [
+        r[0]
+        for r in both.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'duck'"
+            " AND NOT starts_with(table_name, 'raw_') ORDER BY 1"
+        ).fetchall()
+    ]
+    assert len(tables) > 20
+    for table in tables:
+        _same(both, table)
+
+
+def test_the_lake_is_hive_partitioned_parquet_that_duckdb_reads_as_it_is(built, both):
+    lake = built["lake"]
+    months = sorted(p.name for p in (lake / "raw" / "raw_interactions").iterdir())
+    assert len(months) == 24 and months[0].startswith("period=20")
+    assert (lake / "marts" / "department_month" / months[-1]).is_dir()
+    direct = both.sql(
+        f"SELECT count(*) FROM read_parquet('{lake}/raw/raw_interactions/*/*.parquet')"
+    ).fetchall()[0][0]
+    loaded = both.sql("SELECT count(*) FROM duck.raw_interactions").fetchall()[0][0]
+    assert direct == loaded > 0
+    # The published file reads the raw layer from the lake rather than holding a copy.
+    kinds = dict(
+        both.sql(
+            "SELECT view_name, 'view' FROM duckdb_views() WHERE database_name = 'spark'"
+            " UNION ALL SELECT table_name, 'table' FROM duckdb_tables()"
+            " WHERE database_name = 'spark'"
+        ).fetchall()
+    )
+    assert kinds["raw_interactions"] == "view" and kinds["department_month"] == "table"
+    assert both.sql("SELECT lake FROM meta_lake").fetchall()[0][0] == str(lake.resolve())
+
+
+def test_a_published_file_refuses_a_duckdb_load_or_build(built, tmp_path):
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(built["spark"], db)
+    folder = tmp_path / "departments"
+    folder.mkdir()
+    (folder / "departments.csv").write_text("department_id,name,function\nX,X,front_office\n")
+    for args in (["load", str(folder)], ["build"]):
+        result = run_cxkpi("--db", str(db), *args)
+        assert result.returncode != 0
+        assert "published from the lake" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_dashboard_runs_on_the_spark_built_file_unchanged(built, monkeypatch):
+    try:
+        for page, title in PAGES.items():
+            app = open_app(built["spark"], monkeypatch, page)
+            assert not app.exception, (page, app.exception)
+            assert title in texts(app)
+    finally:
+        data.clear_cache()
+
+
+def test_a_model_spark_cannot_run_is_named_in_one_line(built, tmp_path):
+    from etl import spark
+
+    sql_dir, lake = tmp_path / "sql", tmp_path / "lake"
+    shutil.copytree(Path(spark.SQL_DIR), sql_dir)
+    for layer in ("raw", "meta"):
+        shutil.copytree(built["lake"] / layer, lake / layer)
+    (sql_dir / "marts" / "zz_broken.sql").write_text("select no_such_function(1) as x\n")
+    session = spark.session("local[1]")
+    try:
+        with pytest.raises(
+            CxkpiError, match=r"marts/zz_broken\.sql failed on Spark: .*NO_SUCH_FUNCTION"
+        ):
+            spark.build(session, lake, sql_dir=sql_dir)
+    finally:
+        session.stop()
