@@ -244,13 +244,10 @@ def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: 
     lakes.check(lake)
     with Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
-        session = spark.session(master, settings)
-        try:
+        with spark.running(master, settings) as session:
             marts = spark.build(
                 session, lake, on_model=lambda name: progress.stage(name, "building on Spark")
             )
-        finally:
-            session.stop()
         progress.echo(f"{lake}: Spark built {len(marts)} marts into {lake / 'marts'}")
         with writing(obj["db"]) as con:
             built = lakes.publish(

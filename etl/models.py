@@ -89,13 +89,24 @@ def ordered(models: dict[str, Model]) -> list[Model]:
         raise CxkpiError(f"sql/ models depend on each other in a cycle: {cycle.args[1]}") from None
 
 
+#: The metric_definitions seed table: the Metric fields in order, with their DuckDB types.
+METRIC_DEFINITIONS = (
+    ("metric", "VARCHAR"),
+    ("family", "VARCHAR"),
+    ("better", "VARCHAR"),
+    ("unit", "VARCHAR"),
+    ("min_n", "INTEGER"),
+    ("definition", "VARCHAR"),
+    ("n_counts", "VARCHAR"),
+    ("label", "VARCHAR"),
+    ("by_channel", "BOOLEAN"),
+)
+
+
 def seed(con: duckdb.DuckDBPyConnection) -> None:
     """Reference tables the models read that come from code: metric definitions, settings."""
-    con.execute(
-        "CREATE OR REPLACE TABLE metric_definitions (metric VARCHAR PRIMARY KEY,"
-        " family VARCHAR, better VARCHAR, unit VARCHAR, min_n INTEGER,"
-        " definition VARCHAR, n_counts VARCHAR, label VARCHAR, by_channel BOOLEAN)"
-    )
+    columns = ", ".join(f"{name} {kind}" for name, kind in METRIC_DEFINITIONS)
+    con.execute(f"CREATE OR REPLACE TABLE metric_definitions ({columns}, PRIMARY KEY (metric))")
     con.executemany(
         "INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", metric_rows()
     )

@@ -9,12 +9,22 @@ dashboard, where the analyses' statistics run on the small marts, as they do aft
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from etl import lake as lakes
 from etl.errors import CxkpiError
 from etl.metrics import REPEAT_WINDOW_DAYS, Z_95, metric_rows
-from etl.models import BUILT, SQL_DIR, Model, discover, downstream, ordered, reading_analyses
+from etl.models import (
+    BUILT,
+    METRIC_DEFINITIONS,
+    SQL_DIR,
+    Model,
+    discover,
+    downstream,
+    ordered,
+    reading_analyses,
+)
 
 #: Spark settings that make Spark SQL answer as DuckDB does: timestamps without a time zone,
 #: NULL (not an error) for a division by zero, partition keys kept as text.
@@ -27,6 +37,25 @@ SETTINGS = {
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
 }
+
+
+@contextmanager
+def running(master: str | None = None, settings: dict[str, str] | None = None):
+    """A Spark session for one command: stopped at the end unless it was there before (a
+    Databricks job's or a notebook's session is the platform's to stop)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise CxkpiError(
+            "the Spark engine needs pyspark: pip install 'cxkpi[spark]' (and Java 17 or later)"
+        ) from None
+    existing = SparkSession.getActiveSession()
+    spark = session(master, settings)
+    try:
+        yield spark
+    finally:
+        if existing is None:
+            spark.stop()
 
 
 def session(master: str | None = None, settings: dict[str, str] | None = None):
@@ -171,15 +200,15 @@ def build(
             on_model(model.name)
         try:
             frame = spark.sql(to_spark(model.sql))
+            if model.materialized == "view":
+                frame.createOrReplaceTempView(model.name)
+                continue
+            folder = lakes.table_dir(lake, "marts", model.name)
+            _write(frame, folder)  # Spark runs the query here: errors at run time land below
         except Exception as error:  # sqlglot and Spark raise many types; one line for a person
             raise CxkpiError(
                 f"sql model {model.layer}/{model.name}.sql failed on Spark: {_first_line(error)}"
             ) from None
-        if model.materialized == "view":
-            frame.createOrReplaceTempView(model.name)
-            continue
-        folder = lakes.table_dir(lake, "marts", model.name)
-        _write(frame, folder)
         _read(spark, folder).createOrReplaceTempView(model.name)
         written.append(model.name)
     return written
@@ -189,15 +218,15 @@ def _seed(spark) -> None:
     """metric_definitions and model_settings, as models.seed makes them in DuckDB."""
     from etl import analyses
 
-    spark.createDataFrame(
-        metric_rows(),
-        "metric STRING, family STRING, better STRING, unit STRING, min_n INT,"
-        " definition STRING, n_counts STRING, label STRING, by_channel BOOLEAN",
-    ).createOrReplaceTempView("metric_definitions")
+    schema = ", ".join(f"{name} {_SPARK_TYPES[kind]}" for name, kind in METRIC_DEFINITIONS)
+    spark.createDataFrame(metric_rows(), schema).createOrReplaceTempView("metric_definitions")
     spark.createDataFrame(
         [(REPEAT_WINDOW_DAYS, Z_95, analyses.VALUE_WINDOW_MONTHS)],
         "repeat_window_days INT, z_95 DOUBLE, value_window_months INT",
     ).createOrReplaceTempView("model_settings")
+
+
+_SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BOOLEAN": "BOOLEAN"}
 
 
 def _write(frame, folder: Path) -> None:

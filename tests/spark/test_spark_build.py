@@ -23,8 +23,8 @@ from tests.conftest import run_cxkpi
 pytestmark = pytest.mark.spark
 
 #: Interactions per year: small enough for local Spark in CI, large enough that every
-#: department has 24 months and kpi_conflicts has flagged pairs.
-SCALE = "100k"
+#: department has 24 months, kpi_conflicts has flagged pairs and every verdict appears.
+SCALE = "50k"
 #: The three tables the issue names, then every other table a DuckDB build writes.
 CONTRACT_TABLES = ("department_month", "kpi_conflicts", "department_value")
 
@@ -43,6 +43,7 @@ def built(tmp_path_factory) -> dict[str, Path]:
     result = run_cxkpi(
         "--quiet", "--db", str(paths["spark"]), "build", "--engine", "spark",
         "--lake", str(paths["lake"]), "--master", "local[2]",
+        "--conf", "spark.sql.shuffle.partitions=2",  # small data: fewer, fuller tasks
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Spark built" in result.stdout + result.stderr

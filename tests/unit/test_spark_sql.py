@@ -61,3 +61,15 @@ def test_duckdb_sql_spark_cannot_express_is_refused_not_mistranslated(sql, what)
 
 def test_star_exclude_becomes_sparks_except():
     assert to_spark("select t.* exclude (a) from t") == "SELECT t.* EXCEPT (a) FROM t"
+
+
+def test_the_metric_definitions_seed_has_the_metric_fields_in_order_on_both_engines():
+    from dataclasses import fields
+
+    from etl.metrics import Metric
+    from etl.models import METRIC_DEFINITIONS
+    from etl.spark import _SPARK_TYPES
+
+    names = [name for name, _ in METRIC_DEFINITIONS]
+    assert names == ["metric"] + [f.name for f in fields(Metric)][1:]  # Metric.name -> metric
+    assert all(kind in _SPARK_TYPES for _, kind in METRIC_DEFINITIONS)
