@@ -36,6 +36,10 @@ SETTINGS = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    # Spark's own log: errors only (cxkpi says what failed in one line).
+    "spark.driver.extraJavaOptions": "-Dlog4j2.configurationFile="
+    + str(Path(__file__).resolve().parent / "spark_conf" / "log4j2.properties"),
 }
 
 
