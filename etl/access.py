@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from etl.config_file import compose, fail, line, mapping, scalar, sequence
+from etl.sqltext import literal
 
 #: The dashboard's pages, by the name in their URL.
 PAGES = (
@@ -98,7 +99,7 @@ class Visibility(NamedTuple):
         key = next((c for c in columns if c == "department_id"), None) or next(
             (c for c in columns if c.endswith("department_id")), None
         )
-        wanted = ", ".join(_literal(d) for d in (*self.departments, *EVERY_DEPARTMENT))
+        wanted = ", ".join(literal(d) for d in (*self.departments, *EVERY_DEPARTMENT))
         if name == "filter_values":
             where = f"filter <> 'department' OR value IN ({wanted})"
         elif name in ("snapshot_packs", "quarantine"):
@@ -110,10 +111,6 @@ class Visibility(NamedTuple):
         else:
             return None  # not known to be organisation-wide: closed, not open
         return f"SELECT {select} FROM {{source}} WHERE {where}"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

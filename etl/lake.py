@@ -12,12 +12,14 @@ exactly the columns it was written with.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
 
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
+from etl.sqltext import literal
 
 #: The partition key of every partitioned table: the calendar month as YYYY-MM.
 PERIOD = "period"
@@ -32,7 +34,6 @@ RAW_PERIOD_COLUMNS = {
 #: Mart tables are split on their own `month` column when they have one.
 MART_PERIOD_COLUMN = "month"
 META_TABLES = ("meta_load_runs", "meta_quarantine")
-LAYERS = ("raw", "meta", "marts")
 
 
 def table_dir(lake: Path, layer: str, table: str) -> Path:
@@ -60,13 +61,14 @@ def check(lake: Path) -> None:
     if missing:
         raise CxkpiError(
             f"{lake}: tables missing from the lake ({', '.join(missing)}): "
-            "run `cxkpi lake export` or `cxkpi load --engine spark` first"
+            "export a warehouse's raw layer with `cxkpi lake export`, or have your platform's"
+            " jobs write them (docs/scale-out.md)"
         )
 
 
 def duckdb_source(folder: Path) -> str:
     """A DuckDB table expression reading one lake table, without the partition key."""
-    glob = _sql_text(str(folder / "**" / "*.parquet"))
+    glob = literal(str(folder / "**" / "*.parquet"))
     partitioned = any(p.is_dir() and p.name.startswith(f"{PERIOD}=") for p in folder.iterdir())
     if not partitioned:
         return f"read_parquet({glob})"
@@ -96,16 +98,14 @@ def export(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
 
 
 def _copy(con, table: str, folder: Path, period_of: str | None) -> int:
-    import shutil
-
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    target = _sql_text(str(folder))
+    target = literal(str(folder))
     if period_of is None or rows == 0:
         con.execute(
-            f"COPY (FROM {table}) TO {_sql_text(str(folder / 'part-0.parquet'))} (FORMAT parquet)"
+            f"COPY (FROM {table}) TO {literal(str(folder / 'part-0.parquet'))} (FORMAT parquet)"
         )
     else:
         con.execute(
@@ -135,8 +135,7 @@ def refuse_load(con: duckdb.DuckDBPyConnection, db: Path) -> None:
     if lake:
         raise CxkpiError(
             f"{db}: published from the lake {lake} by `cxkpi build --engine spark`; its raw "
-            "tables are the lake's Parquet files: load into the lake "
-            "(`cxkpi load --engine spark`, or your platform's own jobs) and build again"
+            "tables are the lake's Parquet files: load into the lake and build again"
         )
 
 
@@ -180,7 +179,3 @@ def publish(
         {"lake": str(lake)},
     )
     return names
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -30,6 +30,7 @@ from etl.read import (
     read_rows,
     text_chunks,
 )
+from etl.sqltext import literal
 from etl.validate import validate
 from etl.warehouse import LOAD_RUN_COLUMNS
 
@@ -172,8 +173,8 @@ def stage(
         rows += chunk.height
         dropped = parsed.dropped_columns
         say(str(path), "validated", rows + sum(filtered.values()))
-    good_files = _sql_text(str(folder / "good-*.parquet"))
-    rejected_files = _sql_text(str(folder / "rejected-*.parquet"))
+    good_files = literal(str(folder / "good-*.parquet"))
+    rejected_files = literal(str(folder / "rejected-*.parquet"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_STAGED} AS FROM read_parquet({good_files})")
     con.execute(f"CREATE OR REPLACE TABLE {REJECTED} AS FROM read_parquet({rejected_files})")
     con.execute(
@@ -182,11 +183,6 @@ def stage(
     )
     _reject_keys(con, source, _duplicates_in_file(source), "unique")
     return Staged(rows, dropped, filtered, profile)
-
-
-def _sql_text(value: str) -> str:
-    """A SQL string literal of a path cxkpi made itself (table functions take no parameters)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:

@@ -9,6 +9,7 @@ import duckdb
 
 from etl.access import HIDDEN, HIDDEN_PREFIXES, Visibility
 from etl.errors import CxkpiError
+from etl.sqltext import literal
 
 #: The name the published file is attached under in a read-only connection.
 WAREHOUSE = "warehouse"
@@ -39,11 +40,10 @@ def connect_read_only(
         config={"autoload_known_extensions": False, "autoinstall_known_extensions": False},
     )
     try:
-        quoted = str(db_path).replace("'", "''")
         if visibility is None:
-            con.execute(f"ATTACH '{quoted}' AS {WAREHOUSE} (READ_ONLY)")
+            con.execute(f"ATTACH {literal(str(db_path))} AS {WAREHOUSE} (READ_ONLY)")
         else:
-            con.execute(f"ATTACH '{quoted}' AS {_FILE} (READ_ONLY)")
+            con.execute(f"ATTACH {literal(str(db_path))} AS {_FILE} (READ_ONLY)")
             con.execute(f"ATTACH ':memory:' AS {WAREHOUSE}")
             expose(con, _FILE, WAREHOUSE, visibility)
         con.execute(f"USE {WAREHOUSE}")
