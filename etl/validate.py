@@ -127,8 +127,29 @@ def _with_helpers(source: Source, typed: pl.DataFrame) -> pl.DataFrame:
     return typed.with_columns(answers.alias(_ANSWERS))
 
 
+def validate_spark(source: Source, frame, department_ids: frozenset[str]) -> pl.DataFrame:
+    """validate() for a Spark DataFrame of typed rows: the same rules, as the same GX suite,
+    run by GX's Spark execution engine; the same failures come back (docs/scale-out.md)."""
+    from pyspark.sql import functions as F
+
+    rules = rules_for(source, department_ids)
+    if source.at_least_one_of:
+        answers = sum(F.col(c).isNotNull().cast("int") for c in source.at_least_one_of)
+        frame = frame.withColumn(_ANSWERS, answers)
+    extra = [c for c in frame.columns if c.startswith("_") and c not in (ROW, _ANSWERS)]
+    batch = _batch_definition(source.name, "spark").get_batch(
+        batch_parameters={"dataframe": frame.drop(*extra)}
+    )
+    return _failures(batch, rules, _suite(source.name, rules))
+
+
 def _validate_batch(name: str, part: pl.DataFrame, rules: list[Rule], suite) -> pl.DataFrame:
     batch = _batch_definition(name).get_batch(batch_parameters={"dataframe": _pandas(part)})
+    return _failures(batch, rules, suite)
+
+
+def _failures(batch, rules: list[Rule], suite) -> pl.DataFrame:
+    """One row per (row, rule) the batch fails, whichever engine the batch is on."""
     result = batch.validate(
         suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]}
     )
@@ -170,8 +191,10 @@ def _context():
 
 
 @cache
-def _batch_definition(name: str):
-    source = _context().data_sources.add_pandas(f"cxkpi_{name}")
+def _batch_definition(name: str, engine: str = "pandas"):
+    sources = _context().data_sources
+    add = sources.add_spark if engine == "spark" else sources.add_pandas
+    source = add(f"cxkpi_{engine}_{name}")
     return source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("file")
 
 
