@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import sys
 from dataclasses import dataclass
 from functools import cache
 
@@ -25,8 +26,29 @@ class Rule:
     message: str
 
 
+def _import_gx():
+    """Great Expectations, imported so that pyspark (the [spark] extra) cannot end the process.
+
+    GX imports pyspark when it is installed, and pyspark exits a process whose main module has
+    no file, taking it for a doctest run: `python -c`, a pytest-xdist worker. The main module
+    gets a file for the time of the import only.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or hasattr(main, "__file__") or "great_expectations" in sys.modules:
+        import great_expectations
+
+        return great_expectations
+    main.__file__ = __file__
+    try:
+        import great_expectations
+    finally:
+        del main.__file__
+    return great_expectations
+
+
 def rules_for(source: Source, department_ids: frozenset[str]) -> list[Rule]:
     """The GX expectations that encode a source's contract rules."""
+    _import_gx()
     import great_expectations.expectations as gxe
 
     rules: list[Rule] = []
@@ -176,7 +198,7 @@ def _pandas(part: pl.DataFrame):
 
 @cache
 def _context():
-    import great_expectations as gx
+    gx = _import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 

@@ -151,3 +151,22 @@ def test_a_model_spark_cannot_run_is_named_in_one_line(built, tmp_path):
             spark.build(session, lake, sql_dir=sql_dir)
     finally:
         session.stop()
+
+
+def test_publishing_again_keeps_the_board_snapshots_already_frozen(built, tmp_path):
+    from etl import lake
+    from etl.warehouse import writing
+
+    db = tmp_path / "snap.duckdb"
+    shutil.copyfile(built["spark"], db)
+    frozen = run_cxkpi("-q", "--db", str(db), "snapshot", "--month", "2026-10")
+    assert frozen.returncode == 0, frozen.stderr
+    with writing(db) as con:
+        lake.publish(con, built["lake"], list(lake.tables(built["lake"], "marts")), db)
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert con.sql("SELECT snapshot_id FROM board_snapshots").fetchall() == [("2026-10-v1",)]
+        kept = con.sql("SELECT count(*) FROM snapshot_department_month").fetchall()[0][0]
+        assert kept == con.sql("SELECT count(*) FROM department_month").fetchall()[0][0] > 0
+    finally:
+        con.close()

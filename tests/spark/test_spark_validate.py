@@ -94,3 +94,17 @@ def test_the_whole_sample_validates_the_same_on_spark(session, tmp_path):
             assert on_spark.equals(on_pandas), (path, on_pandas, on_spark)
             checked += 1
     assert checked >= len(SOURCES)
+
+
+def test_python_dash_c_survives_importing_great_expectations_beside_pyspark():
+    # pyspark exits a process whose main module has no file (python -c, pytest-xdist workers)
+    # when Great Expectations imports it; etl.validate gives the main module a file meanwhile.
+    import subprocess
+    import sys
+
+    code = (
+        "from etl.contract import SOURCES; from etl.validate import rules_for;"
+        " print(len(rules_for(SOURCES['interactions'], frozenset({'BIL'}))), 'rules')"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.strip().endswith("rules"), run.stdout + run.stderr
