@@ -274,10 +274,9 @@ def lake_export(obj: dict, folder: Path) -> None:
         raise CxkpiError(f"{obj['db']}: no database yet; run `cxkpi load` first")
     con = duckdb.connect(str(obj["db"]), read_only=True)
     try:
-        if lakes.published_from(con):
-            raise CxkpiError(
-                f"{obj['db']}: published from the lake {lakes.published_from(con)} already"
-            )
+        source = lakes.published_from(con)
+        if source:
+            raise CxkpiError(f"{obj['db']}: published from the lake {source} already")
         written = lakes.export(con, folder)
     finally:
         con.close()

@@ -158,9 +158,8 @@ def validate_spark(source: Source, frame, department_ids: frozenset[str]) -> pl.
     if source.at_least_one_of:
         answers = sum(F.col(c).isNotNull().cast("int") for c in source.at_least_one_of)
         frame = frame.withColumn(_ANSWERS, answers)
-    extra = [c for c in frame.columns if c.startswith("_") and c not in (ROW, _ANSWERS)]
     batch = _batch_definition(source.name, "spark").get_batch(
-        batch_parameters={"dataframe": frame.drop(*extra)}
+        batch_parameters={"dataframe": frame.drop(*_not_validated(frame.columns))}
     )
     return _failures(batch, rules, _suite(source.name, rules))
 
@@ -192,8 +191,12 @@ def _failures(batch, rules: list[Rule], suite) -> pl.DataFrame:
 
 
 def _pandas(part: pl.DataFrame):
-    text_extra = [c for c in part.columns if c.startswith("_") and c not in (ROW, _ANSWERS)]
-    return part.drop(text_extra).to_pandas()
+    return part.drop(_not_validated(part.columns)).to_pandas()
+
+
+def _not_validated(columns: list[str]) -> list[str]:
+    """Columns GX is not given: ours (lineage, extras) but the row number and the helper."""
+    return [c for c in columns if c.startswith("_") and c not in (ROW, _ANSWERS)]
 
 
 @cache

@@ -113,13 +113,13 @@ def test_the_lake_is_hive_partitioned_parquet_that_duckdb_reads_as_it_is(built, 
     assert both.sql("SELECT lake FROM meta_lake").fetchall()[0][0] == str(lake.resolve())
 
 
-def test_a_published_file_refuses_a_duckdb_load_or_build(built, tmp_path):
+def test_a_published_file_refuses_a_duckdb_load_build_or_export(built, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copyfile(built["spark"], db)
     folder = tmp_path / "departments"
     folder.mkdir()
     (folder / "departments.csv").write_text("department_id,name,function\nX,X,front_office\n")
-    for args in (["load", str(folder)], ["build"]):
+    for args in (["load", str(folder)], ["build"], ["lake", "export", str(tmp_path / "again")]):
         result = run_cxkpi("--db", str(db), *args)
         assert result.returncode != 0
         assert "published from the lake" in result.stderr and "Traceback" not in result.stderr
