@@ -78,12 +78,22 @@ def browser():
         chromium.close()
 
 
+#: The sidebar's department filter: drawn on every page of a warehouse with data.
+FILTERS_DRAWN = "[data-testid=stSidebar] input[aria-label=Department]"
+
+
 def visit(browser, url: str, viewport=TALL):
-    """A new page at url, once Streamlit has drawn the title and finished running."""
+    """A new page at url, once Streamlit has finished running and drawn the title and filters.
+
+    The browser draws the sidebar after the script has finished. A link clicked before
+    the filters are drawn leaves their query parameters behind (Streamlit's frontend
+    binds widgets to the URL as it draws them), so tests start from a drawn page.
+    """
     page = browser.new_page(viewport=viewport)
     page.goto(url)
     page.wait_for_selector("h1", timeout=60_000)
     page.wait_for_selector("[data-testid=stStatusWidget]", state="detached", timeout=60_000)
+    page.wait_for_selector(FILTERS_DRAWN, timeout=60_000)
     page.wait_for_timeout(500)
     return page
 
