@@ -147,6 +147,7 @@ def publish(
 
     What DuckDB builds here reads the marts only: the analyses' statistics, the models that
     read them, and models pinned to DuckDB. Snapshots already frozen in the file are kept.
+    The models' YAML tests then run on the result; a failure publishes nothing.
     """
     from etl import models
 
@@ -173,6 +174,17 @@ def publish(
             con.execute(f"INSERT INTO {table} BY NAME FROM {duckdb_source(folder)}")
     marts = {name: duckdb_source(table_dir(lake, "marts", name)) for name in built}
     names = models.build(con, on_model, prebuilt=marts)
+    # The marts came from another engine through translated SQL: the models' own tests are
+    # the last word before the dashboard shows them.
+    failures = models.run_tests(con)
+    if failures:
+        shown = "; ".join(failures[:3]) + (
+            f"; and {len(failures) - 3} more" if failures[3:] else ""
+        )
+        raise CxkpiError(
+            f"{db}: the lake's tables fail {len(failures)} of the models' tests, so nothing was"
+            f" published: {shown}"
+        )
     con.execute(
         f"CREATE OR REPLACE TABLE {MARKER} AS SELECT $lake AS lake, 'spark' AS engine,"
         " now()::TIMESTAMP AS published_at",

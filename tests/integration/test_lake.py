@@ -11,6 +11,9 @@ import pytest
 from etl import lake
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
+from etl.models import run_tests
+from etl.spark import spark_models
+from etl.warehouse import writing
 from tests.conftest import run_cxkpi
 
 
@@ -74,3 +77,53 @@ def test_publishing_over_a_warehouse_loaded_by_duckdb_is_refused(exported, sampl
         assert con.sql("SELECT count(*) FROM raw_interactions").fetchall()[0][0] > 0
     finally:
         con.close()
+
+
+@pytest.fixture
+def duckdb_marts(sample_db: Path, exported: Path, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A lake whose marts DuckDB wrote where Spark writes them: the sample's raw layer, and the
+    tables `build --engine spark` builds, copied from the sample's DuckDB build."""
+    folder = tmp_path / "lake"
+    shutil.copytree(exported, folder)
+    names = [model.name for model in spark_models()]
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        for name in names:
+            target = lake.table_dir(folder, "marts", name)
+            target.mkdir(parents=True)
+            con.execute(f"COPY (FROM {name}) TO '{target / 'part-0.parquet'}' (FORMAT parquet)")
+    finally:
+        con.close()
+    return folder, names
+
+
+def test_publish_runs_the_models_tests_and_a_failing_mart_publishes_nothing(
+    duckdb_marts, sample_con, tmp_path
+):
+    folder, names = duckdb_marts
+    db = tmp_path / "published.duckdb"
+    with writing(db) as con:
+        lake.publish(con, folder, names, db)
+    published = duckdb.connect(str(db), read_only=True)
+    try:
+        assert run_tests(published) == []
+        counts = "SELECT count(*), sum(aht_seconds_n) FROM department_month"
+        assert published.sql(counts).fetchall() == sample_con.sql(counts).fetchall()
+        before = published.sql("SELECT published_at FROM meta_lake").fetchall()
+    finally:
+        published.close()
+
+    # A job that ran twice and appended: every department-month is there twice.
+    marts = lake.table_dir(folder, "marts", "department_month")
+    shutil.copyfile(marts / "part-0.parquet", marts / "part-1.parquet")
+    with pytest.raises(CxkpiError) as refused, writing(db) as con:
+        lake.publish(con, folder, names, db)
+    message = str(refused.value)
+    assert "nothing was published" in message
+    assert "department_month: unique" in message
+    published = duckdb.connect(str(db), read_only=True)
+    try:
+        assert published.sql(counts).fetchall() == sample_con.sql(counts).fetchall()
+        assert published.sql("SELECT published_at FROM meta_lake").fetchall() == before
+    finally:
+        published.close()
