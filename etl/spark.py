@@ -219,15 +219,39 @@ def build(
 
 
 def _seed(spark) -> None:
-    """metric_definitions and model_settings, as models.seed makes them in DuckDB."""
+    """metric_definitions and model_settings, as models.seed makes them in DuckDB.
+
+    Written as SQL literals, not `createDataFrame` of Python rows, so executors never start a
+    Python worker: on a cluster they need no Python of the driver's version, and no cxkpi.
+    """
     from etl import analyses
 
-    schema = ", ".join(f"{name} {_SPARK_TYPES[kind]}" for name, kind in METRIC_DEFINITIONS)
-    spark.createDataFrame(metric_rows(), schema).createOrReplaceTempView("metric_definitions")
-    spark.createDataFrame(
+    _values_view(spark, "metric_definitions", METRIC_DEFINITIONS, metric_rows())
+    _values_view(
+        spark,
+        "model_settings",
+        (("repeat_window_days", "INTEGER"), ("z_95", "DOUBLE"), ("value_window_months", "INTEGER")),
         [(REPEAT_WINDOW_DAYS, Z_95, analyses.VALUE_WINDOW_MONTHS)],
-        "repeat_window_days INT, z_95 DOUBLE, value_window_months INT",
-    ).createOrReplaceTempView("model_settings")
+    )
+
+
+def _values_view(spark, name: str, columns, rows) -> None:
+    """A temporary view of rows given as Python values, typed as columns ((name, DuckDB type))."""
+    names = ", ".join(column for column, _ in columns)
+    typed = ", ".join(f"CAST({c} AS {_SPARK_TYPES.get(k, k)}) AS {c}" for c, k in columns)
+    body = ", ".join("(" + ", ".join(_spark_literal(v) for v in row) + ")" for row in rows)
+    spark.sql(f"SELECT {typed} FROM VALUES {body} AS seed({names})").createOrReplaceTempView(name)
+
+
+def _spark_literal(value) -> str:
+    """A Spark SQL literal: Spark strings escape with a backslash, not by doubling quotes."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 _SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BOOLEAN": "BOOLEAN"}

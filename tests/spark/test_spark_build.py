@@ -6,7 +6,9 @@ takes seconds to start); CI installs `.[spark]` and runs `pytest -m spark` (.ci/
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -18,7 +20,7 @@ from dashboard import data
 from etl.errors import CxkpiError
 from etl.sample import generate
 from tests.app.test_pages import PAGES, open_app, texts
-from tests.conftest import run_cxkpi
+from tests.conftest import CXKPI, run_cxkpi
 
 pytestmark = pytest.mark.spark
 
@@ -40,10 +42,16 @@ def built(tmp_path_factory) -> dict[str, Path]:
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     exported = run_cxkpi("--db", str(paths["duckdb"]), "lake", "export", str(paths["lake"]))
     assert exported.returncode == 0, exported.stderr
-    result = run_cxkpi(
-        "--quiet", "--db", str(paths["spark"]), "build", "--engine", "spark",
-        "--lake", str(paths["lake"]), "--master", "local[2]",
-        "--conf", "spark.sql.shuffle.partitions=2",  # small data: fewer, fuller tasks
+    # No Python for the executors: cxkpi's Spark build runs only Spark SQL on them, so a
+    # cluster's executors need no Python of the driver's version (a Python task would fail).
+    result = subprocess.run(
+        [
+            CXKPI, "--quiet", "--db", str(paths["spark"]), "build", "--engine", "spark",
+            "--lake", str(paths["lake"]), "--master", "local[2]",
+            "--conf", "spark.sql.shuffle.partitions=2",  # small data: fewer, fuller tasks
+        ],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYSPARK_PYTHON": "/nonexistent/python"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Spark built" in result.stdout + result.stderr
@@ -135,7 +143,28 @@ def test_the_dashboard_runs_on_the_spark_built_file_unchanged(built, monkeypatch
         data.clear_cache()
 
 
-def test_a_model_spark_cannot_run_is_named_in_one_line(built, tmp_path):
+@pytest.fixture(scope="module")
+def session():
+    from etl import spark
+
+    with spark.running("local[1]") as started:
+        yield started
+
+
+def test_seed_tables_are_the_code_s_values_as_spark_sql_literals(session):
+    from etl import spark
+    from etl.metrics import metric_rows
+
+    spark._seed(session)
+    seeded = [tuple(row) for row in session.table("metric_definitions").collect()]
+    assert seeded == metric_rows()
+    awkward = [("it's", "back\\slash", None, 'say "no"\nthen')]
+    columns = [(name, "VARCHAR") for name in ("a", "b", "c", "d")]
+    spark._values_view(session, "awkward", columns, awkward)
+    assert [tuple(row) for row in session.table("awkward").collect()] == awkward
+
+
+def test_a_model_spark_cannot_run_is_named_in_one_line(built, session, tmp_path):
     from etl import spark
 
     sql_dir, lake = tmp_path / "sql", tmp_path / "lake"
@@ -143,14 +172,10 @@ def test_a_model_spark_cannot_run_is_named_in_one_line(built, tmp_path):
     for layer in ("raw", "meta"):
         shutil.copytree(built["lake"] / layer, lake / layer)
     (sql_dir / "marts" / "zz_broken.sql").write_text("select no_such_function(1) as x\n")
-    session = spark.session("local[1]")
-    try:
-        with pytest.raises(
-            CxkpiError, match=r"marts/zz_broken\.sql failed on Spark: .*NO_SUCH_FUNCTION"
-        ):
-            spark.build(session, lake, sql_dir=sql_dir)
-    finally:
-        session.stop()
+    with pytest.raises(
+        CxkpiError, match=r"marts/zz_broken\.sql failed on Spark: .*NO_SUCH_FUNCTION"
+    ):
+        spark.build(session, lake, sql_dir=sql_dir)
 
 
 def test_publishing_again_keeps_the_board_snapshots_already_frozen(built, tmp_path):
