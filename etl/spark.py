@@ -276,5 +276,8 @@ def _read(spark, folder: Path):
 
 
 def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else type(error).__name__
+    """What went wrong, in one line: py4j's errors say which Java call failed before why."""
+    lines = [line.strip().lstrip(": ") for line in str(error).splitlines() if line.strip()]
+    if lines[1:] and lines[0].startswith("An error occurred while calling"):
+        lines = lines[1:]
+    return lines[0][:300] if lines else type(error).__name__

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -176,6 +177,32 @@ def test_a_model_spark_cannot_run_is_named_in_one_line(built, session, tmp_path)
         CxkpiError, match=r"marts/zz_broken\.sql failed on Spark: .*NO_SUCH_FUNCTION"
     ):
         spark.build(session, lake, sql_dir=sql_dir)
+
+
+def test_a_query_failing_at_run_time_is_one_line_without_a_java_stack_trace(built, tmp_path):
+    """Spark's task failures are logged by several loggers before the driver sees them; the
+    user sees cxkpi's line naming the model, not pages of Java."""
+    sql_dir, lake = tmp_path / "sql", tmp_path / "lake"
+    shutil.copytree(Path(__file__).parents[2] / "sql", sql_dir)
+    for layer in ("raw", "meta"):
+        shutil.copytree(built["lake"] / layer, lake / layer)
+    (sql_dir / "marts" / "zz_boom.sql").write_text("select raise_error('boom') as x\n")
+    script = (
+        "import sys; from pathlib import Path; from etl import spark; from etl.errors import "
+        "CxkpiError\n"
+        "with spark.running('local[1]') as s:\n"
+        "    try: spark.build(s, Path(sys.argv[1]), sql_dir=Path(sys.argv[2]))\n"
+        "    except CxkpiError as e: print(e)\n"
+    )
+    (tmp_path / "build.py").write_text(script)
+    ran = subprocess.run(
+        [sys.executable, str(tmp_path / "build.py"), str(lake), str(sql_dir)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip().startswith("sql model marts/zz_boom.sql failed on Spark: ")
+    assert "boom" in ran.stdout
+    assert "\tat org.apache" not in ran.stderr
 
 
 def test_publishing_again_keeps_the_board_snapshots_already_frozen(built, tmp_path):

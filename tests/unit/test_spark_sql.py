@@ -73,3 +73,19 @@ def test_the_metric_definitions_seed_has_the_metric_fields_in_order_on_both_engi
     names = [name for name, _ in METRIC_DEFINITIONS]
     assert names == ["metric"] + [f.name for f in fields(Metric)][1:]  # Metric.name -> metric
     assert all(kind in _SPARK_TYPES for _, kind in METRIC_DEFINITIONS)
+
+
+def test_a_spark_failure_is_told_by_its_cause_not_by_the_java_call_that_failed():
+    from etl.spark import _first_line
+
+    py4j = Exception(
+        "An error occurred while calling o151.parquet.\n"
+        ": org.apache.hadoop.fs.ParentNotDirectoryException: Parent path is not a directory\n"
+        "\tat org.apache.hadoop.fs.RawLocalFileSystem.mkdirs(RawLocalFileSystem.java:814)"
+    )
+    assert _first_line(py4j) == (
+        "org.apache.hadoop.fs.ParentNotDirectoryException: Parent path is not a directory"
+    )
+    captured = Exception("[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001\nJVM stacktrace: ...")
+    assert _first_line(captured) == "[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001"
+    assert _first_line(Exception()) == "Exception"
