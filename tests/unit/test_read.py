@@ -58,6 +58,25 @@ def test_timestamps_in_iso_8601_shapes_parse(tmp_path, text, expected):
     assert result.typed["started_at"].to_list() == [expected]
 
 
+def test_a_column_mixing_timestamp_shapes_parses_every_row_in_its_place(tmp_path):
+    # The usual shape is parsed first and the others only where it failed: rows must not
+    # trade places or values between the two passes.
+    shapes = [
+        ("2026-01-02 03:04", datetime(2026, 1, 2, 3, 4)),
+        ("2026-01-02T03:04:05", datetime(2026, 1, 2, 3, 4, 5)),
+        ("", None),
+        ("2026-01-02T03:04:05+02:00", datetime(2026, 1, 2, 1, 4, 5)),
+        ("2026-01-03T00:00:01.5", datetime(2026, 1, 3, 0, 0, 1, 500000)),
+        ("2026-01-04", datetime(2026, 1, 4)),
+        ("yesterday", None),
+        ("2026-01-05T06:07:08", datetime(2026, 1, 5, 6, 7, 8)),
+    ]
+    rows = "".join(f"R{i},{text},FL,60\n" for i, (text, _) in enumerate(shapes))
+    result = parsed(tmp_path, f"{HEADER}\n{rows}")
+    assert result.typed["started_at"].to_list() == [value for _, value in shapes]
+    assert result.errors.select(ROW, "column").rows() == [(7, "started_at")]
+
+
 @pytest.mark.parametrize(
     ("value", "rule"),
     [("yesterday", "type:timestamp"), ("02/01/2026", "type:timestamp")],
