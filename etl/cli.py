@@ -106,6 +106,46 @@ def cli(ctx: click.Context, db: Path | None, quiet: bool) -> None:
     ctx.obj = {"db": resolve_db(db), "quiet": quiet}
 
 
+def _engine_options(what: str):
+    """--engine, --lake, --master and --conf, shared by load and build."""
+
+    def apply(command):
+        for option in reversed(
+            (
+                click.option(
+                    "--engine",
+                    type=click.Choice(["duckdb", "spark"]),
+                    default="duckdb",
+                    show_default=True,
+                    help=f"Where {what}: DuckDB on the database file, or Spark on a Parquet lake.",
+                ),
+                click.option(
+                    "--lake",
+                    type=click.Path(file_okay=False, path_type=Path),
+                    help="With --engine spark: the Parquet lake holding raw/ and meta/"
+                    " (docs/scale-out.md).",
+                ),
+                click.option(
+                    "--master",
+                    help="With --engine spark: Spark's master URL (default: spark-submit's,"
+                    " else local[*]).",
+                ),
+                click.option(
+                    "--conf",
+                    "confs",
+                    multiple=True,
+                    metavar="KEY=VALUE",
+                    help="With --engine spark: a Spark setting, e.g. spark.driver.memory=8g"
+                    " (repeatable).",
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return apply
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--source", help="Treat every file as this source (default: from the folder name).")
@@ -115,17 +155,59 @@ def cli(ctx: click.Context, db: Path | None, quiet: bool) -> None:
     metavar="NAME|PATH",
     help="Read foreign exports through a mapping profile (docs/profiles.md).",
 )
+@_engine_options("files are read and checked")
 @click.pass_obj
 def load(
-    obj: dict, paths: tuple[str, ...], source: str | None, no_build: bool, profile: str | None
+    obj: dict,
+    paths: tuple[str, ...],
+    source: str | None,
+    no_build: bool,
+    profile: str | None,
+    engine: str,
+    lake: Path | None,
+    master: str | None,
+    confs: tuple[str, ...],
 ) -> None:
     """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse.
 
     With --profile, the files are foreign exports (CSV, TSV, XLSX, Parquet) that the profile
-    maps to its contract source.
+    maps to its contract source. With --engine spark, Spark loads CSV files into the lake's
+    raw layer, and then (unless --no-build) builds and publishes as `build --engine spark`.
     """
-    results = _load(obj, paths, source, build=not no_build, profile=profile)
+    if engine == "spark":
+        results = _load_on_spark(obj, paths, source, not no_build, profile, lake, master, confs)
+    elif lake or master or confs:
+        raise click.UsageError("--lake, --master and --conf go with --engine spark")
+    else:
+        results = _load(obj, paths, source, build=not no_build, profile=profile)
     sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master, confs):
+    from etl import spark, spark_load
+
+    if profile:
+        raise click.UsageError(
+            "--profile goes with the DuckDB engine: load foreign exports with DuckDB, then"
+            " `cxkpi lake export` (docs/scale-out.md)"
+        )
+    if lake is None:
+        raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
+    settings = _settings(confs)
+    files = _collect(paths, source)
+    with Progress(obj["quiet"]) as progress:
+        progress.stage("Spark", "starting")
+        with spark.running(master, settings) as session:
+            results = spark_load.load_files(
+                session,
+                lake,
+                files,
+                report=progress.stage,
+                on_result=lambda result: progress.echo(result.summary()),
+            )
+            if build:
+                _build_on_spark(obj, lake, master, settings)
+    return results
 
 
 def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None = None):
@@ -170,29 +252,7 @@ def _profile(name: str | None):
 
 
 @cli.command()
-@click.option(
-    "--engine",
-    type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="Where the models run: DuckDB on the database file, or Spark on a Parquet lake.",
-)
-@click.option(
-    "--lake",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="With --engine spark: the Parquet lake holding raw/ and meta/ (docs/scale-out.md).",
-)
-@click.option(
-    "--master",
-    help="With --engine spark: Spark's master URL (default: spark-submit's, else local[*]).",
-)
-@click.option(
-    "--conf",
-    "confs",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="With --engine spark: a Spark setting, e.g. spark.driver.memory=8g (repeatable).",
-)
+@_engine_options("the models run")
 @click.pass_obj
 def build(
     obj: dict, engine: str, lake: Path | None, master: str | None, confs: tuple[str, ...]

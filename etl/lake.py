@@ -2,12 +2,15 @@
 
 Layout (docs/scale-out.md)::
 
-    LAKE/raw/raw_interactions/period=2026-01/part-*.parquet   one folder per table, Hive-style
-    LAKE/meta/meta_load_runs/part-*.parquet                   partitions by calendar month where
-    LAKE/marts/department_month/period=2026-01/...            the table has a date to split on
+    LAKE/raw/raw_interactions/period=2026-01/load=7/*.parquet  one folder per table, Hive-style
+    LAKE/meta/meta_load_runs/part-0.parquet                    partitions by calendar month where
+    LAKE/meta/meta_quarantine/load=7/part-0.parquet            the table has a date to split on,
+    LAKE/marts/department_month/period=2026-01/...             and raw rows by the load of a file
 
-`period` (YYYY-MM, text) is the partition key only: readers drop it, so a table read back has
-exactly the columns it was written with.
+`period` (YYYY-MM, text) and `load` (the load_id) are partition keys only: readers drop them, so
+a table read back has exactly the columns it was written with. A file's rows sit in its load's
+folders, so a file loaded again replaces its rows by removing folders (etl/spark_load.py);
+meta_load_runs says which loads are live.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ RAW_PERIOD_COLUMNS = {
     "raw_nps_responses": "responded_at",
     "raw_engagement_responses": "wave",
 }
+#: The partition key of raw rows and quarantined rows: the load_id of the file they came from.
+LOAD = "load"
+PARTITION_KEYS = (PERIOD, LOAD)
+#: The load a table's empty placeholder file sits under (load ids start at 1).
+EMPTY_LOAD = 0
 #: Mart tables are split on their own `month` column when they have one.
 MART_PERIOD_COLUMN = "month"
 META_TABLES = ("meta_load_runs", "meta_quarantine")
@@ -66,15 +74,27 @@ def check(lake: Path) -> None:
         )
 
 
+def partition_keys(folder: Path) -> list[str]:
+    """The Hive partition keys of a lake table, outermost first ([] when not partitioned)."""
+    keys, level = [], Path(folder)
+    while True:
+        child = next((p for p in sorted(level.iterdir()) if p.is_dir() and "=" in p.name), None)
+        if child is None:
+            return keys
+        keys.append(child.name.split("=", 1)[0])
+        level = child
+
+
 def duckdb_source(folder: Path) -> str:
-    """A DuckDB table expression reading one lake table, without the partition key."""
+    """A DuckDB table expression reading one lake table, without the partition keys."""
     glob = literal(str(folder / "**" / "*.parquet"))
-    partitioned = any(p.is_dir() and p.name.startswith(f"{PERIOD}=") for p in folder.iterdir())
-    if not partitioned:
+    keys = partition_keys(folder)
+    if not keys:
         return f"read_parquet({glob})"
+    types = ", ".join(f"'{k}': VARCHAR" for k in keys)
     return (
-        f"(SELECT * EXCLUDE ({PERIOD}) FROM read_parquet({glob}, hive_partitioning = true,"
-        f" hive_types = {{'{PERIOD}': VARCHAR}}))"
+        f"(SELECT * EXCLUDE ({', '.join(keys)}) FROM read_parquet({glob},"
+        f" hive_partitioning = true, hive_types = {{{types}}}))"
     )
 
 
@@ -84,35 +104,151 @@ def export(con: duckdb.DuckDBPyConnection, lake: Path) -> dict[str, int]:
     This is how a warehouse loaded by DuckDB moves to a lakehouse (or feeds `build --engine
     spark`): each table is replaced whole, so an export is repeatable.
     """
-    written = {}
-    for source in SOURCES.values():
-        written[source.raw_table] = _copy(
-            con,
-            source.raw_table,
-            table_dir(lake, "raw", source.raw_table),
-            RAW_PERIOD_COLUMNS.get(source.raw_table),
-        )
-    for table in META_TABLES:
-        written[table] = _copy(con, table, table_dir(lake, "meta", table), None)
-    return written
+    return {table: _copy(con, table, folder_of(lake, table)) for table in lake_tables()}
 
 
-def _copy(con, table: str, folder: Path, period_of: str | None) -> int:
+def lake_tables() -> list[str]:
+    """Every raw and meta table a lake holds."""
+    return [s.raw_table for s in SOURCES.values()] + list(META_TABLES)
+
+
+def folder_of(lake: Path, table: str) -> Path:
+    """The folder of a raw or meta table."""
+    return table_dir(lake, "meta" if table in META_TABLES else "raw", table)
+
+
+def _partitions(table: str) -> dict[str, str]:
+    """A lake table's partition keys and the SQL expression of each, outermost first."""
+    if table == "meta_quarantine":
+        return {LOAD: "load_id"}
+    if table in RAW_PERIOD_COLUMNS:
+        return {PERIOD: f"strftime({RAW_PERIOD_COLUMNS[table]}, '%Y-%m')", LOAD: "_load_id"}
+    if table.startswith("raw_"):
+        return {LOAD: "_load_id"}
+    return {}
+
+
+def _copy(con, table: str, folder: Path, rows_of: str | None = None) -> int:
+    """Write a table (or the query rows_of) to a lake folder, replacing the folder."""
     if folder.exists():
         shutil.rmtree(folder)
+    query = rows_of or f"FROM {table}"
+    rows = con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+    keys = _partitions(table)
+    if not keys or rows == 0:
+        # An empty partitioned table keeps its schema in a file under the placeholder load.
+        empty = folder.joinpath(*(f"{k}={EMPTY_LOAD}" for k in keys))
+        empty.mkdir(parents=True)
+        con.execute(f"COPY ({query}) TO {literal(str(empty / 'part-0.parquet'))} (FORMAT parquet)")
+        return rows
     folder.mkdir(parents=True)
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    target = literal(str(folder))
-    if period_of is None or rows == 0:
-        con.execute(
-            f"COPY (FROM {table}) TO {literal(str(folder / 'part-0.parquet'))} (FORMAT parquet)"
-        )
-    else:
-        con.execute(
-            f"COPY (SELECT *, strftime({period_of}, '%Y-%m') AS {PERIOD} FROM {table})"
-            f" TO {target} (FORMAT parquet, PARTITION_BY ({PERIOD}), OVERWRITE_OR_IGNORE)"
-        )
+    columns = ", ".join(f"{sql} AS {key}" for key, sql in keys.items())
+    con.execute(
+        f"COPY (SELECT *, {columns} FROM ({query})) TO {literal(str(folder))}"
+        f" (FORMAT parquet, PARTITION_BY ({', '.join(keys)}), OVERWRITE_OR_IGNORE)"
+    )
     return rows
+
+
+def create_missing(lake: Path) -> list[str]:
+    """Give the lake an empty table for every raw and meta table it lacks; the names created.
+
+    A lake that `cxkpi load --engine spark` starts holds every table, as a new warehouse does.
+    """
+    from etl.warehouse import ensure_schema
+
+    present = {**tables(lake, "raw"), **tables(lake, "meta")}
+    missing = [t for t in lake_tables() if t not in present]
+    if missing:
+        with duckdb.connect() as con:
+            ensure_schema(con)
+            for table in missing:
+                _copy(con, table, folder_of(lake, table))
+    return missing
+
+
+def replace(con: duckdb.DuckDBPyConnection, table: str, lake: Path) -> None:
+    """Replace a small unpartitioned lake table with con's table of that name, in one rename.
+
+    The new folder is written beside the old and swapped in; `tidy` finishes a swap that a
+    stopped process left half done.
+    """
+    folder = folder_of(lake, table)
+    new, old = folder.with_name(folder.name + ".new"), folder.with_name(folder.name + ".old")
+    _copy(con, table, new)
+    if folder.exists():
+        folder.rename(old)
+    new.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def live_loads(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """The load ids whose rows are the raw layer: loaded, and not replaced since."""
+    rows = con.execute(
+        "SELECT load_id FROM meta_load_runs WHERE superseded_by IS NULL"
+        " AND status IN ('loaded', 'quarantined')"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+#: Where a load writes before its rows move into place (removed by `tidy`).
+INCOMING = "_incoming"
+
+
+def read_runs(lake: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding the lake's meta_load_runs (and empty raw tables)."""
+    from etl.warehouse import ensure_schema
+
+    con = duckdb.connect()
+    ensure_schema(con)
+    folder = folder_of(lake, "meta_load_runs")
+    if folder.is_dir() and _has_parquet(folder):
+        con.execute(f"INSERT INTO meta_load_runs BY NAME FROM {duckdb_source(folder)}")
+    return con
+
+
+def tidy(lake: Path) -> list[Path]:
+    """Remove what meta_load_runs does not vouch for; the folders removed.
+
+    That is a stopped load's rows (a load id that was never recorded), rows a later load of
+    the same file replaced, and any half-written swap or staging folder. Run before a Spark
+    load or build, so both read only live loads.
+    """
+    lake = Path(lake)
+    meta = lake / "meta"
+    runs = folder_of(lake, "meta_load_runs")
+    new, old = runs.with_name(runs.name + ".new"), runs.with_name(runs.name + ".old")
+    if not runs.exists() and new.exists():
+        new.rename(runs)
+    removed = [p for p in (new, old, lake / INCOMING) if p.exists()]
+    with read_runs(lake) as con:
+        live = live_loads(con)
+        recorded = {r[0] for r in con.execute("SELECT load_id FROM meta_load_runs").fetchall()}
+    for source in SOURCES.values():
+        folder = table_dir(lake, "raw", source.raw_table)
+        removed += [p for p in _load_dirs(folder) if _load_of(p) not in live]
+    removed += [p for p in _load_dirs(meta / "meta_quarantine") if _load_of(p) not in recorded]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    for period in {p.parent for p in removed if p.parent.name.startswith(f"{PERIOD}=")}:
+        if period.is_dir() and not any(period.iterdir()):
+            period.rmdir()
+    return removed
+
+
+def _load_dirs(folder: Path) -> list[Path]:
+    """A table's load folders (at any depth), but the empty placeholder's."""
+    if not folder.is_dir():
+        return []
+    found = list(folder.glob(f"{LOAD}=*")) + list(folder.glob(f"*/{LOAD}=*"))
+    return [p for p in found if p.is_dir() and _load_of(p) != EMPTY_LOAD]
+
+
+def _load_of(folder: Path) -> int | None:
+    try:
+        return int(folder.name.split("=", 1)[1])
+    except ValueError:
+        return None
 
 
 #: The table that marks a warehouse published from a lake, and says which.

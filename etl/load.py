@@ -20,7 +20,6 @@ from etl.profiles import SUFFIXES as PROFILE_SUFFIXES
 from etl.read import (
     ROW,
     SUFFIXES,
-    Parsed,
     check_columns,
     check_line_lengths,
     detect_source,
@@ -164,7 +163,7 @@ def stage(
             chunk = chunk.filter(pl.col(FILTERED).is_null()).drop(FILTERED)
         parsed = parse(path, source, chunk)
         problems = pl.concat([parsed.errors, validate(source, parsed.typed, department_ids)])
-        rejected = _rejected_rows(parsed, problems)
+        rejected = _rejected_rows(parsed.text, problems)
         good = parsed.typed
         if not rejected.is_empty():
             good = good.join(rejected.select(ROW), on=ROW, how="anti")
@@ -192,8 +191,9 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {REJECTED}")
 
 
-def _rejected_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
-    """One row per rejected row: its first problem, all its problems and what was sent."""
+def _rejected_rows(text: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
+    """One row per rejected row: its first problem, all its problems and what was sent (text:
+    the rows as read, with at least the rejected ones)."""
     if problems.is_empty():
         return pl.DataFrame(schema=_REJECTED_SCHEMA)
     grouped = (
@@ -206,7 +206,7 @@ def _rejected_rows(parsed: Parsed, problems: pl.DataFrame) -> pl.DataFrame:
             pl.col("problem").str.join("; ").alias("problems"),
         )
     )
-    records = raw_records(parsed.text, grouped[ROW])
+    records = raw_records(text, grouped[ROW])
     return grouped.join(records, on=ROW, how="left").select(list(_REJECTED_SCHEMA))
 
 

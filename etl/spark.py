@@ -237,10 +237,19 @@ def _seed(spark) -> None:
 
 def _values_view(spark, name: str, columns, rows) -> None:
     """A temporary view of rows given as Python values, typed as columns ((name, DuckDB type))."""
+    values(spark, columns, rows).createOrReplaceTempView(name)
+
+
+def values(spark, columns, rows):
+    """A DataFrame of a few rows given as Python values, typed as columns ((name, DuckDB type)).
+
+    SQL literals rather than `createDataFrame` of Python rows, which would start a Python
+    worker on the executors.
+    """
     names = ", ".join(column for column, _ in columns)
     typed = ", ".join(f"CAST({c} AS {_SPARK_TYPES.get(k, k)}) AS {c}" for c, k in columns)
     body = ", ".join("(" + ", ".join(_spark_literal(v) for v in row) + ")" for row in rows)
-    spark.sql(f"SELECT {typed} FROM VALUES {body} AS seed({names})").createOrReplaceTempView(name)
+    return spark.sql(f"SELECT {typed} FROM VALUES {body} AS seed({names})")
 
 
 def _spark_literal(value) -> str:
@@ -254,7 +263,7 @@ def _spark_literal(value) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-_SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BOOLEAN": "BOOLEAN"}
+_SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BOOLEAN": "BOOLEAN", "BIGINT": "BIGINT"}
 
 
 def _write(frame, folder: Path) -> None:
@@ -270,9 +279,14 @@ def _write(frame, folder: Path) -> None:
         writer.coalesce(1).write.mode("overwrite").parquet(str(folder))
 
 
+def read(spark, folder: Path):
+    """A lake table as Spark reads it, without the partition keys."""
+    return _read(spark, folder)
+
+
 def _read(spark, folder: Path):
     frame = spark.read.parquet(str(folder))
-    return frame.drop(lakes.PERIOD) if lakes.PERIOD in frame.columns else frame
+    return frame.drop(*(k for k in lakes.PARTITION_KEYS if k in frame.columns))
 
 
 def _first_line(error: Exception) -> str:

@@ -33,8 +33,17 @@ def test_export_writes_every_raw_and_meta_table_split_by_month(exported, sample_
         assert read == kept, source.raw_table
     months = sorted(p.name for p in (exported / "raw" / "raw_interactions").iterdir())
     assert len(months) == 24 and all(m.startswith("period=") for m in months)
-    # Small tables are one file, and the partition key is not a column on reading.
-    assert [p.name for p in (exported / "raw" / "raw_departments").iterdir()] == ["part-0.parquet"]
+    # Within a month, rows sit under the load of the file they came from: a file loaded again
+    # replaces a folder (etl/spark_load.py).
+    loads = {
+        int(p.name.removeprefix("load="))
+        for p in (exported / "raw" / "raw_interactions").glob("period=*/load=*")
+    }
+    live = sample_con.sql("SELECT DISTINCT _load_id FROM raw_interactions").fetchall()
+    assert loads == {r[0] for r in live} and len(loads) > 1
+    # Small tables are split by load only, and the partition keys are not columns on reading.
+    assert [p.name for p in (exported / "raw" / "raw_departments").iterdir()] == ["load=1"]
+    assert lake.partition_keys(exported / "raw" / "raw_interactions") == ["period", "load"]
     columns = duckdb.sql(
         f"DESCRIBE FROM {lake.duckdb_source(exported / 'raw' / 'raw_interactions')}"
     ).fetchall()

@@ -106,7 +106,7 @@ def test_the_lake_is_hive_partitioned_parquet_that_duckdb_reads_as_it_is(built, 
     assert len(months) == 24 and months[0].startswith("period=20")
     assert (lake / "marts" / "department_month" / months[-1]).is_dir()
     direct = both.sql(
-        f"SELECT count(*) FROM read_parquet('{lake}/raw/raw_interactions/*/*.parquet')"
+        f"SELECT count(*) FROM read_parquet('{lake}/raw/raw_interactions/*/*/*.parquet')"
     ).fetchall()[0][0]
     loaded = both.sql("SELECT count(*) FROM duck.raw_interactions").fetchall()[0][0]
     assert direct == loaded > 0
