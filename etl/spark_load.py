@@ -56,7 +56,7 @@ _TEXT = "_text_"
 #: Polars' strip_chars(): Unicode white space at either end.
 _SPACE = r"(?U)^\s+|\s+$"
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_SPECIAL_NUMBERS = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan")
+_INFINITIES = ("inf", "+inf", "-inf", "infinity", "+infinity", "-infinity")
 _DATE = r"^(\d{4})-(\d{1,2})-(\d{1,2})$"
 #: The timestamp shapes etl/read.py accepts: date, minutes, seconds with a fraction, and an
 #: offset (Z, +01, +0100, +01:00) only after seconds.
@@ -393,8 +393,11 @@ def _parse(column, kind: str):
 def _number(column):
     from pyspark.sql import functions as F
 
-    return F.when(
-        column.rlike(_NUMBER) | F.lower(column).isin(*_SPECIAL_NUMBERS), column.cast("double")
+    lowered = F.lower(column)
+    return (
+        F.when(column.rlike(_NUMBER) | lowered.isin(*_INFINITIES), column.cast("double"))
+        # Polars reads a signed NaN, which Spark's cast does not.
+        .when(lowered.isin("nan", "+nan", "-nan"), F.lit(float("nan")))
     )
 
 
@@ -409,21 +412,22 @@ def _timestamp(column):
 
     micros = F.when(part(7) != "", F.rpad(F.substring(part(7), 1, 6), 6, "0").cast("int"))
     seconds = (number(6) * 1_000_000 + F.coalesce(micros, F.lit(0))) / 1_000_000
-    naive = F.make_timestamp_ntz(
-        number(1), number(2), number(3), number(4), number(5), seconds.cast("decimal(8,6)")
-    )
+    # Seconds are added, not given to make_timestamp, which takes 60 but not 60.5: a leap
+    # second is the next minute's first, as Polars reads it.
+    minute = F.make_timestamp_ntz(number(1), number(2), number(3), number(4), number(5), F.lit(0))
+    naive = minute + F.make_dt_interval(F.lit(0), F.lit(0), F.lit(0), seconds.cast("decimal(8,6)"))
     zone = part(8)
     sign = F.when(F.substring(zone, 1, 1) == "-", -1).otherwise(1)
     digits = F.regexp_replace(zone, "[^0-9]", "")
     minutes = sign * (
-        F.substring(digits, 1, 2).cast("int") * 60
+        F.coalesce(F.nullif(F.substring(digits, 1, 2), F.lit("")).cast("int"), F.lit(0)) * 60
         + F.coalesce(F.nullif(F.substring(digits, 3, 2), F.lit("")).cast("int"), F.lit(0))
     )
     utc = naive - F.make_dt_interval(F.lit(0), F.lit(0), minutes, F.lit(0))
     local = utc
     if BUSINESS_TIMEZONE != "UTC":
         local = F.from_utc_timestamp(utc.cast("timestamp"), BUSINESS_TIMEZONE).cast("timestamp_ntz")
-    shaped = column.rlike(_TIMESTAMP) & ((zone == "") | (part(6) != "")) & (number(6) < 60)
+    shaped = column.rlike(_TIMESTAMP) & ((zone == "") | (part(6) != "")) & (number(6) <= 60)
     return (
         F.when(shaped & (zone == ""), naive).when(shaped & (zone == "Z"), utc).when(shaped, local)
     )
