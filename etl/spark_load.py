@@ -153,6 +153,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
     with lakes.read_runs(lake) as books:
         next_id = loading._next_load_id(books)
         batches: dict[tuple, list[_File]] = {}
+        pending: dict[str, tuple[int, str]] = {}  # files of this group: digest -> (id, key)
         for path, source_name in group:
             try:
                 source = detect_source(path, source_name)
@@ -161,7 +162,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
                 continue
             digest = loading.sha256(path) if path.exists() else ""
             key = loading.file_key(path, source)
-            same = loading._previous(books, digest)
+            same = loading._previous(books, digest) or pending.get(digest)
             if same and same[1] == key:
                 results[path] = FileResult(
                     path,
@@ -181,6 +182,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
             else:
                 batch = batches.setdefault((source.name, tuple(names)), [])
                 batch.append(_File(path, source, key, digest, names, next_id, len(batch)))
+                pending[digest] = (next_id, key)
             next_id += 1
         for batch in batches.values():
             results.update(_load_batch(spark, books, lake, batch, started, report))
