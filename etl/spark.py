@@ -194,6 +194,7 @@ def build(
     where they have a month column) and read back, so later models read what was stored.
     """
     lakes.check(lake)
+    lakes.tidy(lake)  # only live loads: not a stopped load's rows, nor rows replaced since
     for layer in ("raw", "meta"):
         for name, folder in lakes.tables(lake, layer).items():
             _read(spark, folder).createOrReplaceTempView(name)

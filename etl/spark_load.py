@@ -107,23 +107,24 @@ def load_files(
 
 
 def _groups(files: list[tuple[Path, str | None]]) -> list[list[tuple[Path, str | None]]]:
-    """Files in load order, grouped: consecutive files of one source, none twice under one
-    file key; a source replaced whole by each file is loaded a file at a time."""
+    """Files in load order, grouped: consecutive files of one source with one header, none
+    twice under one file key; a source replaced whole by each file is loaded a file at a time."""
     groups: list[list[tuple[Path, str | None]]] = []
     seen: set[str] = set()
     last = None
     for path, name in files:
         try:
             source = detect_source(path, name)
+            shape = (source, tuple(header(path)))
         except FileRefused:
-            source = None
+            source, shape = None, None
         key = loading.file_key(path, source) if source else str(path)
-        if not groups or source is None or source != last or source.replace_all or key in seen:
+        if shape is None or shape != last or source.replace_all or key in seen:
             groups.append([])
             seen = set()
         groups[-1].append((path, name))
         seen.add(key)
-        last = source
+        last = shape
     return groups
 
 
@@ -152,7 +153,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
     results: dict[Path, FileResult] = {}
     with lakes.read_runs(lake) as books:
         next_id = loading._next_load_id(books)
-        batches: dict[tuple, list[_File]] = {}
+        batch: list[_File] = []
         pending: dict[str, tuple[int, str]] = {}  # files of this group: digest -> (id, key)
         for path, source_name in group:
             try:
@@ -180,11 +181,10 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
             except FileRefused as refused:
                 results[path] = _refuse(books, next_id, path, source, key, digest, started, refused)
             else:
-                batch = batches.setdefault((source.name, tuple(names)), [])
                 batch.append(_File(path, source, key, digest, names, next_id, len(batch)))
                 pending[digest] = (next_id, key)
             next_id += 1
-        for batch in batches.values():
+        if batch:
             results.update(_load_batch(spark, books, lake, batch, started, report))
         lakes.replace(books, "meta_load_runs", lake)  # the commit
     return [results[path] for path, _ in group]
