@@ -136,3 +136,77 @@ def test_publish_runs_the_models_tests_and_a_failing_mart_publishes_nothing(
         assert published.sql("SELECT published_at FROM meta_lake").fetchall() == before
     finally:
         published.close()
+
+
+def _load_dirs(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("load=*") if p.is_dir()}
+
+
+def test_tidy_keeps_live_loads_and_removes_what_the_load_runs_do_not_vouch_for(
+    exported, sample_con, tmp_path
+):
+    folder = tmp_path / "lake"
+    shutil.copytree(exported, folder)
+    before = _load_dirs(folder)
+    assert lake.tidy(folder) == [] and _load_dirs(folder) == before  # an export is all live
+    interactions = lake.table_dir(folder, "raw", "raw_interactions")
+    month = sorted(interactions.glob("period=*"))[0]
+    live = sorted(month.glob("load=*"))[0]
+    # A load stopped before its commit left folders under a load id never recorded ...
+    stopped = interactions / "period=2031-01" / "load=999"
+    shutil.copytree(live, stopped)
+    shutil.copytree(live, month / "load=999")
+    # ... and a commit stopped between its two renames left only the new meta_load_runs.
+    runs = lake.folder_of(folder, "meta_load_runs")
+    runs.rename(runs.with_name("meta_load_runs.new"))
+    (folder / lake.INCOMING / "batch-999").mkdir(parents=True)
+
+    removed = lake.tidy(folder)
+
+    assert stopped in removed and month / "load=999" in removed
+    assert not stopped.parent.exists()  # the month only the stopped load had is gone
+    assert runs.is_dir() and not runs.with_name("meta_load_runs.new").exists()
+    assert not (folder / lake.INCOMING).exists()
+    assert _load_dirs(folder) == before
+    # A load replaced since (superseded in the load runs) leaves the raw layer.
+    replaced = int(live.name.removeprefix("load="))
+    with lake.read_runs(folder) as books:
+        books.execute(
+            "UPDATE meta_load_runs SET superseded_by = 1000 WHERE load_id = $id", {"id": replaced}
+        )
+        lake.replace(books, "meta_load_runs", folder)
+    lake.tidy(folder)
+    assert not any(
+        p.endswith(f"load={replaced}") and p.startswith("raw/") for p in _load_dirs(folder)
+    )
+    kept = duckdb.sql(f"SELECT count(*) FROM {lake.duckdb_source(interactions)}").fetchall()[0][0]
+    wanted = sample_con.sql(
+        "SELECT count(*) FROM raw_interactions WHERE _load_id <> $id", params={"id": replaced}
+    ).fetchall()[0][0]
+    assert kept == wanted
+
+
+def test_a_new_lake_gets_every_table_empty_and_passes_the_check(tmp_path):
+    folder = tmp_path / "lake"
+    created = lake.create_missing(folder)
+    assert sorted(created) == sorted(lake.lake_tables())
+    lake.check(folder)
+    assert lake.tidy(folder) == []  # the empty placeholders are no load's
+    for table in lake.lake_tables():
+        source = lake.duckdb_source(lake.folder_of(folder, table))
+        assert duckdb.sql(f"SELECT count(*) FROM {source}").fetchall()[0][0] == 0
+    assert lake.create_missing(folder) == []
+
+
+def test_load_on_spark_refuses_profiles_and_needs_a_lake(sample_dir, tmp_path):
+    files = str(sample_dir / "departments")
+    no_lake = run_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--engine", "spark", files)
+    assert no_lake.returncode != 0 and "needs --lake" in no_lake.stderr
+    profile = run_cxkpi(
+        "--db", str(tmp_path / "x.duckdb"), "load", "--engine", "spark", "--lake",
+        str(tmp_path / "lake"), "--profile", "technion_bank", files,
+    )  # fmt: skip
+    assert profile.returncode != 0 and "--profile goes with the DuckDB engine" in profile.stderr
+    stray = run_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--lake", "l", files)
+    assert stray.returncode != 0 and "go with --engine spark" in stray.stderr
+    assert not (tmp_path / "lake").exists() and not (tmp_path / "x.duckdb").exists()
