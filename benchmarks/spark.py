@@ -1,4 +1,4 @@
-"""DuckDB against local Spark: the same build at each scale (docs/scale-out.md).
+"""DuckDB against local Spark: the same load and build at each scale (docs/scale-out.md).
 
 Usage: python benchmarks/spark.py [--scales 1M,10M] [--master local[2]] [--work /tmp/cxkpi-spark]
        (needs the [spark] extra and Java 17)
@@ -11,7 +11,9 @@ JVM when Spark runs):
 - `cxkpi build` (DuckDB);
 - `cxkpi lake export`: the raw layer to Parquet, split by month;
 - `cxkpi build --engine spark`: Spark builds the marts into the lake, then the DuckDB file the
-  dashboard reads is published from them.
+  dashboard reads is published from them;
+- `cxkpi load --engine spark --no-build` of the same sample into a lake of its own, checked to
+  hold the same raw rows as the DuckDB file.
 
 Prints a Markdown table and writes the figures to WORK/spark-results.json.
 """
@@ -57,11 +59,44 @@ def one_scale(scale: str, work: Path, master: str, memory: str) -> dict:
         "--db", str(spark), "build", "--engine", "spark", "--lake", str(lake),
         "--master", master, "--conf", f"spark.driver.memory={memory}",
     )  # fmt: skip
+    loaded = folder / "lake-loaded"
+    result["load_spark"] = timed(
+        "load --engine spark",
+        "--db", str(folder / "unused.duckdb"), "load", "--engine", "spark", "--no-build",
+        "--lake", str(loaded), "--master", master, "--conf", f"spark.driver.memory={memory}",
+        str(exports),
+    )  # fmt: skip
+    result["same_raw_rows"] = same_raw_rows(duck, loaded)
+    print(f"  same raw rows as the DuckDB load: {result['same_raw_rows']}", flush=True)
     result["lake_gib"] = sum(p.stat().st_size for p in lake.rglob("*") if p.is_file()) / 2**30
     result["duckdb_gib"] = duck.stat().st_size / 2**30
     result["published_gib"] = spark.stat().st_size / 2**30
     shutil.rmtree(exports)
     return result
+
+
+def same_raw_rows(db: Path, lake: Path) -> bool:
+    """True when every raw table of the lake holds the DuckDB file's rows (as sets of rows)."""
+    import duckdb
+
+    from etl import lake as lakes
+    from etl.contract import SOURCES
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for source in SOURCES.values():
+            folder = lakes.table_dir(lake, "raw", source.raw_table)
+            casts = "SELECT * REPLACE (_extra::VARCHAR AS _extra) FROM"
+            differ = con.sql(
+                f"SELECT count(*) FROM (({casts} {source.raw_table} EXCEPT ALL"
+                f" {casts} {lakes.duckdb_source(folder)}) UNION ALL ({casts}"
+                f" {lakes.duckdb_source(folder)} EXCEPT ALL {casts} {source.raw_table}))"
+            ).fetchall()[0][0]
+            if differ:
+                return False
+        return True
+    finally:
+        con.close()
 
 
 def report(results: list[dict]) -> None:
@@ -73,6 +108,14 @@ def report(results: list[dict]) -> None:
             f"| {r['scale']} | {r['interactions']:,} | {duck[0]:.1f} s, {duck[1]:.2f} GiB"
             f" | {spark[0]:.1f} s, {spark[1]:.2f} GiB | {spark[0] / duck[0]:.1f}x"
             f" | {export[0]:.1f} s |"
+        )
+    print("\n| scale | DuckDB load | Spark load | ratio | same raw rows |")
+    print("|---|---:|---:|---:|---|")
+    for r in results:
+        duck, spark = r["load"], r["load_spark"]
+        print(
+            f"| {r['scale']} | {duck[0]:.1f} s, {duck[1]:.2f} GiB | {spark[0]:.1f} s,"
+            f" {spark[1]:.2f} GiB | {spark[0] / duck[0]:.1f}x | {r['same_raw_rows']} |"
         )
 
 

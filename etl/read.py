@@ -97,18 +97,29 @@ def text_chunks(
         raise FileRefused(path, "file has a header but no data rows")
 
 
-def check_line_lengths(path: Path, limit: int = MAX_LINE_BYTES) -> None:
-    """Refuse a CSV file with a line longer than limit, naming the line; memory stays bounded."""
+def check_line_lengths(
+    path: Path, limit: int = MAX_LINE_BYTES, empty_lines: str | None = None
+) -> None:
+    """Refuse a CSV file with a line longer than limit, naming the line; memory stays bounded.
+
+    With empty_lines (why they are refused), refuse a file with an empty line too.
+    """
     if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.exists():
         return
     line, start, offset = 1, 0, 0  # the current line's number, its first byte, the block's
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
-            ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + offset
+            data = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero(data == 10) + offset
             starts = np.concatenate(([start], ends[:-1] + 1))
             too_long = np.flatnonzero(ends - starts > limit)
             if len(too_long):
                 _refuse_long_line(path, line + int(too_long[0]), limit)
+            if empty_lines is not None and len(ends):
+                carriage = (ends - 1 >= offset) & (data[np.maximum(ends - 1 - offset, 0)] == 13)
+                empty = np.flatnonzero((ends == starts) | ((ends - starts == 1) & carriage))
+                if len(empty):
+                    raise FileRefused(path, f"line {line + int(empty[0])} is empty: {empty_lines}")
             if len(ends):
                 line, start = line + len(ends), int(ends[-1]) + 1
             offset += len(block)

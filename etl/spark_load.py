@@ -195,10 +195,17 @@ def _checked_header(path: Path, source: Source) -> list[str]:
         raise FileRefused(
             path, "the Spark engine loads CSV files; load Parquet exports with DuckDB"
         )
-    check_line_lengths(path)
+    check_line_lengths(path, empty_lines=_EMPTY_LINES)
     names = header(path)
     check_columns(path, source, names)
     return names
+
+
+_EMPTY_LINES = (
+    "the Spark engine skips empty lines, where the DuckDB engine reads each as a row of empty"
+    " values, so the rows after it would be numbered differently (remove it, or load the file"
+    " with the DuckDB engine)"
+)
 
 
 def _refuse(books, load_id, path, source, key, digest, started, refused) -> FileResult:
@@ -317,8 +324,10 @@ def _numbered(spark, files: list[_File], names: list[str]):
             refused[f.path] = FileRefused(f.path, "file has a header but no data rows")
     columns = ((_INDEX, "INTEGER"), (_BLOCK, "BIGINT"), ("shift", "BIGINT"))
     offsets = values(spark, columns, shifts or [(0, 0, 0)])
-    numbered = text.join(F.broadcast(offsets), [_INDEX, _BLOCK]).withColumn(
-        ROW, (F.col(_ID) + F.col("shift")).cast("bigint")
+    numbered = (
+        text.join(F.broadcast(offsets), [_INDEX, _BLOCK])
+        .where(~F.col(_INDEX).isin([f.index for f in files if f.path in refused]))
+        .withColumn(ROW, (F.col(_ID) + F.col("shift")).cast("bigint"))
     )
     return numbered.drop(_ID, _BLOCK, "shift", _CORRUPT, _INDEX), refused
 

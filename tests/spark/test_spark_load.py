@@ -26,7 +26,11 @@ from tests.conftest import CXKPI, run_cxkpi
 pytestmark = pytest.mark.spark
 
 #: Files only the Spark engine refuses (it reads one row per line, and no ragged rows).
-SPARK_REFUSES = {"ragged.csv": "line 4 (row 3)", "multiline.csv": "line 3 (row 2)"}
+SPARK_REFUSES = {
+    "ragged.csv": "line 4 (row 3) does not have the header's 6 values",
+    "multiline.csv": "line 3 (row 2) does not have the header's 6 values",
+    "blank.csv": "line 3 is empty: the Spark engine skips empty lines",
+}
 
 
 def _spark_refuses(column: str) -> pl.Expr:
@@ -99,6 +103,9 @@ def exports(tmp_path_factory) -> dict[str, Path]:
     good = "R-X1,2025-01-05T10:00:00,RET,9,5,2\n"
     (first / "nps_responses" / "ragged.csv").write_text(
         header + good + good.replace("X1", "X2") + "R-X3,2025-01-05T10:00:00,RET,9\n"
+    )
+    (first / "nps_responses" / "blank.csv").write_text(
+        header + good.replace("X1", "X6") + "\n" + good.replace("X1", "X7")
     )
     (first / "nps_responses" / "multiline.csv").write_text(
         header + good.replace("X1", "X4") + 'R-X5,"2025-01-05\nT10:00:00",RET,9,5,2\n'
@@ -212,7 +219,7 @@ def test_load_runs_equal_the_duckdb_load_but_what_only_spark_refuses(loaded):
     refused = spark.filter(only)
     for name, where in SPARK_REFUSES.items():
         message = refused.filter(pl.col("file").str.ends_with(name))["message"][0]
-        assert where in message and "does not have the header's 6 values" in message
+        assert where in message, (name, message)
     # The corrected January replaced its first load, and February was unchanged.
     assert spark.filter(pl.col("superseded_by").is_not_null()).height == 1
     assert "unchanged" in loaded["spark_second"].stdout + loaded["spark_second"].stderr

@@ -208,3 +208,35 @@ def test_line_lengths_are_measured_across_read_blocks(tmp_path):
     path.write_bytes(short[: 16_000_000 // 20 * 20] + b"x" * (2 << 20) + b"\n" + short[:100])
     with pytest.raises(FileRefused, match=r"line 800001 \(row 800000\) is longer than 1 MiB"):
         check_line_lengths(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "empty"),
+    [
+        (b"a,b\n1,2\n3,4\n", None),
+        (b"a,b\n1,2\n3,4", None),
+        (b"a,b\n,\n3,4\n", None),  # empty values, not an empty line
+        (b"a,b\n1,2\n\n3,4\n", "line 3"),
+        (b"a,b\r\n1,2\r\n\r\n3,4\r\n", "line 3"),
+        (b"a,b\n1,2\n3,4\n\n", "line 4"),
+        (b"\na,b\n", "line 1"),
+    ],
+)
+def test_the_spark_engine_s_empty_line_check_names_the_line(tmp_path, content, empty):
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    check_line_lengths(path)  # the DuckDB engine reads an empty line as a row of empty values
+    if empty is None:
+        check_line_lengths(path, empty_lines="why")
+        return
+    with pytest.raises(FileRefused, match=f": {empty} is empty: why$"):
+        check_line_lengths(path, empty_lines="why")
+
+
+def test_empty_lines_are_found_across_read_blocks(tmp_path):
+    path = tmp_path / "x.csv"
+    lines = b"I1,2026-01-01,FL,60\r\n" * 900_000  # more than one 16 MiB block
+    cut = (1 << 24) // 21 * 21 + 21  # the empty line starts in the second block
+    path.write_bytes(lines[:cut] + b"\r\n" + lines[:210])
+    with pytest.raises(FileRefused, match=f"line {cut // 21 + 1} is empty"):
+        check_line_lengths(path, empty_lines="why")
