@@ -61,11 +61,17 @@ def exports(tmp_path_factory) -> dict[str, Path]:
     sample = root / "sample"
     generate(sample, "20k")
     first = root / "first"
-    for name in ("departments/departments.csv", "kpi_targets/kpi_targets.csv"):
+    for name in (
+        "departments/departments.csv",
+        "kpi_targets/kpi_targets.csv",
+        "initiatives/initiatives.csv",
+    ):
         (first / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(sample / name, first / name)
     months = sorted(p.name for p in (sample / "interactions").glob("*.csv"))[:2]
-    for source in ("interactions", "nps_responses", "engagement_responses"):
+    for source in (
+        "interactions", "case_tasks", "workforce", "nps_responses", "engagement_responses"
+    ):  # fmt: skip
         (first / source).mkdir()
         for month in sorted(p.name for p in (sample / source).glob("*.csv"))[:2]:
             shutil.copy(sample / source / month, first / source / month)
@@ -93,6 +99,10 @@ def exports(tmp_path_factory) -> dict[str, Path]:
         {4: {"interaction_id": january["interaction_id"][0]}},  # loaded from January already
         keep=300,
     )
+    workforce = sorted((first / "workforce").glob("*.csv"))[0]
+    _edit(workforce, {2: {"handling_minutes": "999"}, 3: {"work_date": "2025-02-30"}}, keep=300)
+    tasks = sorted((first / "case_tasks").glob("*.csv"))[0]
+    _edit(tasks, {2: {"sla_hours": "-1"}}, keep=300)
     nps = sorted((first / "nps_responses").glob("*.csv"))[0]
     _edit(nps, {2: {"score": "11"}, 3: {"score": "", "csat": "", "effort": ""}}, keep=200)
     wave = sorted((first / "engagement_responses").glob("*.csv"))[0]
@@ -202,7 +212,7 @@ def test_quarantine_equals_the_duckdb_load_rule_message_and_row_as_sent(loaded):
     rules = set(spark["rule"])
     assert rules >= {
         "type:int", "type:timestamp", "known_department", "allowed_values", "range",
-        "not_null", "unique", "unique_across_files", "at_least_one_of",
+        "not_null", "unique", "unique_across_files", "at_least_one_of", "not_above", "type:date",
     }  # fmt: skip
     # The anonymous survey's answers are redacted in the row as sent, on both engines.
     survey = spark.filter(pl.col("source") == "engagement_responses")

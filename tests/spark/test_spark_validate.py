@@ -1,21 +1,19 @@
 """Great Expectations on Spark DataFrames: the same suites find the same failures as on pandas.
 
-This is the validation step a Spark load will use (docs/scale-out.md); it is checked here
-against the pandas path that `cxkpi load` uses today, on rows that break every kind of rule
-and on the whole sample.
+This is the validation step of `cxkpi load --engine spark` (docs/scale-out.md); it is checked
+here against the pandas path that `cxkpi load` uses, on rows that break every kind of rule.
+tests/spark/test_spark_load.py compares whole loads of every source on both engines.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from etl import spark
 from etl.contract import SOURCES
 from etl.read import ROW, parse, read_text_frame
-from etl.sample import generate
 from etl.validate import validate, validate_spark
 
 pytestmark = pytest.mark.spark
@@ -79,21 +77,6 @@ def test_rows_breaking_every_kind_of_rule_fail_the_same_way_on_spark(session, tm
         rules |= set(on_spark["rule"])
     kinds = {"not_null", "range", "allowed_values", "known_department", "not_above"}
     assert rules >= kinds | {"at_least_one_of"}
-
-
-def test_the_whole_sample_validates_the_same_on_spark(session, tmp_path):
-    exports = tmp_path / "exports"
-    generate(exports, "20k")
-    departments = frozenset(
-        pl.read_csv(exports / "departments" / "departments.csv")["department_id"]
-    )
-    checked = 0
-    for name in SOURCES:
-        for path in sorted((exports / name).glob("*.csv"))[:2]:
-            on_pandas, on_spark = _both(session, name, path, departments, tmp_path)
-            assert on_spark.equals(on_pandas), (path, on_pandas, on_spark)
-            checked += 1
-    assert checked >= len(SOURCES)
 
 
 def test_python_dash_c_survives_importing_great_expectations_beside_pyspark():
