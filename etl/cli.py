@@ -184,6 +184,7 @@ def load(
 
 
 def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master, confs):
+    from etl import lake as lakes
     from etl import spark, spark_load
 
     if profile:
@@ -195,7 +196,7 @@ def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master,
         raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
     settings = _settings(confs)
     files = _collect(paths, source)
-    with Progress(obj["quiet"]) as progress:
+    with lakes.writing(lake), Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
         with spark.running(master, settings) as session:
             results = spark_load.load_files(
@@ -206,7 +207,7 @@ def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master,
                 on_result=lambda result: progress.echo(result.summary()),
             )
             if build:
-                _build_on_spark(obj, lake, master, settings)
+                _spark_build(obj, lake, session, progress)
     return results
 
 
@@ -297,23 +298,31 @@ def _settings(confs: tuple[str, ...]) -> dict[str, str]:
 def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: dict) -> None:
     from etl import lake as lakes
     from etl import spark
-    from etl.warehouse import writing
 
     if lake is None:
         raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
     lakes.check(lake)
-    with Progress(obj["quiet"]) as progress:
+    with lakes.writing(lake), Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
         with spark.running(master, settings) as session:
-            marts = spark.build(
-                session, lake, on_model=lambda name: progress.stage(name, "building on Spark")
-            )
-        progress.echo(f"{lake}: Spark built {len(marts)} marts into {lake / 'marts'}")
-        with writing(obj["db"]) as con:
-            built = lakes.publish(
-                con, lake, marts, obj["db"], lambda name: progress.stage(name, "publishing")
-            )
-    click.echo(f"{obj['db']}: published {len(built)} models from {lake}")
+            _spark_build(obj, lake, session, progress)
+
+
+def _spark_build(obj: dict, lake: Path, session, progress: Progress) -> None:
+    """Build the marts on Spark and publish them into --db (the caller holds the lake)."""
+    from etl import lake as lakes
+    from etl import spark
+    from etl.warehouse import writing
+
+    marts = spark.build(
+        session, lake, on_model=lambda name: progress.stage(name, "building on Spark")
+    )
+    progress.echo(f"{lake}: Spark built {len(marts)} marts into {lake / 'marts'}")
+    with writing(obj["db"]) as con:
+        built = lakes.publish(
+            con, lake, marts, obj["db"], lambda name: progress.stage(name, "publishing")
+        )
+    progress.echo(f"{obj['db']}: published {len(built)} models from {lake}")
 
 
 @cli.group()
@@ -337,7 +346,8 @@ def lake_export(obj: dict, folder: Path) -> None:
         source = lakes.published_from(con)
         if source:
             raise CxkpiError(f"{obj['db']}: published from the lake {source} already")
-        written = lakes.export(con, folder)
+        with lakes.writing(folder):
+            written = lakes.export(con, folder)
     finally:
         con.close()
     for table, rows in written.items():

@@ -16,6 +16,8 @@ meta_load_runs says which loads are live.
 from __future__ import annotations
 
 import shutil
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -42,6 +44,25 @@ EMPTY_LOAD = 0
 #: Mart tables are split on their own `month` column when they have one.
 MART_PERIOD_COLUMN = "month"
 META_TABLES = ("meta_load_runs", "meta_quarantine")
+
+
+@contextmanager
+def writing(lake: Path):
+    """Hold the lake for one Spark load or build: a second waits, saying so.
+
+    A load moves folders into place and removes replaced ones, and a build tidies the lake
+    before reading it, so two at once could remove each other's rows.
+    """
+    from etl.warehouse import writer_lock
+
+    lake = Path(lake)
+    lake.mkdir(parents=True, exist_ok=True)
+
+    def waiting(_):
+        print(f"{lake}: another Spark load or build holds the lake; waiting", file=sys.stderr)
+
+    with writer_lock(lake / "_cxkpi", waiting):
+        yield
 
 
 def table_dir(lake: Path, layer: str, table: str) -> Path:

@@ -120,7 +120,7 @@ def _cannot_write(error: Exception) -> str | None:
 @contextmanager
 def _writing(db_path: Path, on_wait, files: Sequence[dict]) -> Iterator[duckdb.DuckDBPyConnection]:
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    with _writer_lock(db_path, on_wait):
+    with writer_lock(db_path, on_wait):
         journal = db_path.with_name(db_path.name + ".journal")
         left_behind = _read_journal(journal)
         _write_journal(journal, [*left_behind, _attempt(files)])
@@ -206,7 +206,8 @@ def _record_interrupted(con: duckdb.DuckDBPyConnection, attempts: list[dict]) ->
 
 
 @contextmanager
-def _writer_lock(db_path: Path, on_wait) -> Iterator[None]:
+def writer_lock(db_path: Path, on_wait=None) -> Iterator[None]:
+    """Hold the writer's lock of db_path (a file beside it); on_wait is told if it must wait."""
     lock_path = db_path.with_name(db_path.name + ".lock")
     with lock_path.open("a+") as handle:
         try:

@@ -210,3 +210,24 @@ def test_load_on_spark_refuses_profiles_and_needs_a_lake(sample_dir, tmp_path):
     stray = run_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--lake", "l", files)
     assert stray.returncode != 0 and "go with --engine spark" in stray.stderr
     assert not (tmp_path / "lake").exists() and not (tmp_path / "x.duckdb").exists()
+
+
+def test_a_second_spark_command_waits_while_the_lake_is_held(exported, tmp_path):
+    import subprocess
+
+    from tests.conftest import CXKPI
+
+    with lake.writing(exported):
+        waiting = subprocess.Popen(
+            [CXKPI, "--quiet", "--db", str(tmp_path / "x.duckdb"), "build", "--engine", "spark",
+             "--lake", str(exported)],
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            first = waiting.stderr.readline()
+            assert waiting.poll() is None  # still waiting for the lake
+        finally:
+            waiting.kill()
+            waiting.wait()
+    assert first.strip() == f"{exported}: another Spark load or build holds the lake; waiting"
+    assert not (tmp_path / "x.duckdb").exists()
