@@ -163,7 +163,7 @@ def stage(
             chunk = chunk.filter(pl.col(FILTERED).is_null()).drop(FILTERED)
         parsed = parse(path, source, chunk)
         problems = pl.concat([parsed.errors, validate(source, parsed.typed, department_ids)])
-        rejected = _rejected_rows(parsed.text, problems)
+        rejected = rejected_rows(parsed.text, problems)
         good = parsed.typed
         if not rejected.is_empty():
             good = good.join(rejected.select(ROW), on=ROW, how="anti")
@@ -191,7 +191,7 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {REJECTED}")
 
 
-def _rejected_rows(text: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
+def rejected_rows(text: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
     """One row per rejected row: its first problem, all its problems and what was sent (text:
     the rows as read, with at least the rejected ones)."""
     if problems.is_empty():
@@ -303,7 +303,7 @@ def load_file(
         return FileResult(path, source_name, "refused", message=refused.reason)
     digest = sha256(path) if path.exists() else ""
     key = file_key(path, source)
-    same = _previous(con, digest, profile)
+    same = previous_load(con, digest, profile)
     if same and same[1] == key:
         return FileResult(
             path, source.name, "unchanged", message=f"identical to load #{same[0]}; nothing changed"
@@ -345,7 +345,7 @@ def _source(path: Path, source_name: str | None, profile: Profile | None) -> Sou
     return profile.source
 
 
-def _previous(
+def previous_load(
     con: duckdb.DuckDBPyConnection, digest: str, profile: Profile | None = None
 ) -> tuple[int, str] | None:
     return con.execute(
@@ -356,7 +356,7 @@ def _previous(
     ).fetchone()
 
 
-def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+def next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM meta_load_runs").fetchone()[0]
 
 
@@ -370,13 +370,13 @@ def _refuse(
     reason: str,
     profile: Profile | None = None,
 ) -> FileResult:
-    load_id = _next_load_id(con)
+    load_id = next_load_id(con)
     staged = Staged(0, [], {}, profile)
-    _record_run(con, load_id, path, source, key, digest, started, staged, (0, 0), "refused", reason)
+    record_run(con, load_id, path, source, key, digest, started, staged, (0, 0), "refused", reason)
     return FileResult(path, source.name, "refused", message=reason, load_id=load_id)
 
 
-def _record_run(
+def record_run(
     con,
     load_id: int,
     path: Path,
@@ -416,8 +416,8 @@ def _store(
     con, path: Path, source: Source, key: str, digest: str, started: datetime, staged: Staged
 ) -> FileResult:
     """Replace the file's earlier rows and move the staged rows into the raw layer."""
-    load_id = _next_load_id(con)
-    replaced = _supersede(con, source, key, load_id)
+    load_id = next_load_id(con)
+    replaced = supersede(con, source, key, load_id)
     if not source.replace_all:
         _reject_keys(con, source, _duplicates_across_files(source), "unique_across_files")
     _fill_raw_records(con, path, source, staged.profile)
@@ -430,10 +430,10 @@ def _store(
         f" FROM {INCOMING}",
         {"id": load_id, "key": key},
     )
-    _insert_quarantine(con, source, path, load_id)
+    insert_quarantine(con, source, path, load_id)
     status = "quarantined" if rejected else "loaded"
-    message = _message(con, staged, replaced)
-    _record_run(
+    message = run_message(con, staged, replaced)
+    record_run(
         con,
         load_id,
         path,
@@ -459,7 +459,7 @@ def _store(
     )
 
 
-def _supersede(con, source: Source, key: str, load_id: int) -> int:
+def supersede(con, source: Source, key: str, load_id: int) -> int:
     """Remove rows of earlier loads this file replaces; the number of earlier loads replaced."""
     if source.replace_all:
         con.execute(f"DELETE FROM {source.raw_table}")
@@ -480,7 +480,7 @@ def _supersede(con, source: Source, key: str, load_id: int) -> int:
     )
 
 
-def _insert_quarantine(con, source: Source, path: Path, load_id: int) -> None:
+def insert_quarantine(con, source: Source, path: Path, load_id: int) -> None:
     con.execute(
         f'INSERT INTO meta_quarantine SELECT $id, $source, $file, {ROW}, "column", rule,'
         f" message, problems, raw_record::JSON FROM {REJECTED} ORDER BY {ROW}",
@@ -488,7 +488,7 @@ def _insert_quarantine(con, source: Source, path: Path, load_id: int) -> None:
     )
 
 
-def _message(con, staged: Staged, replaced: int) -> str:
+def run_message(con, staged: Staged, replaced: int) -> str:
     parts = []
     first = con.execute(
         f'SELECT {ROW}, "column", message FROM {REJECTED} ORDER BY {ROW} LIMIT 1'

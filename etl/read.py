@@ -155,7 +155,7 @@ def read_rows(
     """Just the given rows of a file as cleaned text, read by streaming the file again."""
     wanted = _scan(path, profile).filter(pl.col(ROW).is_in(rows.implode()))
     text = _clean(wanted.collect(engine="streaming"), source)[0]
-    return _redact_answers(text) if source.anonymous else text
+    return redact_answers(text) if source.anonymous else text
 
 
 def _scan(path: Path, profile: Profile | None = None) -> pl.LazyFrame:
@@ -308,13 +308,13 @@ def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:
     typed = _other_timestamp_formats(
         text, typed, [c.name for c in present if c.type == "timestamp"]
     )
-    errors = [_type_errors(text, typed, c.name, c.type) for c in present]
+    errors = [type_errors(text, typed, c.name, c.type) for c in present]
     if source.anonymous:
-        text = _redact_answers(text)
+        text = redact_answers(text)
     return Parsed(path, source, typed, text, pl.concat(errors) if errors else _no_errors(), dropped)
 
 
-def _redact_answers(text: pl.DataFrame) -> pl.DataFrame:
+def redact_answers(text: pl.DataFrame) -> pl.DataFrame:
     """Individual survey answers never reach quarantine: keep only whether each was given."""
     answers = [c for c in text.columns if c.startswith("q_") or c == "enps_score"]
     return text.with_columns(
@@ -392,7 +392,7 @@ def _extra_json(extras: list[str]) -> pl.Expr:
     return pl.struct(extras).struct.json_encode().alias(EXTRA)
 
 
-def _type_errors(text: pl.DataFrame, typed: pl.DataFrame, name: str, kind: str) -> pl.DataFrame:
+def type_errors(text: pl.DataFrame, typed: pl.DataFrame, name: str, kind: str) -> pl.DataFrame:
     bad = text[name].is_not_null() & typed[name].is_null()
     hint = {
         "timestamp": "an ISO 8601 timestamp",

@@ -197,7 +197,7 @@ def build(
     lakes.tidy(lake)  # only live loads: not a stopped load's rows, nor rows replaced since
     for layer in ("raw", "meta"):
         for name, folder in lakes.tables(lake, layer).items():
-            _read(spark, folder).createOrReplaceTempView(name)
+            read(spark, folder).createOrReplaceTempView(name)
     _seed(spark)
     written = []
     for model in spark_models(sql_dir):
@@ -214,7 +214,7 @@ def build(
             raise CxkpiError(
                 f"sql model {model.layer}/{model.name}.sql failed on Spark: {_first_line(error)}"
             ) from None
-        _read(spark, folder).createOrReplaceTempView(model.name)
+        read(spark, folder).createOrReplaceTempView(model.name)
         written.append(model.name)
     return written
 
@@ -264,7 +264,7 @@ def _spark_literal(value) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-_SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BOOLEAN": "BOOLEAN", "BIGINT": "BIGINT"}
+_SPARK_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT", "BOOLEAN": "BOOLEAN"}
 
 
 def _write(frame, folder: Path) -> None:
@@ -282,10 +282,6 @@ def _write(frame, folder: Path) -> None:
 
 def read(spark, folder: Path):
     """A lake table as Spark reads it, without the partition keys."""
-    return _read(spark, folder)
-
-
-def _read(spark, folder: Path):
     frame = spark.read.parquet(str(folder))
     return frame.drop(*(k for k in lakes.PARTITION_KEYS if k in frame.columns))
 

@@ -30,12 +30,12 @@ from etl.read import (
     BUSINESS_TIMEZONE,
     PROBLEM_SCHEMA,
     ROW,
-    _redact_answers,
-    _type_errors,
     check_columns,
     check_line_lengths,
     detect_source,
     header,
+    redact_answers,
+    type_errors,
 )
 from etl.sqltext import literal
 from etl.validate import validate_spark
@@ -152,7 +152,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
     started = datetime.now()
     results: dict[Path, FileResult] = {}
     with lakes.read_runs(lake) as books:
-        next_id = loading._next_load_id(books)
+        next_id = loading.next_load_id(books)
         batch: list[_File] = []
         pending: dict[str, tuple[int, str]] = {}  # files of this group: digest -> (id, key)
         for path, source_name in group:
@@ -163,7 +163,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
                 continue
             digest = loading.sha256(path) if path.exists() else ""
             key = loading.file_key(path, source)
-            same = loading._previous(books, digest) or pending.get(digest)
+            same = loading.previous_load(books, digest) or pending.get(digest)
             if same and same[1] == key:
                 results[path] = FileResult(
                     path,
@@ -209,7 +209,7 @@ _EMPTY_LINES = (
 
 
 def _refuse(books, load_id, path, source, key, digest, started, refused) -> FileResult:
-    loading._record_run(
+    loading.record_run(
         books, load_id, path, source, key, digest, started, Staged(0, []), (0, 0), "refused",
         refused.reason,
     )  # fmt: skip
@@ -244,7 +244,7 @@ def _load_batch(spark, books, lake: Path, files: list[_File], started, report):
             validate_spark(source, staged.select(ROW, *source.column_names), _departments(lake)),
         ]
     )
-    rejected = loading._rejected_rows(
+    rejected = loading.rejected_rows(
         _text_of(spark, staged, source, kept, problems[ROW], folder), problems
     )
     rejected = pl.concat(
@@ -461,7 +461,7 @@ def _type_problems(staged, source: Source, kept: list[str]) -> pl.DataFrame:
     )
     text = rows.select(ROW, *(pl.col(_TEXT + c.name).alias(c.name) for c in present))
     typed = rows.select(ROW, *(c.name for c in present))
-    return pl.concat([_type_errors(text, typed, c.name, c.type) for c in present])
+    return pl.concat([type_errors(text, typed, c.name, c.type) for c in present])
 
 
 def _text_of(
@@ -472,7 +472,7 @@ def _text_of(
 
     chosen = _rows_frame(spark, rows.unique(), folder)
     text = _polars(staged.join(chosen, ROW).select(ROW, *(F.col(_TEXT + c).alias(c) for c in kept)))
-    return _redact_answers(text) if source.anonymous else text
+    return redact_answers(text) if source.anonymous else text
 
 
 def _key_rejections(
@@ -536,7 +536,7 @@ def _key_rejections(
     problems = offenders.select(
         pl.col(ROW).cast(pl.Int64), pl.lit(names).alias("column"), "rule", "message"
     )
-    return loading._rejected_rows(text, problems).select(rejected.columns)
+    return loading.rejected_rows(text, problems).select(rejected.columns)
 
 
 def _rows_frame(spark, rows: pl.Series, folder: Path):
@@ -606,16 +606,16 @@ def _book(
     books, folder: Path, f: _File, stage: Staged, rejected: pl.DataFrame, loaded: int, started
 ):
     """Record one file's load as etl/load.py does, and stage its quarantined rows in folder."""
-    replaced = loading._supersede(books, f.source, f.key, f.load_id)
+    replaced = loading.supersede(books, f.source, f.key, f.load_id)
     if loaded + len(rejected) != f.rows_read:
         raise RuntimeError(f"{f.path}: {f.rows_read} rows read but {loaded} + {len(rejected)} kept")
     books.register("_rejected_frame", rejected.to_arrow())
     books.execute(f"CREATE OR REPLACE TABLE {REJECTED} AS FROM _rejected_frame")
     books.unregister("_rejected_frame")
-    loading._insert_quarantine(books, f.source, f.path, f.load_id)
+    loading.insert_quarantine(books, f.source, f.path, f.load_id)
     status = "quarantined" if len(rejected) else "loaded"
-    message = loading._message(books, stage, replaced)
-    loading._record_run(
+    message = loading.run_message(books, stage, replaced)
+    loading.record_run(
         books, f.load_id, f.path, f.source, f.key, f.digest, started, stage,
         (loaded, len(rejected)), status, message,
     )  # fmt: skip

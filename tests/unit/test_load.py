@@ -204,7 +204,7 @@ def test_a_failure_mid_file_leaves_no_partial_rows(tmp_path, inbox, monkeypatch)
     def crash(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loading, "_insert_quarantine", crash)
+    monkeypatch.setattr(loading, "insert_quarantine", crash)
     with writing(db) as con:
         with pytest.raises(RuntimeError):
             load_file(con, inbox / "interactions" / "2026-01.csv", None)
