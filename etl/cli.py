@@ -171,7 +171,7 @@ def load(
     """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse.
 
     With --profile, the files are foreign exports (CSV, TSV, XLSX, Parquet) that the profile
-    maps to its contract source. With --engine spark, Spark loads CSV files into the lake's
+    maps to its contract source. With --engine spark, Spark loads the files into the lake's
     raw layer, and then (unless --no-build) builds and publishes as `build --engine spark`.
     """
     if engine == "spark":

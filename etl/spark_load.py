@@ -1,4 +1,4 @@
-"""Load CSV exports into the lake's raw layer on Apache Spark (`cxkpi load --engine spark`).
+"""Load exports into the lake's raw layer on Apache Spark (`cxkpi load --engine spark`).
 
 Spark reads, types and checks each file on its executors, in Spark SQL only (no Python runs
 there). The driver keeps the books with the DuckDB load's own code (etl/load.py): the load
@@ -191,11 +191,7 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
 
 
 def _checked_header(path: Path, source: Source) -> list[str]:
-    if path.suffix.lower() != ".csv":
-        raise FileRefused(
-            path, "the Spark engine loads CSV files; load Parquet exports with DuckDB"
-        )
-    check_line_lengths(path, empty_lines=_EMPTY_LINES)
+    check_line_lengths(path, empty_lines=_EMPTY_LINES)  # (CSV files only)
     names = header(path)
     check_columns(path, source, names)
     return names
@@ -285,10 +281,15 @@ def _numbered(spark, files: list[_File], names: list[str]):
         .options(header=True, mode="PERMISSIVE", columnNameOfCorruptRecord=_CORRUPT)
         .options(encoding="UTF-8", escape='"', multiLine=False)
     )
-    text = reduce(
-        lambda a, b: a.unionByName(b),
-        (reader.csv(str(f.path)).withColumn(_INDEX, F.lit(f.index)) for f in files),
-    ).select(
+
+    def read(f: _File):
+        if f.path.suffix.lower() == ".parquet":
+            frame = _parquet_text(spark, f.path, names)
+        else:
+            frame = reader.csv(str(f.path))
+        return frame.withColumn(_INDEX, F.lit(f.index))
+
+    text = reduce(lambda a, b: a.unionByName(b), map(read, files)).select(
         "*",
         F.monotonically_increasing_id().alias(_ID),
         F.expr("input_file_block_start()").alias(_BLOCK),
@@ -330,6 +331,33 @@ def _numbered(spark, files: list[_File], names: list[str]):
         .withColumn(ROW, (F.col(_ID) + F.col("shift")).cast("bigint"))
     )
     return numbered.drop(_ID, _BLOCK, "shift", _CORRUPT, _INDEX), refused
+
+
+def _parquet_text(spark, path: Path, names: list[str]):
+    """A Parquet export's values as text, as etl/read.py makes them (names: its columns as
+    the loader names them, in order); timestamps keep 0, 3 or 6 digits of fraction."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    frame = spark.read.parquet(str(path))
+    columns = []
+    for field, name in zip(frame.schema.fields, names, strict=True):
+        column = F.col(f"`{field.name}`")
+        if isinstance(field.dataType, T.TimestampType | T.TimestampNTZType):
+            micros = F.date_format(column, "SSSSSS")
+            fraction = (
+                F.when(micros == "000000", "")
+                .when(
+                    F.substring(micros, 4, 3) == "000",
+                    F.concat(F.lit("."), F.substring(micros, 1, 3)),
+                )
+                .otherwise(F.concat(F.lit("."), micros))
+            )
+            text = F.concat(F.date_format(column, "yyyy-MM-dd'T'HH:mm:ss"), fraction)
+        else:
+            text = column.cast("string")
+        columns.append(text.alias(name))
+    return frame.select(*columns, F.lit(None).cast("string").alias(_CORRUPT))
 
 
 def _columns(source: Source, names: list[str]) -> tuple[list[str], list[str], list[str]]:

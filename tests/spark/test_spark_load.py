@@ -103,8 +103,17 @@ def exports(tmp_path_factory) -> dict[str, Path]:
     _edit(workforce, {2: {"handling_minutes": "999"}, 3: {"work_date": "2025-02-30"}}, keep=300)
     tasks = sorted((first / "case_tasks").glob("*.csv"))[0]
     _edit(tasks, {2: {"sla_hours": "-1"}}, keep=300)
-    nps = sorted((first / "nps_responses").glob("*.csv"))[0]
+    nps, typed_nps = sorted((first / "nps_responses").glob("*.csv"))[:2]
     _edit(nps, {2: {"score": "11"}, 3: {"score": "", "csat": "", "effort": ""}}, keep=200)
+    # A Parquet export with typed columns: values become text as etl/read.py makes them.
+    typed = pl.read_csv(typed_nps, try_parse_dates=True).head(150)
+    fractions = pl.Series([500_000, 123_456, 0] * 50, dtype=pl.Int64)
+    typed = typed.with_columns(
+        pl.col("responded_at") + pl.duration(microseconds=fractions),
+        pl.when(pl.int_range(pl.len()) == 4).then(11).otherwise(pl.col("score")).alias("score"),
+    )
+    typed.write_parquet(typed_nps.with_suffix(".parquet"))
+    typed_nps.unlink()
     wave = sorted((first / "engagement_responses").glob("*.csv"))[0]
     _edit(wave, {2: {"enps_score": "x"}}, keep=40, extra={"q_extra": "4", "email": "a@b.c"})
     # Identical content under another name: refused by both engines.
@@ -214,6 +223,9 @@ def test_quarantine_equals_the_duckdb_load_rule_message_and_row_as_sent(loaded):
         "type:int", "type:timestamp", "known_department", "allowed_values", "range",
         "not_null", "unique", "unique_across_files", "at_least_one_of", "not_above", "type:date",
     }  # fmt: skip
+    # The typed Parquet export's rejected row, as sent: its timestamp has its fraction.
+    parquet = spark.filter(pl.col("file").str.ends_with(".parquet"))
+    assert parquet.height == 1 and '.123456"' in parquet["raw_record"][0]
     # The anonymous survey's answers are redacted in the row as sent, on both engines.
     survey = spark.filter(pl.col("source") == "engagement_responses")
     assert survey.height == 1 and '"enps_score":"<redacted>"' in survey["raw_record"][0]
