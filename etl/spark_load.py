@@ -467,9 +467,7 @@ def _timestamp(column):
     if BUSINESS_TIMEZONE != "UTC":
         local = F.from_utc_timestamp(utc.cast("timestamp"), BUSINESS_TIMEZONE).cast("timestamp_ntz")
     shaped = column.rlike(_TIMESTAMP) & ((zone == "") | (part(6) != "")) & (number(6) <= 60)
-    return (
-        F.when(shaped & (zone == ""), naive).when(shaped & (zone == "Z"), utc).when(shaped, local)
-    )
+    return F.when(shaped & (zone == ""), naive).when(shaped, local)
 
 
 def _type_problems(staged, source: Source, kept: list[str]) -> pl.DataFrame:

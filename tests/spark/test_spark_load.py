@@ -266,12 +266,17 @@ def test_a_replaced_load_leaves_the_lake_and_nothing_is_left_half_written(loaded
     assert raw == live
 
 
-def test_spark_types_odd_values_as_the_duckdb_load_does(spark_session):
-    """Every shape etl/read.py accepts or refuses, typed by both engines."""
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_spark_types_odd_values_as_the_duckdb_load_does(spark_session, monkeypatch, zone):
+    """Every shape etl/read.py accepts or refuses, typed by both engines; values with an offset
+    land in the business time zone ($CXKPI_TIMEZONE), across a change of summer time too."""
     from pyspark.sql import functions as F
 
-    from etl import spark_load
+    from etl import read, spark_load
     from etl.spark import values
+
+    monkeypatch.setattr(read, "BUSINESS_TIMEZONE", zone)
+    monkeypatch.setattr(spark_load, "BUSINESS_TIMEZONE", zone)
 
     odd = [
         "1", "-1.5", "+2", "1e3", "1E-2", ".5", "5.", "inf", "-Infinity", "nan", "-nan", "1_000",
@@ -282,6 +287,7 @@ def test_spark_types_odd_values_as_the_duckdb_load_does(spark_session):
         "20260105", "2026-13-01", "2026-02-29", "2024-02-29", "2026-01-05T25:00",
         "2026-01-05T10:11:12.", "2026-01-05T10:11:60", "2026-01-05T10:11:60.5",
         "2026-01-05T10:11:61", "12026-01-05", "true", "Yes", "0", "T", "FALSE", "n", "ja",
+        "2026-03-08T06:59:59Z", "2026-03-08T07:00:00Z", "2026-11-01 05:30:00+00:00",
     ]  # fmt: skip
     kinds = {"number": "n", "int": "i", "date": "d", "timestamp": "ts", "bool": "b"}
     frame = values(spark_session, [("v", "VARCHAR")], [(v,) for v in odd])
