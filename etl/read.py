@@ -281,13 +281,17 @@ def _clean(text: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, list[str],
     text = text.with_columns(
         pl.col(c).str.strip_chars().replace("", None) for c in text.columns if c not in _OURS
     )
-    extras = [c for c in text.columns if c not in _OURS and c not in source.column_names]
-    dropped: list[str] = []
-    if source.extra_columns == "q_items":
-        dropped = [c for c in extras if not c.startswith("q_")]
-        extras = [c for c in extras if c.startswith("q_")]
-        text = text.drop(dropped)
-    return text, extras, dropped
+    extras, dropped = extra_columns(source, [c for c in text.columns if c not in _OURS])
+    return text.drop(dropped), extras, dropped
+
+
+def extra_columns(source: Source, names: list[str]) -> tuple[list[str], list[str]]:
+    """A file's columns beyond the contract: those kept (in `_extra`) and those dropped (the
+    anonymous survey keeps only its `q_` items: anything else could identify a person)."""
+    extras = [c for c in names if c not in source.column_names]
+    if source.extra_columns != "q_items":
+        return extras, []
+    return [c for c in extras if c.startswith("q_")], [c for c in extras if not c.startswith("q_")]
 
 
 def parse(path: Path, source: Source, text: pl.DataFrame) -> Parsed:

@@ -33,6 +33,7 @@ from etl.read import (
     check_columns,
     check_line_lengths,
     detect_source,
+    extra_columns,
     header,
     redact_answers,
     type_errors,
@@ -362,11 +363,7 @@ def _parquet_text(spark, path: Path, names: list[str]):
 
 def _columns(source: Source, names: list[str]) -> tuple[list[str], list[str], list[str]]:
     """The file's columns kept as text (in file order), its extras, and those dropped."""
-    extras = [c for c in names if c not in source.column_names]
-    dropped: list[str] = []
-    if source.extra_columns == "q_items":
-        dropped = [c for c in extras if not c.startswith("q_")]
-        extras = [c for c in extras if c.startswith("q_")]
+    extras, dropped = extra_columns(source, names)
     return [c for c in names if c not in dropped], extras, dropped
 
 
