@@ -305,20 +305,9 @@ def load_file(
     key = file_key(path, source)
     same = previous_load(con, digest, profile)
     if same and same[1] == key:
-        return FileResult(
-            path, source.name, "unchanged", message=f"identical to load #{same[0]}; nothing changed"
-        )
+        return unchanged(path, source, same)
     if same:
-        return _refuse(
-            con,
-            path,
-            source,
-            key,
-            digest,
-            started,
-            f"identical content was already loaded as {same[1]} (load #{same[0]})",
-            profile,
-        )
+        return _refuse(con, path, source, key, digest, started, loaded_as(same), profile)
     con.begin()
     try:
         with tempfile.TemporaryDirectory(prefix="cxkpi-stage-") as folder:
@@ -333,6 +322,18 @@ def load_file(
         raise
     con.commit()
     return result
+
+
+def unchanged(path: Path, source: Source, same: tuple[int, str]) -> FileResult:
+    """A file identical to its own live load (same = previous_load(...)): nothing to do."""
+    return FileResult(
+        path, source.name, "unchanged", message=f"identical to load #{same[0]}; nothing changed"
+    )
+
+
+def loaded_as(same: tuple[int, str]) -> str:
+    """Why a file identical to another file's live load is refused."""
+    return f"identical content was already loaded as {same[1]} (load #{same[0]})"
 
 
 def _source(path: Path, source_name: str | None, profile: Profile | None) -> Source:

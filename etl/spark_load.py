@@ -166,18 +166,11 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
             key = loading.file_key(path, source)
             same = loading.previous_load(books, digest) or pending.get(digest)
             if same and same[1] == key:
-                results[path] = FileResult(
-                    path,
-                    source.name,
-                    "unchanged",
-                    message=f"identical to load #{same[0]}; nothing changed",
-                )
+                results[path] = loading.unchanged(path, source, same)
                 continue
             try:
                 if same:
-                    raise FileRefused(
-                        path, f"identical content was already loaded as {same[1]} (load #{same[0]})"
-                    )
+                    raise FileRefused(path, loading.loaded_as(same))
                 names = _checked_header(path, source)
             except FileRefused as refused:
                 results[path] = _refuse(books, next_id, path, source, key, digest, started, refused)
