@@ -15,6 +15,8 @@ import polars as pl
 
 from etl.contract import DEPARTMENTS, SOURCES, Source
 from etl.errors import CxkpiError, FileRefused
+from etl.ingest import drop as drop_typed
+from etl.ingest import good_rows, ingest
 from etl.profiles import FILTERED, Profile
 from etl.profiles import SUFFIXES as PROFILE_SUFFIXES
 from etl.read import (
@@ -153,10 +155,18 @@ def stage(
     """
     say = report or (lambda *_: None)
     say(str(path), "reading", 0)
-    check_line_lengths(path)
-    check_columns(path, source, header(path, profile))
-    rows, dropped, filtered = 0, [], {}
-    for index, chunk in enumerate(text_chunks(path, profile=profile)):
+    lines = check_line_lengths(path)
+    columns = header(path, profile)
+    check_columns(path, source, columns)
+    typed = None if profile else ingest(con, path, source, columns, department_ids, lines)
+    if typed is not None:
+        say(str(path), "typed", typed.rows)
+        chunks = [typed.suspects] if typed.suspects.height else []
+    else:
+        chunks = text_chunks(path, profile=profile)
+    rows, dropped, filtered, checked = 0, [], {}, []
+    pl.DataFrame(schema=_REJECTED_SCHEMA).write_parquet(folder / "rejected-empty.parquet")
+    for index, chunk in enumerate(chunks):
         if FILTERED in chunk.columns:
             for reason, n in chunk.group_by(FILTERED).len().drop_nulls(FILTERED).iter_rows():
                 filtered[reason] = filtered.get(reason, 0) + n
@@ -171,10 +181,13 @@ def stage(
         rejected.write_parquet(folder / f"rejected-{index:06d}.parquet")
         rows += chunk.height
         dropped = parsed.dropped_columns
+        checked = [f"FROM read_parquet({literal(str(folder / 'good-*.parquet'))})"]
         say(str(path), "validated", rows + sum(filtered.values()))
-    good_files = literal(str(folder / "good-*.parquet"))
+    if typed is not None:
+        rows = typed.rows
+        checked.append(good_rows(typed))
     rejected_files = literal(str(folder / "rejected-*.parquet"))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {_STAGED} AS FROM read_parquet({good_files})")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_STAGED} AS {' UNION ALL BY NAME '.join(checked)}")
     con.execute(f"CREATE OR REPLACE TABLE {REJECTED} AS FROM read_parquet({rejected_files})")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {INCOMING} AS"
@@ -189,6 +202,7 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP VIEW IF EXISTS {INCOMING}")
     con.execute(f"DROP VIEW IF EXISTS {_STAGED}")
     con.execute(f"DROP TABLE IF EXISTS {REJECTED}")
+    drop_typed(con)
 
 
 def rejected_rows(text: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:

@@ -97,16 +97,48 @@ def text_chunks(
         raise FileRefused(path, "file has a header but no data rows")
 
 
+@dataclass
+class Lines:
+    """What one pass over a CSV file's bytes found besides its longest line."""
+
+    #: Lines in the file, the header included (a last line without a newline counts).
+    lines: int = 0
+    #: True when the file holds white space other than the space (tabs, a lone carriage
+    #: return, no-break spaces, ...): only then can trimming spaces differ from trimming
+    #: white space as etl/read.py does.
+    odd_space: bool = False
+
+
+#: UTF-8 encodings of the Unicode white space beyond ASCII: U+0085 and U+00A0 (two bytes),
+#: U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F and U+3000 (three bytes).
+_WIDE_SPACE = np.array(
+    [
+        0xC285,
+        0xC2A0,
+        0xE19A80,
+        *range(0xE28080, 0xE2808B),
+        0xE280A8,
+        0xE280A9,
+        0xE280AF,
+        0xE2819F,
+        0xE38080,
+    ]
+)
+
+
 def check_line_lengths(
     path: Path, limit: int = MAX_LINE_BYTES, empty_lines: str | None = None
-) -> None:
+) -> Lines:
     """Refuse a CSV file with a line longer than limit, naming the line; memory stays bounded.
 
-    With empty_lines (why they are refused), refuse a file with an empty line too.
+    With empty_lines (why they are refused), refuse a file with an empty line too. Returns
+    the number of lines and whether white space other than the space occurs (etl/ingest.py).
     """
+    found = Lines()
     if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.exists():
-        return
+        return found
     line, start, offset = 1, 0, 0  # the current line's number, its first byte, the block's
+    last = b""
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 24), b""):
             data = np.frombuffer(block, dtype=np.uint8)
@@ -120,11 +152,33 @@ def check_line_lengths(
                 empty = np.flatnonzero((ends == starts) | ((ends - starts == 1) & carriage))
                 if len(empty):
                     raise FileRefused(path, f"line {line + int(empty[0])} is empty: {empty_lines}")
+            found.odd_space = found.odd_space or _odd_space(data)
             if len(ends):
                 line, start = line + len(ends), int(ends[-1]) + 1
             offset += len(block)
+            last = block[-1:]
             if offset - start > limit:  # the line still open at the block's end
                 _refuse_long_line(path, line, limit)
+    found.lines = line - 1 + (offset > 0 and last != b"\n")
+    return found
+
+
+def _odd_space(data: np.ndarray) -> bool:
+    """True when a block holds white space other than the space and a line's CR LF (a
+    character cut at the block's end counts: erring this way only costs speed)."""
+    if np.any((data == 9) | (data == 11) | (data == 12)):
+        return True
+    carriages = np.flatnonzero(data == 13)
+    if len(carriages) and (carriages[-1] + 1 >= len(data) or np.any(data[carriages + 1] != 10)):
+        return True
+    leads = np.flatnonzero((data == 0xC2) | (data == 0xE1) | (data == 0xE2) | (data == 0xE3))
+    if not len(leads):
+        return False
+    if leads[-1] + 2 >= len(data):
+        return True
+    pairs = data[leads].astype(np.int64) << 8 | data[leads + 1]
+    triples = pairs << 8 | data[leads + 2]
+    return bool(np.isin(pairs, _WIDE_SPACE).any() or np.isin(triples, _WIDE_SPACE).any())
 
 
 def _refuse_long_line(path: Path, line: int, limit: int) -> None:
