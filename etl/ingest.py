@@ -122,7 +122,7 @@ def typed_select(source: Source, columns: list[str], department_ids: frozenset[s
     read = (
         f"read_csv($path, columns = {{{types}}}, header = true, auto_detect = false, delim = ',',"
         " quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true,"
-        " null_padding = false, ignore_errors = true, max_line_size = 4194304)"
+        " null_padding = false, ignore_errors = true)"
     )
     text = ", ".join(f"{_q(name)} := {_q(name)}" for name in columns)
     trimmed = ", ".join(f"nullif(trim({_q(name)}), '') AS {_q('_v_' + name)}" for name in columns)
@@ -148,10 +148,11 @@ def value_sql(kind: str, value: str) -> str:
     """SQL typing a trimmed text value (NULL when empty) as etl/read.py types it, or NULL."""
     if kind == "str":
         return value
+    # DuckDB reads 1_000 as a thousand; Polars does not read it as a number.
+    number = f"CASE WHEN NOT contains({value}, '_') THEN TRY_CAST({value} AS DOUBLE) END"
     if kind == "number":
-        return f"TRY_CAST({value} AS DOUBLE)"
+        return number
     if kind == "int":
-        number = f"TRY_CAST({value} AS DOUBLE)"
         return (
             f"CASE WHEN {number} = floor({number}) AND abs({number}) < {_EXACT}"
             f" THEN TRY_CAST({number} AS BIGINT) END"

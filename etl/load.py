@@ -511,7 +511,7 @@ def run_message(con, staged: Staged, replaced: int) -> str:
     if first:
         top = con.execute(
             f'SELECT "column", rule, count(*) AS n FROM {REJECTED} GROUP BY ALL'
-            " ORDER BY n DESC, rule LIMIT 3"
+            ' ORDER BY n DESC, rule, "column" LIMIT 3'
         ).fetchall()
         parts.append(f"first: row {first[0]}, column {first[1]}: {first[2]}")
         parts.append("by rule: " + ", ".join(f"{c}/{r} x{n}" for c, r, n in top))

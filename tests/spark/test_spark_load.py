@@ -8,7 +8,6 @@ Marked `spark` (CI runs it after the default suite).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,8 +19,8 @@ from polars.testing import assert_frame_equal
 from etl import lake as lakes
 from etl.contract import SOURCES
 from etl.read import _other_timestamp_formats, _parse_column
-from etl.sample import generate
 from tests.conftest import CXKPI, run_cxkpi
+from tests.exports import broken_exports
 
 pytestmark = pytest.mark.spark
 
@@ -37,106 +36,10 @@ def _spark_refuses(column: str) -> pl.Expr:
     return pl.col(column).str.contains("/(" + "|".join(SPARK_REFUSES) + ")$")
 
 
-def _edit(path: Path, rows: dict[int, dict[str, str]], keep: int, extra: dict | None = None):
-    """Keep the first `keep` rows of a CSV export, set some values, and add extra columns."""
-    frame = pl.read_csv(path, infer_schema=False).head(keep)
-    for column, value in (extra or {}).items():
-        frame = frame.with_columns(pl.lit(value).alias(column))
-    for row, changes in rows.items():
-        for column, value in changes.items():
-            frame = frame.with_columns(
-                pl.when(pl.int_range(pl.len()) == row - 1)
-                .then(pl.lit(value))
-                .otherwise(pl.col(column))
-                .alias(column)
-            )
-    frame.write_csv(path)
-    return frame
-
-
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory) -> dict[str, Path]:
     """A small set of exports: good rows, and rows breaking every rule, key and type."""
-    root = tmp_path_factory.mktemp("spark_load")
-    sample = root / "sample"
-    generate(sample, "20k")
-    first = root / "first"
-    for name in (
-        "departments/departments.csv",
-        "kpi_targets/kpi_targets.csv",
-        "initiatives/initiatives.csv",
-    ):
-        (first / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(sample / name, first / name)
-    months = sorted(p.name for p in (sample / "interactions").glob("*.csv"))[:2]
-    for source in (
-        "interactions", "case_tasks", "workforce", "nps_responses", "engagement_responses"
-    ):  # fmt: skip
-        (first / source).mkdir()
-        for month in sorted(p.name for p in (sample / source).glob("*.csv"))[:2]:
-            shutil.copy(sample / source / month, first / source / month)
-    january = _edit(
-        first / "interactions" / months[0],
-        {
-            2: {"handle_seconds": "abc"},
-            3: {"started_at": "2025-01-01 02:23"},
-            4: {"started_at": "2025-01-01T02:23:21+01:00"},
-            5: {"started_at": "2025-13-01T00:00:00"},
-            6: {"department_id": "XXX"},
-            7: {"channel": "pigeon", "wait_seconds": "-5"},
-            8: {"interaction_id": "I-TWICE"},
-            9: {"interaction_id": "I-TWICE"},
-            10: {"handle_seconds": " 42 ", "resolved": "Yes"},
-            11: {"interaction_id": ""},
-            12: {"handle_seconds": "1e3"},
-            13: {"handle_seconds": "2.5", "note": 'says "hi", twice'},
-        },
-        keep=400,
-        extra={"note": ""},
-    )
-    _edit(
-        first / "interactions" / months[1],
-        {4: {"interaction_id": january["interaction_id"][0]}},  # loaded from January already
-        keep=300,
-    )
-    workforce = sorted((first / "workforce").glob("*.csv"))[0]
-    _edit(workforce, {2: {"handling_minutes": "999"}, 3: {"work_date": "2025-02-30"}}, keep=300)
-    tasks = sorted((first / "case_tasks").glob("*.csv"))[0]
-    _edit(tasks, {2: {"sla_hours": "-1"}}, keep=300)
-    nps, typed_nps = sorted((first / "nps_responses").glob("*.csv"))[:2]
-    _edit(nps, {2: {"score": "11"}, 3: {"score": "", "csat": "", "effort": ""}}, keep=200)
-    # A Parquet export with typed columns: values become text as etl/read.py makes them.
-    typed = pl.read_csv(typed_nps, try_parse_dates=True).head(150)
-    fractions = pl.Series([500_000, 123_456, 0] * 50, dtype=pl.Int64)
-    typed = typed.with_columns(
-        pl.col("responded_at") + pl.duration(microseconds=fractions),
-        pl.when(pl.int_range(pl.len()) == 4).then(11).otherwise(pl.col("score")).alias("score"),
-    )
-    typed.write_parquet(typed_nps.with_suffix(".parquet"))
-    typed_nps.unlink()
-    wave = sorted((first / "engagement_responses").glob("*.csv"))[0]
-    _edit(wave, {2: {"enps_score": "x"}}, keep=40, extra={"q_extra": "4", "email": "a@b.c"})
-    # Identical content under another name: refused by both engines.
-    shutil.copy(first / "interactions" / months[1], first / "interactions" / "copy.csv")
-    header = "response_id,responded_at,department_id,score,csat,effort\n"
-    good = "R-X1,2025-01-05T10:00:00,RET,9,5,2\n"
-    (first / "nps_responses" / "ragged.csv").write_text(
-        header + good + good.replace("X1", "X2") + "R-X3,2025-01-05T10:00:00,RET,9\n"
-    )
-    (first / "nps_responses" / "blank.csv").write_text(
-        header + good.replace("X1", "X6") + "\n" + good.replace("X1", "X7")
-    )
-    (first / "nps_responses" / "multiline.csv").write_text(
-        header + good.replace("X1", "X4") + 'R-X5,"2025-01-05\nT10:00:00",RET,9,5,2\n'
-    )
-    # The second round: January corrected, February unchanged.
-    second = root / "second"
-    (second / "interactions").mkdir(parents=True)
-    corrected = first / "interactions" / months[0]
-    frame = pl.read_csv(corrected, infer_schema=False).filter(pl.col("interaction_id") != "I-TWICE")
-    frame.write_csv(second / "interactions" / months[0])
-    shutil.copy(first / "interactions" / months[1], second / "interactions" / months[1])
-    return {"first": first, "second": second, "root": root}
+    return broken_exports(tmp_path_factory.mktemp("spark_load"))
 
 
 def _spark_load(lake: Path, folder: Path) -> subprocess.CompletedProcess:
