@@ -36,7 +36,6 @@ from etl.sqltext import literal
 #: The typed rows of the file being loaded, in file order (row number = rowid + 1).
 TYPED = "_staging_typed"
 _SUSPECT = "_suspect"
-_TEXT = "_text"
 #: Above this a double no longer holds every whole number, and Polars' and DuckDB's casts to
 #: a whole number may disagree about rounding: such values take the checked path.
 _EXACT = 2**53
@@ -44,13 +43,13 @@ _EXACT = 2**53
 
 @dataclass
 class Ingested:
-    """A file typed in DuckDB: its row count and the text of its suspect rows."""
+    """A file typed in DuckDB: its row count and which rows are suspect."""
 
     rows: int
     #: The row id of the file's first row.
     first: int
-    #: The suspect rows as text, with their row numbers, as etl/read.text_chunks gives them.
-    suspects: pl.DataFrame
+    #: The row numbers of the suspect rows.
+    suspects: pl.Series
 
 
 def enabled() -> bool:
@@ -78,8 +77,8 @@ def ingest(
     department_ids: frozenset[str],
     lines: Lines,
 ) -> Ingested | None:
-    """Type the file into TYPED and return its suspect rows; None when the file must take the
-    checked path (nothing is left behind then)."""
+    """Type the file into TYPED and say which rows are suspect; None when the file must take
+    the checked path (nothing is left behind then)."""
     if not plain(path, source, columns, lines):
         return None
     con.execute(
@@ -95,18 +94,15 @@ def ingest(
         drop(con)  # a line that is not one row: Polars reads the file and says why
         return None
     suspects = con.sql(
-        f"SELECT rowid - {first - 1} AS {ROW}, unnest({_TEXT}) FROM {TYPED}"
-        f" WHERE {_SUSPECT} ORDER BY rowid"
-    ).pl()
-    if suspects.is_empty():
-        suspects = pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(columns, pl.String)})
-    return Ingested(rows, first, suspects.with_columns(pl.col(ROW).cast(pl.Int64)))
+        f"SELECT rowid - {first - 1} AS {ROW} FROM {TYPED} WHERE {_SUSPECT} ORDER BY rowid"
+    ).pl()[ROW]
+    return Ingested(rows, first, suspects.cast(pl.Int64))
 
 
 def good_rows(typed: Ingested) -> str:
     """The rows of TYPED that are not suspect, as the checked path's typed frames look."""
     return (
-        f"SELECT rowid - {typed.first - 1} AS {ROW}, * EXCLUDE ({_SUSPECT}, {_TEXT})"
+        f"SELECT rowid - {typed.first - 1} AS {ROW}, * EXCLUDE ({_SUSPECT})"
         f" FROM {TYPED} WHERE NOT {_SUSPECT}"
     )
 
@@ -116,7 +112,7 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def typed_select(source: Source, columns: list[str], department_ids: frozenset[str]) -> str:
-    """The query that reads the file ($path, $columns), types it and marks suspect rows."""
+    """The query that reads the file ($path), types it and marks suspect rows."""
     present = [c for c in source.columns if c.name in columns]
     types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
     read = (
@@ -124,7 +120,6 @@ def typed_select(source: Source, columns: list[str], department_ids: frozenset[s
         " quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true,"
         " null_padding = false, ignore_errors = true)"
     )
-    text = ", ".join(f"{_q(name)} := {_q(name)}" for name in columns)
     trimmed = ", ".join(f"nullif(trim({_q(name)}), '') AS {_q('_v_' + name)}" for name in columns)
     typed = [f"{value_sql(c.type, _q('_v_' + c.name))} AS {_q(c.name)}" for c in present]
     typed += [f"NULL::{c.duckdb_type} AS {_q(c.name)}" for c in source.columns if c not in present]
@@ -136,11 +131,8 @@ def typed_select(source: Source, columns: list[str], department_ids: frozenset[s
     )
     names = ", ".join(_q(c.name) for c in source.columns)
     return (
-        f"SELECT {names}, NULL::VARCHAR AS {EXTRA}, {_SUSPECT},"
-        f" CASE WHEN {_SUSPECT} THEN {_TEXT} END AS {_TEXT}"
-        f" FROM (SELECT *, {flags} AS {_SUSPECT}"
-        f" FROM (SELECT *, {', '.join(typed)}"
-        f" FROM (SELECT struct_pack({text}) AS {_TEXT}, {trimmed} FROM {read})))"
+        f"SELECT {names}, NULL::VARCHAR AS {EXTRA}, {flags} AS {_SUSPECT}"
+        f" FROM (SELECT *, {', '.join(typed)} FROM (SELECT {trimmed} FROM {read}))"
     )
 
 

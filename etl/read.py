@@ -69,14 +69,19 @@ def detect_source(path: Path, explicit: str | None = None) -> Source:
 
 
 def text_chunks(
-    path: Path, chunk_rows: int | None = None, profile: Profile | None = None
+    path: Path,
+    chunk_rows: int | None = None,
+    profile: Profile | None = None,
+    rows: pl.Series | None = None,
 ) -> Iterator[pl.DataFrame]:
     """The file's rows as text, chunk by chunk, with 1-based row numbers; memory stays bounded.
 
     With a mapping profile the rows are the export's, mapped to contract columns, with
-    `_filtered` and `_raw` besides (etl/profiles.py).
+    `_filtered` and `_raw` besides (etl/profiles.py). With rows, only those rows.
     """
     scan = _scan(path, profile)
+    if rows is not None:
+        scan = scan.filter(pl.col(ROW).is_in(rows.implode()))
     rows = 0
     try:
         for chunk in scan.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS):
@@ -152,7 +157,7 @@ def check_line_lengths(
                 empty = np.flatnonzero((ends == starts) | ((ends - starts == 1) & carriage))
                 if len(empty):
                     raise FileRefused(path, f"line {line + int(empty[0])} is empty: {empty_lines}")
-            found.odd_space = found.odd_space or _odd_space(data)
+            found.odd_space = found.odd_space or _odd_space(data, len(ends))
             if len(ends):
                 line, start = line + len(ends), int(ends[-1]) + 1
             offset += len(block)
@@ -163,15 +168,17 @@ def check_line_lengths(
     return found
 
 
-def _odd_space(data: np.ndarray) -> bool:
+def _odd_space(data: np.ndarray, newlines: int) -> bool:
     """True when a block holds white space other than the space and a line's CR LF (a
     character cut at the block's end counts: erring this way only costs speed)."""
-    if np.any((data == 9) | (data == 11) | (data == 12)):
-        return True
-    carriages = np.flatnonzero(data == 13)
-    if len(carriages) and (carriages[-1] + 1 >= len(data) or np.any(data[carriages + 1] != 10)):
-        return True
-    leads = np.flatnonzero((data == 0xC2) | (data == 0xE1) | (data == 0xE2) | (data == 0xE3))
+    low = np.count_nonzero(data < 14)
+    if low > newlines:  # a tab, a carriage return, a control byte
+        carriages = np.flatnonzero(data == 13)
+        if low > newlines + len(carriages):
+            return True
+        if carriages[-1] + 1 >= len(data) or np.any(data[carriages + 1] != 10):
+            return True
+    leads = np.flatnonzero((data - np.uint8(0xC2)) <= 0xE3 - 0xC2)  # 0xC2 to 0xE3
     if not len(leads):
         return False
     if leads[-1] + 2 >= len(data):
