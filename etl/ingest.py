@@ -81,8 +81,9 @@ def ingest(
     the checked path (nothing is left behind then)."""
     if not plain(path, source, columns, lines):
         return None
+    query = typed_select(source, columns, department_ids, trim=lines.padded)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {typed_select(source, columns, department_ids)}",
+        f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}",
         {"path": str(path)},
     )
     # Rows keep the file's order; their row ids count on from where the table's storage
@@ -111,8 +112,11 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {TYPED}")
 
 
-def typed_select(source: Source, columns: list[str], department_ids: frozenset[str]) -> str:
-    """The query that reads the file ($path), types it and marks suspect rows."""
+def typed_select(
+    source: Source, columns: list[str], department_ids: frozenset[str], trim: bool = True
+) -> str:
+    """The query that reads the file ($path), types it and marks suspect rows (trim=False:
+    no value starts or ends with a space, Lines.padded)."""
     present = [c for c in source.columns if c.name in columns]
     types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
     read = (
@@ -120,7 +124,10 @@ def typed_select(source: Source, columns: list[str], department_ids: frozenset[s
         " quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true,"
         " null_padding = false, ignore_errors = true)"
     )
-    trimmed = ", ".join(f"nullif(trim({_q(name)}), '') AS {_q('_v_' + name)}" for name in columns)
+    text = "trim({})" if trim else "{}"
+    trimmed = ", ".join(
+        f"nullif({text.format(_q(name))}, '') AS {_q('_v_' + name)}" for name in columns
+    )
     typed = [f"{value_sql(c.type, _q('_v_' + c.name))} AS {_q(c.name)}" for c in present]
     typed += [f"NULL::{c.duckdb_type} AS {_q(c.name)}" for c in source.columns if c not in present]
     flags = (

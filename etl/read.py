@@ -112,6 +112,9 @@ class Lines:
     #: return, no-break spaces, ...): only then can trimming spaces differ from trimming
     #: white space as etl/read.py does.
     odd_space: bool = False
+    #: False when no value can start or end with a space (no space beside a comma, a quote
+    #: or a line end): its values need no trimming.
+    padded: bool = False
 
 
 #: UTF-8 encodings of the Unicode white space beyond ASCII: U+0085 and U+00A0 (two bytes),
@@ -158,6 +161,7 @@ def check_line_lengths(
                 if len(empty):
                     raise FileRefused(path, f"line {line + int(empty[0])} is empty: {empty_lines}")
             found.odd_space = found.odd_space or _odd_space(data, len(ends))
+            found.padded = found.padded or _padded(data)
             if len(ends):
                 line, start = line + len(ends), int(ends[-1]) + 1
             offset += len(block)
@@ -186,6 +190,21 @@ def _odd_space(data: np.ndarray, newlines: int) -> bool:
     pairs = data[leads].astype(np.int64) << 8 | data[leads + 1]
     triples = pairs << 8 | data[leads + 2]
     return bool(np.isin(pairs, _WIDE_SPACE).any() or np.isin(triples, _WIDE_SPACE).any())
+
+
+#: Bytes a value's first or last character can touch: a comma, a quote, a line end.
+_EDGES = np.array([ord(","), ord('"'), 10, 13], dtype=np.uint8)
+
+
+def _padded(data: np.ndarray) -> bool:
+    """True when a space in the block touches a comma, a quote or a line end (or the block's
+    own ends, where the neighbour is unknown)."""
+    spaces = np.flatnonzero(data == 32)
+    if not len(spaces):
+        return False
+    if spaces[0] == 0 or spaces[-1] + 1 >= len(data):
+        return True
+    return bool(np.isin(data[spaces - 1], _EDGES).any() or np.isin(data[spaces + 1], _EDGES).any())
 
 
 def _refuse_long_line(path: Path, line: int, limit: int) -> None:

@@ -60,7 +60,7 @@ def broken_exports(root: Path) -> dict[str, Path]:
             7: {"channel": "pigeon"},
             8: {"interaction_id": "I-TWICE"},
             9: {"interaction_id": "I-TWICE"},
-            10: {"handle_seconds": " 42 ", "resolved": "Yes"},
+            10: {"handle_seconds": " 42 ", "resolved": "Yes", "agent_id": " A-7 "},
             11: {"interaction_id": ""},
             12: {"handle_seconds": "1e3"},
             13: {"handle_seconds": "2.5", "customer_id": 'says "hi", twice'},

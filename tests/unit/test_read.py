@@ -240,3 +240,32 @@ def test_empty_lines_are_found_across_read_blocks(tmp_path):
     path.write_bytes(lines[:cut] + b"\r\n" + lines[:210])
     with pytest.raises(FileRefused, match=f"line {cut // 21 + 1} is empty"):
         check_line_lengths(path, empty_lines="why")
+
+
+@pytest.mark.parametrize(
+    ("content", "lines", "odd_space", "padded"),
+    [
+        ("a,b\n1,2\n", 2, False, False),
+        ("a,b\n1,2", 2, False, False),
+        ("a,b\r\n1,Front Line\r\n", 2, False, False),
+        ("a,b\n1, 2\n", 2, False, True),
+        ("a,b\n1 ,2\n", 2, False, True),
+        ('a,b\n1,"2 "\n', 2, False, True),
+        ("a,b\n1,2 \r\n", 2, False, True),
+        ("a,b\n1,2\t\n", 2, True, False),  # a tab: white space DuckDB would not trim
+        ("a,b\n1,2\rx\n", 2, True, False),
+        ("a,b\n1,\u00a02\n", 2, True, False),
+        ("a,b\n1,2\u3000\n", 2, True, False),
+        ("a,b\n1,\u201cquoted\u201d caf\u00e9 \u20ac\n3,4\n", 3, False, False),
+        ("", 0, False, False),
+    ],
+)
+def test_the_line_scan_counts_lines_and_finds_white_space_to_trim(
+    tmp_path, content, lines, odd_space, padded
+):
+    """What etl/ingest.py needs to know before DuckDB types a file: the lines, white space
+    other than the space (DuckDB trims spaces only), and spaces a value starts or ends with."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(content.encode())
+    found = check_line_lengths(path)
+    assert (found.lines, found.odd_space, found.padded) == (lines, odd_space, padded)
