@@ -10,6 +10,7 @@ its own. Results are printed as a Markdown table for docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -22,17 +23,25 @@ import duckdb
 CXKPI = str(Path(sys.executable).with_name("cxkpi"))
 
 
-def measure(label: str, command: list[str], ok=(0,)) -> tuple[str, float, float]:
+def measure(
+    label: str, command: list[str], ok=(0,), env: dict | None = None
+) -> tuple[str, float, float]:
     """Run a command in a child process: (label, wall seconds, peak RSS in GB).
 
-    ok: the exit statuses that count as success (a load that quarantines rows exits 1).
+    ok: the exit statuses that count as success (a load that quarantines rows exits 1);
+    env: variables to set for the command.
     """
     code = (
         "import resource, subprocess, sys, time; t = time.perf_counter();"
         " r = subprocess.run(sys.argv[1:]); w = time.perf_counter() - t;"
         " print(w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)"
     )
-    out = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     wall, rss_kb, status = out.stdout.split()[-3:]
     if int(status) not in ok:
         raise SystemExit(f"{label} failed ({status}): {out.stderr[-2000:]}")
