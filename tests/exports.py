@@ -90,6 +90,12 @@ def broken_exports(root: Path) -> dict[str, Path]:
     )
     tasks = sorted((first / "case_tasks").glob("*.csv"))[0]
     _edit(tasks, {2: {"sla_hours": "-1"}}, keep=300)
+    # Windows line ends in one file, and both kinds in another.
+    tasks.write_bytes(tasks.read_bytes().replace(b"\n", b"\r\n"))
+    later = sorted((first / "case_tasks").glob("*.csv"))[1]
+    lines = later.read_bytes().splitlines(keepends=True)
+    mixed = (line.replace(b"\n", b"\r\n") if i % 2 else line for i, line in enumerate(lines))
+    later.write_bytes(b"".join(mixed))
     nps, typed_nps = sorted((first / "nps_responses").glob("*.csv"))[:2]
     _edit(nps, {2: {"score": "11"}, 3: {"score": "", "csat": "", "effort": ""}}, keep=200)
     # A Parquet export with typed columns: values become text as etl/read.py makes them.
