@@ -78,14 +78,16 @@ def ingest(
     lines: Lines,
 ) -> Ingested | None:
     """Type the file into TYPED and say which rows are suspect; None when the file must take
-    the checked path (nothing is left behind then)."""
+    the checked path (nothing is left behind then). Runs outside a transaction: a DuckDB
+    error aborts the transaction it happens in."""
     if not plain(path, source, columns, lines):
         return None
     query = typed_select(source, columns, department_ids, trim=lines.padded)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}",
-        {"path": str(path)},
-    )
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}", {"path": str(path)})
+    except duckdb.Error:  # DuckDB's reader gave up (mixed line ends, ...): Polars reads it
+        drop(con)
+        return None
     # Rows keep the file's order; their row ids count on from where the table's storage
     # starts (a large number inside a transaction), so the first row's id is row 1.
     rows, first, last = con.execute(

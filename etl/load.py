@@ -322,20 +322,32 @@ def load_file(
         return unchanged(path, source, same)
     if same:
         return _refuse(con, path, source, key, digest, started, loaded_as(same), profile)
-    con.begin()
+    # Staging touches only staging objects, so it runs before the file's transaction: a
+    # DuckDB error in the typed ingest can then hand the file to the checked path (an error
+    # inside a transaction would abort it).
+    began = False
     try:
         with tempfile.TemporaryDirectory(prefix="cxkpi-stage-") as folder:
             staged = stage(con, path, source, department_ids(con), Path(folder), report, profile)
+            con.begin()
+            began = True
             result = _store(con, path, source, key, digest, started, staged)
             drop_staging(con)
     except FileRefused as refused:
-        con.rollback()
+        _abandon(con, began)
         return _refuse(con, path, source, key, digest, started, refused.reason, profile)
     except BaseException:
-        con.rollback()
+        _abandon(con, began)
         raise
     con.commit()
     return result
+
+
+def _abandon(con: duckdb.DuckDBPyConnection, began: bool) -> None:
+    """Roll back the file's transaction, if it began, and drop what was staged."""
+    if began:
+        con.rollback()
+    drop_staging(con)
 
 
 def unchanged(path: Path, source: Source, same: tuple[int, str]) -> FileResult:
