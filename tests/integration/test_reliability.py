@@ -60,8 +60,8 @@ def _runs(db: Path) -> list[tuple]:
 @pytest.mark.parametrize(
     "marker",
     [
-        "interactions/2024-11.csv: validat",  # the first big file, mid-way
-        "nps_responses/2026-10.csv: validat",  # late in the loading
+        "interactions/2024-11.csv: typed",  # the first big file, mid-way
+        "nps_responses/2026-10.csv: typed",  # late in the loading
         "int_interactions",  # during the build, after every file was loaded
     ],
 )
