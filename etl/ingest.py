@@ -7,7 +7,7 @@ types every value in SQL as etl/read.py types it, and marks as *suspect* every r
 contract rule might reject or whose values SQL cannot type exactly as Polars does. Only the
 suspect rows then take the checked path, which decides about them and writes their
 quarantine as it always has. Two properties make the result the same as checking every row
-(tests/unit/test_ingest.py proves both):
+(tests/unit/test_ingest_values.py and tests/integration/test_ingest.py prove them):
 
 - a value SQL types is the value Polars gives it; where they could differ, SQL gives NULL,
   which makes the row suspect;
@@ -33,7 +33,7 @@ from etl.contract import ALL_DEPARTMENTS, BOOLEAN_FALSE, BOOLEAN_TRUE, Column, S
 from etl.read import EXTRA, ROW, Lines
 from etl.sqltext import literal
 
-#: The typed rows of the file being loaded, in file order (row number = rowid + 1).
+#: The typed rows of the file being loaded, in file order (row number = rowid - first + 1).
 TYPED = "_staging_typed"
 _SUSPECT = "_suspect"
 #: Above this a double no longer holds every whole number, and Polars' and DuckDB's casts to

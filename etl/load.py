@@ -161,7 +161,7 @@ def stage(
     typed = None if profile else ingest(con, path, source, columns, department_ids, lines)
     if typed is not None:
         say(str(path), "typed", typed.rows)
-        chunks = text_chunks(path, rows=typed.suspects) if typed.suspects.len() else []
+        chunks = text_chunks(path, only=typed.suspects) if typed.suspects.len() else []
     else:
         chunks = text_chunks(path, profile=profile)
     rows, dropped, filtered, checked = 0, [], {}, []

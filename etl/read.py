@@ -72,16 +72,16 @@ def text_chunks(
     path: Path,
     chunk_rows: int | None = None,
     profile: Profile | None = None,
-    rows: pl.Series | None = None,
+    only: pl.Series | None = None,
 ) -> Iterator[pl.DataFrame]:
     """The file's rows as text, chunk by chunk, with 1-based row numbers; memory stays bounded.
 
     With a mapping profile the rows are the export's, mapped to contract columns, with
-    `_filtered` and `_raw` besides (etl/profiles.py). With rows, only those rows.
+    `_filtered` and `_raw` besides (etl/profiles.py). With only, just those row numbers.
     """
     scan = _scan(path, profile)
-    if rows is not None:
-        scan = scan.filter(pl.col(ROW).is_in(rows.implode()))
+    if only is not None:
+        scan = scan.filter(pl.col(ROW).is_in(only.implode()))
     rows = 0
     try:
         for chunk in scan.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS):
@@ -140,7 +140,8 @@ def check_line_lengths(
     """Refuse a CSV file with a line longer than limit, naming the line; memory stays bounded.
 
     With empty_lines (why they are refused), refuse a file with an empty line too. Returns
-    the number of lines and whether white space other than the space occurs (etl/ingest.py).
+    what etl/ingest.py needs: the number of lines, whether white space other than the space
+    occurs, and whether a value may start or end with a space.
     """
     found = Lines()
     if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.exists():
