@@ -17,6 +17,9 @@ quarantine as it always has. Two properties make the result the same as checking
 A file that is not plain takes the checked path whole: a mapping profile, Parquet, columns
 beyond the contract, white space other than the space (DuckDB's `trim` trims spaces only),
 or a reader that does not see one row per line (quoted line breaks, empty or broken lines).
+So does a file with more than a third of its rows suspect (a department not loaded yet, a
+timestamp shape SQL leaves to Polars): checking it whole in chunks is then as quick
+(measured: equal at a third), and its memory stays bounded by the chunk.
 `CXKPI_INGEST=checked` sends every file the checked way.
 """
 
@@ -99,6 +102,9 @@ def ingest(
     suspects = con.sql(
         f"SELECT rowid - {first - 1} AS {ROW} FROM {TYPED} WHERE {_SUSPECT} ORDER BY rowid"
     ).pl()[ROW]
+    if len(suspects) * 3 > rows:  # a third suspect: checking the whole file is as quick
+        drop(con)
+        return None
     return Ingested(rows, first, suspects.cast(pl.Int64))
 
 
@@ -166,10 +172,13 @@ def value_sql(kind: str, value: str) -> str:
         )
     if kind == "date":
         return f"CASE WHEN length({value}) = 10 THEN try_strptime({value}, '%Y-%m-%d')::DATE END"
-    # The usual timestamp shape only; any other takes the checked path, which tries them all.
+    # The usual shapes only (T or a space between date and time, whole seconds); any other
+    # takes the checked path, which tries them all.
     return (
         f"CASE WHEN length({value}) = 19 AND {value}[11] = 'T'"
-        f" THEN try_strptime({value}, '%Y-%m-%dT%H:%M:%S') END"
+        f" THEN try_strptime({value}, '%Y-%m-%dT%H:%M:%S')"
+        f" WHEN length({value}) = 19 AND {value}[11] = ' '"
+        f" THEN try_strptime({value}, '%Y-%m-%d %H:%M:%S') END"
     )
 
 

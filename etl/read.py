@@ -80,8 +80,9 @@ def text_chunks(
     `_filtered` and `_raw` besides (etl/profiles.py). With only, just those row numbers.
     """
     scan = _scan(path, profile)
-    if only is not None:
-        scan = scan.filter(pl.col(ROW).is_in(only.implode()))
+    if only is not None:  # a join builds its hash table once; is_in would per batch
+        wanted = pl.LazyFrame({ROW: only.cast(pl.Int64)})
+        scan = scan.join(wanted, on=ROW, how="semi", maintain_order="left")
     rows = 0
     try:
         for chunk in scan.collect_batches(chunk_size=chunk_rows or CHUNK_ROWS):

@@ -122,3 +122,17 @@ def test_row_numbers_follow_the_file_across_parallel_reads(tmp_path, inbox):
         con.close()
     assert misplaced == 0
     assert quarantined == sorted(bad)
+
+
+def test_a_file_mostly_suspect_is_checked_whole(tmp_path, inbox):
+    """Rows with a timestamp shape SQL leaves to Polars (minutes only): more than a third of
+    the file is suspect, so the whole file takes the checked path, and every row loads."""
+    lines = ["interaction_id,started_at,department_id,handle_seconds"]
+    lines += [f"I{row},2026-01-05T09:{row % 60:02d},FL,60" for row in range(1, 301)]
+    lines += [f"J{row},2026-01-05T09:00:00,FL,60" for row in range(1, 401)]
+    write(inbox, "interactions", "\n".join(lines) + "\n")
+    run = _load(tmp_path / "w.duckdb", inbox, "typed")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "interactions/2026-01.csv: typed" not in run.stderr
+    assert "interactions/2026-01.csv: validated (700 rows)" in run.stderr
+    assert "2026-01.csv: loaded (700 read, 700 loaded, 0 quarantined)" in run.stdout + run.stderr

@@ -80,7 +80,7 @@ def test_the_usual_shapes_are_typed_in_duckdb():
         "int": ["42", "0", "-7", "3.0"],
         "bool": ["true", "False", "1", "no"],
         "date": ["2026-01-05", "2024-02-29"],
-        "timestamp": ["2026-01-05T10:11:12", "2024-02-29T23:59:59"],
+        "timestamp": ["2026-01-05T10:11:12", "2024-02-29T23:59:59", "2026-01-05 10:11:12"],
     }
     for kind, values in usual.items():
         duck, polars = _on_both(kind, values)
