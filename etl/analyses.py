@@ -8,6 +8,7 @@ initiative_effects back into the warehouse. Methods and thresholds: docs/methodo
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -29,8 +30,14 @@ MATERIAL_RELATIVE_CHANGE = 0.10
 MATERIAL_OUTCOME_CHANGE = {"points": 5.0, "share": 0.03, "1-7": 0.2, "hours": None}
 #: Months of recent data department_value judges a department on.
 VALUE_WINDOW_MONTHS = 12
-#: An NPS gap (points) between a department's cases and comparable cases that counts as material.
+#: An NPS gap (points) between a department's cases and comparable cases that counts as
+#: material: a verdict other than neutral needs its whole 95% interval beyond it, neutral needs
+#: the whole interval inside it.
 MATERIAL_NPS_GAP = 10.0
+#: A unit that breaks more than this share of the call-backs promised while it held the case
+#: fails the customer's promise whatever its peers do (the upper end of the 95% interval of the
+#: share it kept lies below 1 minus it).
+BROKEN_PROMISES_SHARE = 0.5
 #: Share of a department's (month, target) pairs met for its own targets to count as met.
 TARGETS_MET_SHARE = 0.8
 #: Months after a survey wave whose outcomes are set against it.
@@ -249,22 +256,92 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
 
 # --- department_value ----------------------------------------------------------------------
 
+#: How a unit answers for its cases: the front line and support for the cases they opened, a
+#: back office for the cases it worked on after another unit opened them.
+_ROLE = {"frontline": "own", "support": "own", "back_office": "handler"}
+_UNITS = {
+    "frontline": ("front-line unit", "front-line units"),
+    "back_office": ("back-office unit", "back-office units"),
+    "support": ("support unit", "support units"),
+}
 
-def _adjusted_nps(promoters: float, detractors: float, n: float) -> tuple[float, float]:
-    """Adjusted-Wald NPS (points) and its standard error (Rocks 2016)."""
-    p = (promoters + 0.75) / (n + 3)
-    d = (detractors + 0.75) / (n + 3)
-    return 100 * (p - d), 100 * math.sqrt((p + d - (p - d) ** 2) / (n + 3))
+
+@dataclass(frozen=True)
+class CaseModel:
+    """A fitted case-level model: each answer's NPS value (+100, 0, -100) explained by the unit
+    that opened the case (one effect for the cases it kept, "own", one for those it passed on,
+    "handed"), the units that worked on it after ("handler"), its channel and its month."""
+
+    columns: dict[tuple[str, str], int]
+    beta: np.ndarray
+    cov: np.ndarray
+    gram: np.ndarray
+    gram_inverse: np.ndarray
+
+    def contrast(self, unit: tuple[str, str], others: list[tuple[str, str]]) -> tuple | None:
+        """The unit's effect minus the mean of the others' and its standard error; None when
+        the data cannot separate them (the contrast is not estimable)."""
+        c = np.zeros(len(self.beta))
+        c[self.columns[unit]] = 1.0
+        for other in others:
+            c[self.columns[other]] -= 1.0 / len(others)
+        # Estimable if c lies in the row space of the design: c G^+ G = c.
+        if not np.allclose(c @ self.gram_inverse @ self.gram, c, atol=1e-6):
+            return None
+        return float(c @ self.beta), float(math.sqrt(max(c @ self.cov @ c, 0.0)))
+
+
+def fit_case_model(cells: pl.DataFrame) -> CaseModel | None:
+    """Least squares on the answers, computed from cell counts, with a robust (HC1) covariance;
+    tests/unit/test_case_model.py holds it equal to statsmodels' OLS on the answers one by one."""
+    cells = cells.filter(pl.col("answers") > 0)
+    if cells.is_empty():
+        return None
+    handlers = pl.concat([cells["first_handler_id"], cells["second_handler_id"]]).drop_nulls()
+    handed = cells["first_handler_id"].is_not_null()
+    keys = [("own", v) for v in sorted(cells.filter(~handed)["origin_department_id"].unique())]
+    keys += [("handed", v) for v in sorted(cells.filter(handed)["origin_department_id"].unique())]
+    keys += [("handler", v) for v in sorted(handlers.unique())]
+    keys += [("channel", v) for v in sorted(cells["channel"].unique())[1:]]
+    keys += [("month", str(v)) for v in sorted(cells["month"].unique())[1:]]
+    columns = {key: i for i, key in enumerate(keys)}
+    x = np.zeros((cells.height, len(keys)))
+    for row, cell in enumerate(cells.iter_rows(named=True)):
+        opened = "handed" if cell["first_handler_id"] is not None else "own"
+        for key in (
+            (opened, cell["origin_department_id"]),
+            ("handler", cell["first_handler_id"]),
+            ("handler", cell["second_handler_id"]),
+            ("channel", cell["channel"]),
+            ("month", str(cell["month"])),
+        ):
+            if key in columns:
+                x[row, columns[key]] = 1.0
+    n = cells["answers"].to_numpy().astype(float)
+    total = 100.0 * (cells["promoters"] - cells["detractors"]).to_numpy()
+    squares = 10_000.0 * (cells["promoters"] + cells["detractors"]).to_numpy()
+    gram = x.T @ (x * n[:, None])
+    gram_inverse = np.linalg.pinv(gram)
+    beta = gram_inverse @ (x.T @ total)
+    fitted = x @ beta
+    # Each cell's sum of squared residuals over its answers, from its sums: no answer is needed.
+    residuals = np.maximum(squares - 2 * fitted * total + n * fitted**2, 0.0)
+    meat = x.T @ (x * residuals[:, None])
+    answers, rank = n.sum(), np.linalg.matrix_rank(gram)
+    cov = gram_inverse @ meat @ gram_inverse * answers / max(answers - rank, 1)
+    return CaseModel(columns, beta, cov, gram, gram_inverse)
 
 
 def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """One row per department: its cases against its median peer, its targets, its verdict."""
+    """One row per department: its cases against the other units of its function taken
+    together (case-level model), the customer's promise while it held cases, its verdict."""
     groups = con.sql(
         "SELECT g.*, d.department_name FROM int_department_value_groups g"
         " JOIN stg_departments d USING (department_id) ORDER BY department_id"
     ).pl()
+    model = fit_case_model(con.sql("SELECT * FROM int_department_value_cells").pl())
     targets = _targets(con)
-    rows = [_value_row(g, groups, targets) for g in groups.iter_rows(named=True)]
+    rows = [_value_row(g, groups, model, targets) for g in groups.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=_VALUE_SCHEMA, orient="row")
 
 
@@ -285,20 +362,24 @@ _VALUE_SCHEMA = {
     "department_function": pl.String,
     "customer_touch_share": pl.Float64,
     "cases_touched": pl.Int64,
-    "peer_department_id": pl.String,
+    "reference_units": pl.Int64,
     "nps_touched": pl.Float64,
     "nps_touched_n": pl.Int64,
-    "nps_peer": pl.Float64,
-    "nps_peer_n": pl.Int64,
     "nps_gap": pl.Float64,
     "nps_gap_ci_low": pl.Float64,
     "nps_gap_ci_high": pl.Float64,
     "promise_kept_touched": pl.Float64,
-    "promise_kept_peer": pl.Float64,
+    "cases_held": pl.Int64,
+    "promises_held": pl.Int64,
+    "promises_broken_while_held": pl.Int64,
+    "promise_kept_held": pl.Float64,
+    "promise_kept_held_ci_low": pl.Float64,
+    "promise_kept_held_ci_high": pl.Float64,
+    "hours_beyond_promise": pl.Float64,
+    "chasing_contacts": pl.Int64,
     "hours_added": pl.Float64,
     "hours_added_ci_low": pl.Float64,
     "hours_added_ci_high": pl.Float64,
-    "promises_broken_while_held": pl.Int64,
     "own_target_months": pl.Int64,
     "own_target_attainment": pl.Float64,
     "verdict": pl.String,
@@ -307,7 +388,7 @@ _VALUE_SCHEMA = {
 
 
 def _nps(group: dict) -> float | None:
-    if not group["answers"]:
+    if group["answers"] < MIN_N_SURVEY:
         return None
     return 100 * (group["promoters"] - group["detractors"]) / group["answers"]
 
@@ -316,76 +397,112 @@ def _kept(group: dict) -> float | None:
     return 1 - group["promises_broken"] / group["promises"] if group["promises"] else None
 
 
-def _median_peer(group: dict, groups: pl.DataFrame) -> dict | None:
-    """The peer (same function, enough answers) with the median NPS, measured the same way."""
-    peers = [
+def _promise(group: dict) -> dict:
+    """The promises it held: share kept while it held them, a 95% Wilson interval, and
+    whether it broke most of them beyond doubt (the upper end of the kept share below half)."""
+    held, broken = group["promises_held"], group["promises_broken_while_held"]
+    if not held:
+        return {"kept": None, "low": None, "high": None, "fails": False}
+    interval = stats.binomtest(held - broken, held).proportion_ci(method="wilson")
+    return {
+        "kept": (held - broken) / held,
+        "low": interval.low,
+        "high": interval.high,
+        "fails": interval.high < 1 - BROKEN_PROMISES_SHARE,
+    }
+
+
+def _reference(group: dict, groups: pl.DataFrame, model: CaseModel | None) -> list:
+    """The other units of its function with enough answers in the same role that the data can
+    set it against (a back office: one that works on cases from some of the same units).
+    Units that break most of the promises they hold are no standard to be measured against:
+    they are left out."""
+    role = _ROLE[group["department_function"]]
+    unit = (role, group["department_id"])
+    if model is None or unit not in model.columns:
+        return []
+    others = [
         g
         for g in groups.iter_rows(named=True)
         if g["department_function"] == group["department_function"]
         and g["department_id"] != group["department_id"]
         and g["answers"] >= MIN_N_SURVEY
+        and (role, g["department_id"]) in model.columns
+        and model.contrast(unit, [(role, g["department_id"])]) is not None
     ]
-    if not peers:
-        return None
-    peers.sort(key=lambda g: (_nps(g), g["department_id"]))
-    return peers[(len(peers) - 1) // 2]
+    keeping = [g for g in others if not _promise(g)["fails"]]
+    return [(role, g["department_id"]) for g in keeping]
 
 
-def _value_row(group: dict, groups: pl.DataFrame, targets: dict) -> tuple:
-    department, name = group["department_id"], group["department_name"]
-    months, met = targets.get(department, (0, 0))
+def _gap(group: dict, groups: pl.DataFrame, model: CaseModel | None) -> dict:
+    """Its NPS gap to the other units of its function taken together, with a 95% interval,
+    or why there is none."""
+    reference = _reference(group, groups, model)
+    function = group["department_function"]
+    found = {"units": len(reference), "gap": None, "low": None, "high": None, "why": None}
+    if group["answers"] < MIN_N_SURVEY:
+        found["why"] = (
+            f"{group['answers']} survey answers on its cases in the last {VALUE_WINDOW_MONTHS}"
+            f" months, fewer than the {MIN_N_SURVEY} needed"
+        )
+    elif not reference and function == "back_office":
+        found["why"] = (
+            f"no other {_UNITS[function][0]} that keeps its promises and has {MIN_N_SURVEY}"
+            " survey answers works on cases from the same units, so its work cannot be told"
+            " apart from where its cases came from"
+        )
+    elif not reference:
+        found["why"] = (
+            f"no other {_UNITS[function][0]} that keeps its promises has {MIN_N_SURVEY} survey"
+            " answers"
+        )
+    else:
+        gap, se = model.contrast((_ROLE[function], group["department_id"]), reference)
+        found.update(gap=gap, low=gap - Z_95 * se, high=gap + Z_95 * se)
+    return found
+
+
+def _value_row(group: dict, groups: pl.DataFrame, model: CaseModel | None, targets: dict) -> tuple:
+    months, met = targets.get(group["department_id"], (0, 0))
     attainment = met / months if months else None
-    base = (
-        department,
-        name,
+    gap = _gap(group, groups, model) if group["cases"] else {"units": 0, "gap": None}
+    promise = _promise(group)
+    verdict, sentence = _verdict(group, gap, promise, (met, months))
+    return (
+        group["department_id"],
+        group["department_name"],
         group["department_function"],
         group["customer_touch_share"],
         group["cases"],
-    )
-    if group["cases"] == 0:
-        return (
-            *base,
-            *([None] * 14),
-            months,
-            attainment,
-            "no_customer_link",
-            f"No customer case touched {name} in the last {VALUE_WINDOW_MONTHS} months.",
-        )
-    peer = _median_peer(group, groups)
-    if group["answers"] < MIN_N_SURVEY or peer is None:
-        return (
-            *base,
-            peer["department_id"] if peer else None,
-            _nps(group),
-            group["answers"],
-            *([None] * 11),
-            months,
-            attainment,
-            "insufficient_data",
-            f"Too few survey answers to judge {name}: {group['answers']} on its cases in the "
-            f"last {VALUE_WINDOW_MONTHS} months (at least {MIN_N_SURVEY} needed).",
-        )
-    adjusted, se = _adjusted_nps(group["promoters"], group["detractors"], group["answers"])
-    peer_adjusted, peer_se = _adjusted_nps(peer["promoters"], peer["detractors"], peer["answers"])
-    gap = adjusted - peer_adjusted
-    half = Z_95 * math.sqrt(se**2 + peer_se**2)
-    hours = _hours_added(group, peer)
-    evidence = (
-        peer["department_id"],
+        gap["units"],
         _nps(group),
         group["answers"],
-        _nps(peer),
-        peer["answers"],
-        gap,
-        gap - half,
-        gap + half,
+        gap["gap"],
+        gap.get("low"),
+        gap.get("high"),
         _kept(group),
-        _kept(peer),
-        *hours,
+        group["cases_held"],
+        group["promises_held"],
         group["promises_broken_while_held"],
+        promise["kept"],
+        promise["low"],
+        promise["high"],
+        group["hours_beyond_promise"],
+        group["chasing_contacts"],
+        group["hours_added"],
+        group["hours_added_ci_low"],
+        group["hours_added_ci_high"],
+        months,
+        attainment,
+        verdict,
+        sentence,
     )
-    verdict, sentence = _verdict(name, peer, gap, half, attainment, _kept(group), _kept(peer))
-    return (*base, *evidence, months, attainment, verdict, sentence)
+
+
+def _points(value: float) -> str:
+    """'1 point', '12 points': the size of a gap in words."""
+    size = round(abs(value))
+    return f"{size} point" if size == 1 else f"{size} points"
 
 
 def _signed(value: float) -> str:
@@ -393,43 +510,66 @@ def _signed(value: float) -> str:
     return "0" if round(value) == 0 else f"{value:+.0f}"
 
 
-def _hours_added(group: dict, peer: dict) -> tuple:
-    """Mean extra hours to resolve its cases against the peer's, with a Welch 95% interval."""
-    if group["resolved_cases"] < 2 or peer["resolved_cases"] < 2:
-        return (None, None, None)
-    diff = group["mean_resolution_hours"] - peer["mean_resolution_hours"]
-    # Welch's standard error of a difference of two means.
-    se = math.sqrt(
-        group["sd_resolution_hours"] ** 2 / group["resolved_cases"]
-        + peer["sd_resolution_hours"] ** 2 / peer["resolved_cases"]
-    )
-    return (diff, diff - Z_95 * se, diff + Z_95 * se)
-
-
-def _verdict(name, peer, gap, half, attainment, kept, peer_kept) -> tuple[str, str]:
-    worse = gap + half < 0 and gap <= -MATERIAL_NPS_GAP
-    better = gap - half > 0 and gap >= MATERIAL_NPS_GAP
-    peer_name = peer["department_name"]
-    gap_text = (
-        f"NPS on the cases {name} touched is {abs(gap):.0f} points "
-        f"{'below' if gap < 0 else 'above'} comparable cases of its median peer {peer_name} "
-        f"(95% interval {_signed(gap - half)} to {_signed(gap + half)})"
-    )
-    promises = (
-        f"; {kept:.0%} of promises kept against {peer_kept:.0%}"
-        if kept is not None and peer_kept is not None
-        else ""
-    )
-    if worse and attainment is not None and attainment >= TARGETS_MET_SHARE:
-        return "watermelon", (
-            f"{name} meets its own targets ({attainment:.0%} of target-months) but {gap_text}"
-            f"{promises}."
+def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) -> tuple[str, str]:
+    """The verdict and its sentence: docs/methodology.md, department_value, in this order."""
+    name, function = group["department_name"], group["department_function"]
+    if group["customer_touch_share"] == 0:
+        return "no_customer_link", (
+            f"No customer case touched {name} in the last {VALUE_WINDOW_MONTHS} months."
         )
-    if worse:
-        return "destroys_value", f"{gap_text[0].upper()}{gap_text[1:]}{promises}."
-    if better:
-        return "adds_value", f"{gap_text[0].upper()}{gap_text[1:]}{promises}."
-    return "neutral", f"No material difference: {gap_text}{promises}."
+    met, months = targets
+    meets = months > 0 and met / months >= TARGETS_MET_SHARE
+    measured = gap["gap"] is not None
+    worse = measured and gap["high"] <= -MATERIAL_NPS_GAP
+    better = measured and gap["low"] >= MATERIAL_NPS_GAP
+    similar = measured and -MATERIAL_NPS_GAP < gap["low"] and gap["high"] < MATERIAL_NPS_GAP
+    promised = _promise_text(name, group)
+    subject = "its customers" if promised else f"customers of {name}"
+    compared = _gap_text(subject, function, gap)
+    if worse or promise["fails"]:
+        verdict = "watermelon" if meets else "destroys_value"
+        if months:
+            joint = "while it met" if meets else "and it met only"
+            compared += f", {joint} {met} of its {months} own monthly targets"
+    elif better:
+        verdict = "adds_value"
+    elif similar:
+        verdict = "neutral"
+        compared += f", within {MATERIAL_NPS_GAP:g} points either way"
+    else:
+        verdict = "insufficient_data"
+        compared = f"Can't tell yet for {name}: {_gap_text('its customers', function, gap)}"
+        return verdict, ". ".join(p for p in (compared, promised) if p) + "."
+    parts = [p for p in (promised, compared) if p]
+    return verdict, ". ".join(p[0].upper() + p[1:] for p in parts) + "."
+
+
+def _promise_text(name: str, group: dict) -> str | None:
+    held, broken = group["promises_held"], group["promises_broken_while_held"]
+    if not held:
+        return None
+    text = (
+        f"{name} broke {broken / held:.0%} of the call-backs promised while it held the case"
+        f" ({broken:,} of {held:,})"
+    )
+    if broken:
+        text += (
+            f", customers waited {group['hours_beyond_promise'] / broken:.0f} hours past the"
+            f" promise on average and chased {group['chasing_contacts']:,} times"
+        )
+    return text
+
+
+def _gap_text(subject: str, function: str, gap: dict) -> str:
+    one, many = _UNITS[function]
+    if gap["gap"] is None:
+        return f"the NPS of {subject} cannot be compared: {gap['why']}"
+    reference = f"the other {one}'s" if gap["units"] == 1 else f"the other {many}'"
+    direction = "below" if gap["gap"] < 0 else "above"
+    return (
+        f"on comparable cases the NPS of {subject} is {_points(gap['gap'])} {direction}"
+        f" {reference} (95% interval {_signed(gap['low'])} to {_signed(gap['high'])})"
+    )
 
 
 # --- ex_cx_linkage -------------------------------------------------------------------------

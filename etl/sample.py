@@ -46,7 +46,7 @@ class Dept:
     cases_per_month: int = 0
     aht: tuple[float, float] = (420, 420)
     fcr: tuple[float, float] = (0.70, 0.70)
-    handoff_to: str | None = None
+    handoff_to: tuple[str, ...] = ()  # back offices it hands cases to, equally often
     handoff_share: float = 0.0
     task_hours: float = 0.0
     sla_hours: float = 0.0
@@ -55,7 +55,17 @@ class Dept:
 
 
 DEPARTMENTS = (
-    Dept("RET", "Retail Line", "frontline", 40, 2100, (430, 425), (0.70, 0.70), "CLM", 0.35),
+    Dept(
+        "RET",
+        "Retail Line",
+        "frontline",
+        40,
+        2100,
+        (430, 425),
+        (0.70, 0.70),
+        ("CLM", "FUL", "COM"),
+        0.30,
+    ),
     Dept(
         "BIL",
         "Billing",
@@ -64,16 +74,28 @@ DEPARTMENTS = (
         1900,
         (540, 335),
         (0.74, 0.50),
-        "ACC",
+        ("ACC",),
         0.25,
         nps_offset=0.4,
         empowerment=(3.9, 2.9),
     ),
-    Dept("TEC", "Technical Support", "frontline", 30, 1500, (600, 590), (0.70, 0.70), "COM", 0.40),
-    Dept("SAL", "Sales", "frontline", 22, 1000, (380, 380), (0.71, 0.71), "FUL", 0.30),
-    Dept("DIG", "Digital Support", "frontline", 18, 900, (420, 330), (0.62, 0.70), "FUL", 0.25),
-    Dept("RTN", "Retention", "frontline", 14, 600, (480, 480), (0.68, 0.68), "ACC", 0.25),
-    Dept("EXE", "Executive Escalations", "frontline", 3, 4, (900, 900), (0.55, 0.55), "COM", 0.5),
+    Dept(
+        "TEC",
+        "Technical Support",
+        "frontline",
+        30,
+        1500,
+        (600, 590),
+        (0.70, 0.70),
+        ("COM", "ACC"),
+        0.30,
+    ),
+    Dept("SAL", "Sales", "frontline", 22, 1000, (380, 380), (0.71, 0.71), ("FUL", "CLM"), 0.30),
+    Dept("DIG", "Digital Support", "frontline", 18, 900, (420, 330), (0.62, 0.70), ("FUL",), 0.25),
+    Dept("RTN", "Retention", "frontline", 14, 600, (480, 480), (0.68, 0.68), ("ACC", "COM"), 0.25),
+    Dept(
+        "EXE", "Executive Escalations", "frontline", 3, 4, (900, 900), (0.55, 0.55), ("COM",), 0.5
+    ),
     Dept("CLM", "Claims Processing", "back_office", 20, task_hours=80, sla_hours=120),
     Dept("FUL", "Fulfilment", "back_office", 18, task_hours=22, sla_hours=48),
     Dept("ACC", "Account Maintenance", "back_office", 15, task_hours=24, sla_hours=48),
@@ -332,9 +354,15 @@ class _Generator:
         """Back-office task times, the promised call-back and whether the promise was kept."""
         rng = self.rng
         n = cases.height
-        target = np.array(
-            [self.ids.index(d.handoff_to) if d.handoff_to else -1 for d in DEPARTMENTS]
-        )[cases["dept"].to_numpy()]
+        choice = rng.random(n)
+        target = np.full(n, -1)
+        for i, dept in enumerate(DEPARTMENTS):
+            mask = cases["dept"].to_numpy() == i
+            for k, to in enumerate(dept.handoff_to):
+                share = (choice >= k / len(dept.handoff_to)) & (
+                    choice < (k + 1) / len(dept.handoff_to)
+                )
+                target[mask & share] = self.ids.index(to)
         hours = np.array(
             [DEPARTMENTS[i].task_hours if i >= 0 else 0 for i in range(len(self.ids))] + [0.0]
         )[target]
@@ -468,7 +496,7 @@ class _Generator:
             - 0.9 * np.minimum(picked["extra"].to_numpy(), 3)
             - 3.2 * picked["broken"].to_numpy()
             + offsets
-            - 0.6 * bil * picked["drift"].to_numpy()
+            - 0.9 * bil * picked["drift"].to_numpy()
         )
         score = np.clip(np.rint(mean + rng.normal(0, 1.7 * self.noise, n)), 0, 10).astype(int)
         csat = np.clip(np.rint(1 + score * 0.4 + rng.normal(0, 0.6, n)), 1, 5).astype(int)

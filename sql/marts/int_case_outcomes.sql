@@ -28,6 +28,7 @@ final as (
         cases.case_id,
         cases.month,
         cases.department_id as first_department_id,
+        cases.channel,
         cases.tasks > 0 as is_handed_off,
         cases.resolution_hours,
         round(cases.resolution_hours * 3600)::bigint as resolution_seconds,

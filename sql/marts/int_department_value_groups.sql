@@ -1,52 +1,111 @@
--- Per department: how the cases it touched ended, over the last months of data. Like with
--- like: a front-line unit is judged on its cases that were not handed off (its own work), a
--- back office on handed-off cases (all it ever sees). department_value sets each department
--- against the median of its peers (same function), measured the same way.
-with settings as (
-    select value_window_months from model_settings
-),
-
-cases as (
+-- Per department, over the value window: how the cases it worked on ended, measured in its
+-- role. A front-line (or support) unit answers for the cases it opened and kept (no other
+-- unit worked on them), a back office for the cases it worked on after another unit opened
+-- them. Beside the survey answers, the
+-- customer's promise: what was outstanding while it held a case, what broke, how long
+-- customers waited past it, and how often they chased. hours_added sets its resolution
+-- time against the other units of its function taken together (leave-one-out).
+with cases as (
     select int_case_outcomes.*
-    from int_case_outcomes, settings
-    where month > (select max(month) from int_case_outcomes)
-        - to_months(settings.value_window_months)
+    from int_case_outcomes, int_value_window as value_window
+    where int_case_outcomes.month >= value_window.first_month
 ),
 
 departments as (
     select department_id, department_function from stg_departments
 ),
 
+handed as (
+    select distinct case_id from int_case_touches where not is_origin
+),
+
+settings as (
+    select z_95 from model_settings
+),
+
 touched as (
     select
         departments.department_id,
         departments.department_function,
+        touches.is_held,
+        touches.promises_held,
         touches.promises_broken_while_held,
-        cases.*
+        touches.hours_beyond_promise,
+        touches.chasing_contacts,
+        cases.answers,
+        cases.promoters,
+        cases.detractors,
+        cases.promises,
+        cases.promises_broken,
+        cases.resolution_seconds
     from departments
     inner join int_case_touches as touches on touches.department_id = departments.department_id
     inner join cases on cases.case_id = touches.case_id
-    where (departments.department_function = 'frontline' and not cases.is_handed_off)
-        or (departments.department_function = 'back_office' and cases.is_handed_off)
-        or departments.department_function = 'support'
+    left join handed on handed.case_id = touches.case_id
+    where (departments.department_function = 'back_office' and not touches.is_origin)
+        or (
+            departments.department_function <> 'back_office'
+            and touches.is_origin
+            and handed.case_id is null
+        )
 ),
 
 grouped as (
     select
         department_id,
+        department_function,
         count(*) as cases,
         sum(answers)::bigint as answers,
         sum(promoters)::bigint as promoters,
         sum(detractors)::bigint as detractors,
         sum(promises)::bigint as promises,
         sum(promises_broken)::bigint as promises_broken,
+        count(*) filter (where is_held) as cases_held,
+        sum(promises_held)::bigint as promises_held,
+        sum(promises_broken_while_held)::bigint as promises_broken_while_held,
+        sum(hours_beyond_promise)::double as hours_beyond_promise,
+        (sum(chasing_contacts) filter (where is_held))::bigint as chasing_contacts,
         count(resolution_seconds) as resolved_cases,
         -- integer sums are exact, so a rebuild gives the same figures to the last bit
         sum(resolution_seconds)::hugeint as resolution_seconds_sum,
-        sum(resolution_seconds::hugeint * resolution_seconds) as resolution_seconds_squares,
-        sum(promises_broken_while_held)::bigint as promises_broken_while_held
+        sum(resolution_seconds::hugeint * resolution_seconds) as resolution_seconds_squares
     from touched
-    group by department_id
+    group by department_id, department_function
+),
+
+leave_one_out as (
+    select
+        grouped.*,
+        sum(resolved_cases) over (partition by department_function) - resolved_cases
+            as others_resolved,
+        sum(resolution_seconds_sum) over (partition by department_function)
+            - resolution_seconds_sum as others_seconds_sum,
+        sum(resolution_seconds_squares) over (partition by department_function)
+            - resolution_seconds_squares as others_seconds_squares
+    from grouped
+),
+
+moments as (
+    select
+        department_id,
+        resolution_seconds_sum / resolved_cases / 3600 as own_mean,
+        others_seconds_sum / others_resolved / 3600 as others_mean,
+        (resolution_seconds_squares
+            - resolution_seconds_sum * resolution_seconds_sum / resolved_cases)
+        / (resolved_cases - 1) / 12960000 / resolved_cases as own_variance_of_mean,
+        (others_seconds_squares - others_seconds_sum * others_seconds_sum / others_resolved)
+        / (others_resolved - 1) / 12960000 / others_resolved as others_variance_of_mean
+    from leave_one_out
+    where resolved_cases >= 2 and others_resolved >= 2
+),
+
+hours as (
+    select
+        moments.department_id,
+        (moments.own_mean - moments.others_mean)::double as hours_added,
+        (settings.z_95 * sqrt(moments.own_variance_of_mean + moments.others_variance_of_mean))
+            ::double as hours_half_width
+    from moments, settings
 ),
 
 touch_share as (
@@ -54,7 +113,7 @@ touch_share as (
         touches.department_id,
         count(distinct touches.case_id) / (select count(*) from cases) as customer_touch_share
     from int_case_touches as touches
-    where touches.case_id in (select case_id from cases)
+    inner join cases on cases.case_id = touches.case_id
     group by touches.department_id
 ),
 
@@ -69,19 +128,18 @@ final as (
         coalesce(grouped.detractors, 0) as detractors,
         coalesce(grouped.promises, 0) as promises,
         coalesce(grouped.promises_broken, 0) as promises_broken,
-        coalesce(grouped.resolved_cases, 0) as resolved_cases,
-        (grouped.resolution_seconds_sum / grouped.resolved_cases / 3600)::double
-            as mean_resolution_hours,
-        (sqrt(
-            (grouped.resolution_seconds_squares
-                - grouped.resolution_seconds_sum * grouped.resolution_seconds_sum
-                / grouped.resolved_cases)
-            / nullif(grouped.resolved_cases - 1, 0)
-        ) / 3600)::double as sd_resolution_hours,
-        coalesce(grouped.promises_broken_while_held, 0) as promises_broken_while_held
+        coalesce(grouped.cases_held, 0) as cases_held,
+        coalesce(grouped.promises_held, 0) as promises_held,
+        coalesce(grouped.promises_broken_while_held, 0) as promises_broken_while_held,
+        coalesce(grouped.hours_beyond_promise, 0) as hours_beyond_promise,
+        coalesce(grouped.chasing_contacts, 0) as chasing_contacts,
+        hours.hours_added,
+        hours.hours_added - hours.hours_half_width as hours_added_ci_low,
+        hours.hours_added + hours.hours_half_width as hours_added_ci_high
     from departments
     left join grouped using (department_id)
     left join touch_share using (department_id)
+    left join hours using (department_id)
 )
 
 select * from final
