@@ -114,7 +114,7 @@ def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
         title="own targets met (% of target-months)",
         scale=alt.Scale(domain=[0, 105]),
     )
-    y = alt.Y("nps_gap:Q", title="NPS of its cases minus its peer's (points)")
+    y = alt.Y("nps_gap:Q", title="NPS gap to the other units of its function (points)")
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_errorbar().encode(
         y=alt.Y("nps_gap_ci_low:Q", title=None), y2="nps_gap_ci_high:Q", color=colour

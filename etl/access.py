@@ -71,6 +71,7 @@ ORGANISATION_VIEWS = frozenset(
         "load_runs",
         "model_settings",
         "int_data_window",
+        "int_value_window",
         "board_snapshots",
         "quarantine_summary",
     }

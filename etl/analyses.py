@@ -334,15 +334,31 @@ def fit_case_model(cells: pl.DataFrame) -> CaseModel | None:
 
 def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """One row per department: its cases against the other units of its function taken
-    together (case-level model), the customer's promise while it held cases, its verdict."""
+    together (case-level model), the customer's promise while it held cases, its verdict.
+
+    A unit shown to fail its customers (it breaks most of the promises it holds, or a first
+    pass finds its NPS materially below the rest) is no standard for the others: the second,
+    final pass leaves it out of their reference. Once only: excluding again would let a few
+    excellent units become the standard that ordinary ones fail.
+    """
     groups = con.sql(
         "SELECT g.*, d.department_name FROM int_department_value_groups g"
         " JOIN stg_departments d USING (department_id) ORDER BY department_id"
     ).pl()
     model = fit_case_model(con.sql("SELECT * FROM int_department_value_cells").pl())
     targets = _targets(con)
-    rows = [_value_row(g, groups, model, targets) for g in groups.iter_rows(named=True)]
+    units = list(groups.iter_rows(named=True))
+    failing = {g["department_id"] for g in units if _promise(g)["fails"]}
+    first = {g["department_id"]: _gap(g, units, model, failing) for g in units}
+    failing |= {d for d, gap in first.items() if _worse(gap)}
+    gaps = {g["department_id"]: _gap(g, units, model, failing) for g in units}
+    rows = [_value_row(g, gaps[g["department_id"]], targets) for g in units]
     return pl.DataFrame(rows, schema=_VALUE_SCHEMA, orient="row")
+
+
+def _worse(gap: dict) -> bool:
+    """Materially worse: the whole interval beyond the margin below zero."""
+    return gap.get("gap") is not None and gap["high"] <= -MATERIAL_NPS_GAP
 
 
 def _targets(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
@@ -412,60 +428,55 @@ def _promise(group: dict) -> dict:
     }
 
 
-def _reference(group: dict, groups: pl.DataFrame, model: CaseModel | None) -> list:
-    """The other units of its function with enough answers in the same role that the data can
-    set it against (a back office: one that works on cases from some of the same units).
-    Units that break most of the promises they hold are no standard to be measured against:
-    they are left out."""
+def _reference(group: dict, units: list[dict], model: CaseModel, failing: set[str]) -> list:
+    """The other units of its function, not shown to fail their customers, with enough answers
+    in the same role, that the data can set it against (for a back office: one that works on
+    cases from some of the same units)."""
     role = _ROLE[group["department_function"]]
     unit = (role, group["department_id"])
-    if model is None or unit not in model.columns:
-        return []
-    others = [
-        g
-        for g in groups.iter_rows(named=True)
+    return [
+        (role, g["department_id"])
+        for g in units
         if g["department_function"] == group["department_function"]
         and g["department_id"] != group["department_id"]
+        and g["department_id"] not in failing
         and g["answers"] >= MIN_N_SURVEY
         and (role, g["department_id"]) in model.columns
         and model.contrast(unit, [(role, g["department_id"])]) is not None
     ]
-    keeping = [g for g in others if not _promise(g)["fails"]]
-    return [(role, g["department_id"]) for g in keeping]
 
 
-def _gap(group: dict, groups: pl.DataFrame, model: CaseModel | None) -> dict:
+def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[str]) -> dict:
     """Its NPS gap to the other units of its function taken together, with a 95% interval,
     or why there is none."""
-    reference = _reference(group, groups, model)
     function = group["department_function"]
-    found = {"units": len(reference), "gap": None, "low": None, "high": None, "why": None}
-    if group["answers"] < MIN_N_SURVEY:
+    unit = (_ROLE[function], group["department_id"])
+    found = {"units": 0, "gap": None, "low": None, "high": None, "why": None}
+    if not group["cases"]:
+        return found
+    if group["answers"] < MIN_N_SURVEY or model is None or unit not in model.columns:
         found["why"] = (
             f"{group['answers']} survey answers on its cases in the last {VALUE_WINDOW_MONTHS}"
             f" months, fewer than the {MIN_N_SURVEY} needed"
         )
-    elif not reference and function == "back_office":
+        return found
+    reference = _reference(group, units, model, failing)
+    found["units"] = len(reference)
+    if not reference:
+        where = " works on cases from the same units" if function == "back_office" else ""
         found["why"] = (
-            f"no other {_UNITS[function][0]} that keeps its promises and has {MIN_N_SURVEY}"
-            " survey answers works on cases from the same units, so its work cannot be told"
-            " apart from where its cases came from"
+            f"no other {_UNITS[function][0]} with {MIN_N_SURVEY} survey answers that is not"
+            f" itself failing its customers{where}"
         )
-    elif not reference:
-        found["why"] = (
-            f"no other {_UNITS[function][0]} that keeps its promises has {MIN_N_SURVEY} survey"
-            " answers"
-        )
-    else:
-        gap, se = model.contrast((_ROLE[function], group["department_id"]), reference)
-        found.update(gap=gap, low=gap - Z_95 * se, high=gap + Z_95 * se)
+        return found
+    gap, se = model.contrast(unit, reference)
+    found.update(gap=gap, low=gap - Z_95 * se, high=gap + Z_95 * se)
     return found
 
 
-def _value_row(group: dict, groups: pl.DataFrame, model: CaseModel | None, targets: dict) -> tuple:
+def _value_row(group: dict, gap: dict, targets: dict) -> tuple:
     months, met = targets.get(group["department_id"], (0, 0))
     attainment = met / months if months else None
-    gap = _gap(group, groups, model) if group["cases"] else {"units": 0, "gap": None}
     promise = _promise(group)
     verdict, sentence = _verdict(group, gap, promise, (met, months))
     return (
@@ -520,7 +531,7 @@ def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) ->
     met, months = targets
     meets = months > 0 and met / months >= TARGETS_MET_SHARE
     measured = gap["gap"] is not None
-    worse = measured and gap["high"] <= -MATERIAL_NPS_GAP
+    worse = _worse(gap)
     better = measured and gap["low"] >= MATERIAL_NPS_GAP
     similar = measured and -MATERIAL_NPS_GAP < gap["low"] and gap["high"] < MATERIAL_NPS_GAP
     promised = _promise_text(name, group)
@@ -530,7 +541,8 @@ def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) ->
         verdict = "watermelon" if meets else "destroys_value"
         if months:
             joint = "while it met" if meets else "and it met only"
-            compared += f", {joint} {met} of its {months} own monthly targets"
+            count = f"{met} of its" if met else "none of its"
+            compared += f", {joint if met else 'and it met'} {count} {months} own monthly targets"
     elif better:
         verdict = "adds_value"
     elif similar:

@@ -243,7 +243,7 @@ VERDICTS = {
     "watermelon": ("watermelon", "#e67e22"),
     "neutral": ("neutral", "#7f8c8d"),
     "adds_value": ("adds value", "#27ae60"),
-    "insufficient_data": ("too little data", "#bdc3c7"),
+    "insufficient_data": ("can't tell yet", "#bdc3c7"),
     "no_customer_link": ("no customer link", "#95a5a6"),
 }
 

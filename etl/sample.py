@@ -104,6 +104,15 @@ DEPARTMENTS = (
     Dept("QAT", "Quality Assurance", "support", 5),
 )
 
+#: The majority-bad back office variant: beside Claims, Fulfilment holds cases past the
+#: promised call-back under a generous SLA (a second watermelon) and Account Maintenance is slow
+#: and misses its SLA (destroys value); only Complaints works as before.
+MAJORITY_BAD = {
+    "FUL": Dept("FUL", "Fulfilment", "back_office", 18, task_hours=90, sla_hours=200),
+    "ACC": Dept("ACC", "Account Maintenance", "back_office", 15, task_hours=70, sla_hours=36),
+}
+MAJORITY_BAD_VERDICTS = {"CLM": "watermelon", "FUL": "watermelon", "ACC": "destroys_value"}
+
 #: Initiative on RTN's first-contact resolution: lifts for two months, then fades.
 FADING = ("INI-01", "Retention first-call coaching", "RTN", date(2025, 9, 1), "fcr_rate")
 #: Initiative on DIG: the decoy's steady improvement (both productivity and outcome improve).
@@ -157,14 +166,23 @@ def parse_scale(text: str | float | int | None) -> float:
 
 
 def frames(
-    scale: str | float | None = None, seed: int = SEED, noise: float = 1.0, months: int = MONTHS
+    scale: str | float | None = None,
+    seed: int = SEED,
+    noise: float = 1.0,
+    months: int = MONTHS,
+    majority_bad: bool = False,
 ) -> dict[str, pl.DataFrame]:
     """Every source as a typed frame. noise scales the random variation (1 = the default);
-    months is how many months of data, ending with October 2026 (at least 12)."""
+    months is how many months of data, ending with October 2026 (at least 12); majority_bad
+    makes three of the four back offices bad (MAJORITY_BAD)."""
     if months < 12:
         raise ValueError(f"months must be at least 12, not {months}")
     factor = parse_scale(scale) / _VOLUME_AT_FACTOR_1
-    return _Generator(np.random.default_rng(seed), factor, noise, months).run()
+    departments = tuple(MAJORITY_BAD.get(d.id, d) for d in DEPARTMENTS) if majority_bad else None
+    generator = _Generator(
+        np.random.default_rng(seed), factor, noise, months, departments or DEPARTMENTS
+    )
+    return generator.run()
 
 
 def generate(
@@ -216,15 +234,21 @@ class _Generator:
     """Builds every source as Polars frames, vectorised over cases."""
 
     def __init__(
-        self, rng: np.random.Generator, factor: float, noise: float = 1.0, months: int = MONTHS
+        self,
+        rng: np.random.Generator,
+        factor: float,
+        noise: float = 1.0,
+        months: int = MONTHS,
+        departments: tuple[Dept, ...] = DEPARTMENTS,
     ):
+        self.departments = departments
         self.rng = rng
         self.factor = factor
         self.noise = noise
         self.months = _month_starts(months)
         self.start = self.months[0].date()
         self.end = _epoch(self.months[-1])
-        self.ids = [d.id for d in DEPARTMENTS]
+        self.ids = [d.id for d in self.departments]
 
     def run(self) -> dict[str, pl.DataFrame]:
         cases = self._cases()
@@ -270,7 +294,7 @@ class _Generator:
             d.id: max(1, math.ceil(minutes.get(d.id, 0) / capacity))
             if d.id in minutes
             else d.headcount
-            for d in DEPARTMENTS
+            for d in self.departments
         }
 
     def _headcount(self, dept: Dept) -> int:
@@ -289,14 +313,14 @@ class _Generator:
         )
 
     def _departments(self) -> pl.DataFrame:
-        rows = [(d.id, d.name, d.function, self._headcount(d)) for d in DEPARTMENTS]
+        rows = [(d.id, d.name, d.function, self._headcount(d)) for d in self.departments]
         return pl.DataFrame(rows, orient="row", schema=SOURCES["departments"].column_names)
 
     def _cases(self) -> pl.DataFrame:
         """One row per case with its story: first contact, resolution, hand-off and promise."""
         rng = self.rng
         parts = []
-        for d_index, dept in enumerate(DEPARTMENTS):
+        for d_index, dept in enumerate(self.departments):
             if not dept.cases_per_month:
                 continue
             for t in range(len(self.months) - 1):
@@ -325,7 +349,9 @@ class _Generator:
                 )
         cases = pl.concat(parts).with_row_index("case_no")
         n = cases.height
-        handoff_share = np.array([d.handoff_share for d in DEPARTMENTS])[cases["dept"].to_numpy()]
+        handoff_share = np.array([d.handoff_share for d in self.departments])[
+            cases["dept"].to_numpy()
+        ]
         handoff = (~cases["resolved_first"].to_numpy()) & (
             cases["u_handoff"].to_numpy() < handoff_share / 0.35
         )
@@ -354,9 +380,12 @@ class _Generator:
         """Back-office task times, the promised call-back and whether the promise was kept."""
         rng = self.rng
         n = cases.height
-        choice = rng.random(n)
+        # Which back office: the hand-off draw itself, spread over [0, 1) (no draw of its own, so
+        # the rest of the sample's random stream is as it was before cases had a choice).
+        share = np.array([d.handoff_share for d in self.departments])[cases["dept"].to_numpy()]
+        choice = np.minimum(cases["u_handoff"].to_numpy() / (share / 0.35 + 1e-12), 0.999999)
         target = np.full(n, -1)
-        for i, dept in enumerate(DEPARTMENTS):
+        for i, dept in enumerate(self.departments):
             mask = cases["dept"].to_numpy() == i
             for k, to in enumerate(dept.handoff_to):
                 share = (choice >= k / len(dept.handoff_to)) & (
@@ -364,7 +393,7 @@ class _Generator:
                 )
                 target[mask & share] = self.ids.index(to)
         hours = np.array(
-            [DEPARTMENTS[i].task_hours if i >= 0 else 0 for i in range(len(self.ids))] + [0.0]
+            [self.departments[i].task_hours if i >= 0 else 0 for i in range(len(self.ids))] + [0.0]
         )[target]
         opened = cases["start"].to_numpy() + cases["handle"].to_numpy() + rng.integers(600, 7200, n)
         duration = (rng.lognormal(np.log(np.maximum(hours, 1)), 0.3, n) * 3600).astype(np.int64)
@@ -440,7 +469,7 @@ class _Generator:
         weights = {"DIG": [0.1, 0.75, 0.1, 0.05, 0.0], "RET": [0.55, 0.1, 0.1, 0.05, 0.2]}
         channel = np.empty(rows.height, dtype=object)
         dept_codes = rows["dept"].to_numpy()
-        for i, dept in enumerate(DEPARTMENTS):
+        for i, dept in enumerate(self.departments):
             mask = dept_codes == i
             channel[mask] = rng.choice(
                 channels, mask.sum(), p=weights.get(dept.id, [0.7, 0.15, 0.1, 0.05, 0.0])
@@ -470,7 +499,7 @@ class _Generator:
 
     def _tasks(self, cases: pl.DataFrame) -> pl.DataFrame:
         handed = cases.filter(pl.col("handoff") & (pl.col("opened") < self.end))
-        sla = {i: d.sla_hours for i, d in enumerate(DEPARTMENTS)}
+        sla = {i: d.sla_hours for i, d in enumerate(self.departments)}
         mapping = dict(enumerate(self.ids))
         return handed.with_row_index("n").select(
             pl.format("T{}", pl.col("n").cast(pl.String).str.zfill(8)).alias("task_id"),
@@ -487,8 +516,8 @@ class _Generator:
         rng = self.rng
         picked = cases.filter(pl.Series(rng.random(cases.height) < 0.18))
         n = picked.height
-        offsets = np.array([d.nps_offset for d in DEPARTMENTS])[picked["dept"].to_numpy()]
-        bil = np.array([d.id == "BIL" for d in DEPARTMENTS])[picked["dept"].to_numpy()]
+        offsets = np.array([d.nps_offset for d in self.departments])[picked["dept"].to_numpy()]
+        bil = np.array([d.id == "BIL" for d in self.departments])[picked["dept"].to_numpy()]
         fcr = picked["resolved_first"].to_numpy() & (picked["extra"].to_numpy() == 0)
         mean = (
             7.0
@@ -538,7 +567,7 @@ class _Generator:
         days = days.filter(days.dt.weekday() <= 5)
         rostered = self._rostered(handled, days)
         parts = []
-        for dept in DEPARTMENTS:
+        for dept in self.departments:
             agents = max([self.agents[dept.id], *rostered.get(dept.id, {}).values()])
             grid = pl.DataFrame({"work_date": days}).join(
                 pl.DataFrame({"agent": np.arange(1, agents + 1)}), how="cross"
@@ -594,7 +623,7 @@ class _Generator:
     def _rostered(self, handled: pl.DataFrame, days: pl.Series) -> dict[str, dict[str, int]]:
         """Front-line agents needed per month to handle its contacts at the staffing occupancy."""
         weekdays = dict(days.dt.strftime("%Y-%m").value_counts().iter_rows())
-        frontline = {d.id for d in DEPARTMENTS if d.function == "frontline"}
+        frontline = {d.id for d in self.departments if d.function == "frontline"}
         rostered: dict[str, dict[str, int]] = {}
         for dept_id, month, minutes in handled.iter_rows():
             if dept_id in frontline:
@@ -609,7 +638,7 @@ class _Generator:
         rows = []
         for w_index, wave in enumerate(waves):
             progress = w_index / (len(waves) - 1)
-            for dept in DEPARTMENTS:
+            for dept in self.departments:
                 level = dept.empowerment[0] + (dept.empowerment[1] - dept.empowerment[0]) * min(
                     1.0, progress * 1.4
                 )  # the employee story runs ahead of the customer one
@@ -665,7 +694,7 @@ class _Generator:
             ("BIL", "aht_seconds", 480.0, self.start),
             ("BIL", "aht_seconds", 360.0, date(2025, 6, 1)),
         ]
-        for dept in DEPARTMENTS:
+        for dept in self.departments:
             if dept.function == "back_office":
                 rows.append((dept.id, "task_sla_met_rate", 0.85, self.start))
             elif dept.function == "frontline" and dept.id != "BIL":

@@ -3,17 +3,22 @@
 import streamlit as st
 
 from dashboard import charts, data, filters, ui
-from etl.analyses import TARGETS_MET_SHARE
+from etl.analyses import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
 from etl.metrics import VERDICTS
 
 f = filters.current()
 st.title("Departments and customer value")
 st.markdown(
-    "Each department is measured on the cases it touched in the last 12 months against"
-    " comparable cases of its median peer (same function; a back office only against other"
-    " handed-off cases). **Destroys value**: NPS of its cases 10 points or more below the peer's"
-    " with the 95% interval clear of zero. **Watermelon**: destroys value while meeting"
+    "Each department is measured on its cases of the last 12 months against comparable cases"
+    " of the other units of its function taken together: a front-line unit on the cases it"
+    " opened and kept, a back office on the cases it worked on after a hand-off, where each case"
+    " came from, its channel and month held equal. **Destroys value**: it broke more than"
+    f" {BROKEN_PROMISES_SHARE:.0%} of the call-backs promised while it held the case, or its"
+    f" customers' NPS is {MATERIAL_NPS_GAP:g} points or more below the others' with the whole"
+    " 95% interval below that. **Watermelon**: the same while meeting"
     f" {TARGETS_MET_SHARE:.0%} or more of its own targets: green inside, red for customers."
+    f" **Neutral** only when the whole interval lies within {MATERIAL_NPS_GAP:g} points either"
+    " way; a wider one reads **can't tell yet**."
 )
 st.caption("Over all channels and the last 12 months; the department filter highlights one.")
 
@@ -43,10 +48,13 @@ columns = [
     "nps_gap",
     "nps_gap_ci_low",
     "nps_gap_ci_high",
-    "promise_kept_touched",
-    "promise_kept_peer",
-    "hours_added",
+    "reference_units",
+    "promises_held",
     "promises_broken_while_held",
+    "promise_kept_held",
+    "hours_beyond_promise",
+    "chasing_contacts",
+    "hours_added",
     "own_target_attainment",
     "explanation",
 ]
@@ -55,8 +63,11 @@ formats = {
     "nps_gap": "%+.1f",
     "nps_gap_ci_low": "%+.1f",
     "nps_gap_ci_high": "%+.1f",
-    "promise_kept_touched": "percent",
-    "promise_kept_peer": "percent",
+    "promise_kept_held": "percent",
+    "hours_beyond_promise": "localized",
+    "chasing_contacts": "localized",
+    "promises_held": "localized",
+    "reference_units": "localized",
     "hours_added": "%+.1f",
     "own_target_attainment": "percent",
     "cases_touched": "localized",
@@ -78,7 +89,7 @@ st.dataframe(scorecard.select(columns), hide_index=True, column_config=config)
 
 st.subheader("Own targets against customer outcome")
 st.caption(
-    "Right: meets its own targets. Down: its customers' cases end worse than its peer's"
+    "Right: meets its own targets. Down: its customers' cases end worse than the other units'"
     " (bars: 95% interval). Bottom right is the watermelon corner: green on its own targets,"
     " red for customers. Departments with too little data or no customer link are not drawn."
 )
@@ -89,7 +100,7 @@ measured = value.filter(value["hours_added"].is_not_null())
 left, right = st.columns(2)
 with left:
     st.markdown(
-        "**Hours added to case resolution** against the peer (95% interval)",
+        "**Hours added to case resolution** against the other units of its function (95% interval)",
         help=ui.help_for("department_value", "hours_added"),
     )
     st.altair_chart(charts.interval_bars(measured, "hours_added", "hours added per case"))

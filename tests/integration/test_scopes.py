@@ -115,3 +115,34 @@ def test_raw_records_only_for_data_owners(quarantined_db, raw, sees):
     with Sandbox(quarantined_db, visibility=visibility) as box:
         sent = box.run("SELECT raw_record FROM quarantine").frame["raw_record"].to_list()
         assert ("C-SECRET" in str(sent)) is sees
+
+
+def test_a_scoped_reader_of_department_value_sees_its_row_and_no_other_departments_figures(
+    sample_db,
+):
+    everyone = connect_read_only(sample_db)
+    try:
+        others = (
+            cursor(everyone)
+            .sql(
+                "SELECT nps_touched, nps_touched_n, promise_kept_held, promises_held"
+                " FROM department_value WHERE department_id <> 'BIL'"
+            )
+            .fetchall()
+        )
+    finally:
+        everyone.close()
+    con = connect_read_only(sample_db, BILLING)
+    try:
+        reader = cursor(con)
+        columns = [r[0] for r in reader.sql("DESCRIBE department_value").fetchall()]
+        rows = reader.sql("SELECT * FROM department_value").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1 and rows[0][columns.index("department_id")] == "BIL"
+    assert not any("peer" in c for c in columns)
+    figures = {v for row in others for v in row if v not in (None, 0)}
+    mine = dict(zip(columns, rows[0], strict=True))
+    leaked = {c: v for c, v in mine.items() if c not in ("cases_held",) and v in figures}
+    assert leaked == {}
+    assert mine["reference_units"] >= 2 and "other front-line units'" in mine["explanation"]

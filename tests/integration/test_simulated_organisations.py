@@ -1,0 +1,50 @@
+"""department_value on random organisations it was never tuned to (etl/simulate.py): a reduced
+run of benchmarks/department_value.py, so that a regression in the verdicts fails CI."""
+
+from __future__ import annotations
+
+import warnings
+
+import polars as pl
+import pytest
+
+from etl import simulate
+from etl.analyses import MATERIAL_NPS_GAP
+
+ORGANISATIONS = range(1001, 1021)
+
+
+@pytest.fixture(scope="module")
+def results() -> pl.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy's notes on constant series in other analyses
+        return pl.concat([simulate.judge(seed, scale=0.3) for seed in ORGANISATIONS])
+
+
+def test_the_organisations_hold_the_hard_cases(results):
+    functions = results.group_by("organisation", "function").agg(
+        pl.len().alias("units"), pl.col("kind").is_in(sorted(simulate.BAD)).sum().alias("bad")
+    )
+    assert functions.filter(pl.col("units") == 2).height > 0
+    assert functions.filter(pl.col("bad") * 2 > pl.col("units")).height > 0
+    assert set(results["kind"]) == set(simulate.KINDS)
+    assert results.filter(pl.col("answers") < 30).height > 0
+
+
+def test_bad_units_with_enough_answers_and_a_real_gap_are_found(results):
+    rates = simulate.rates(results)
+    assert rates["target_bad_units"] >= 10
+    assert rates["target_found"] >= 0.9 * rates["target_bad_units"]
+
+
+def test_fine_units_are_almost_never_called_bad(results):
+    rates = simulate.rates(results)
+    assert rates["fine_units"] >= 100
+    assert rates["fine_called_bad"] <= 0.03 * rates["fine_units"]
+
+
+def test_no_wide_interval_is_called_neutral(results):
+    neutral = results.filter(pl.col("verdict") == "neutral")
+    assert neutral.height > 0
+    assert (neutral["nps_gap_ci_low"] > -MATERIAL_NPS_GAP).all()
+    assert (neutral["nps_gap_ci_high"] < MATERIAL_NPS_GAP).all()
