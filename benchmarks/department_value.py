@@ -57,10 +57,11 @@ def main() -> None:
         f"{rates['organisations']} organisations, {rates['units']} units,"
         f" {time.perf_counter() - started:.0f} s\n"
     )
+    found = rates["target_found"] / max(rates["target_bad_units"], 1)
     print(
         f"- bad units with {simulate.TARGET_ANSWERS}+ answers and a true gap of"
         f" {-simulate.TARGET_GAP:.0f}+ points found: {rates['target_found']} of"
-        f" {rates['target_bad_units']} ({rates['target_found'] / max(rates['target_bad_units'], 1):.1%})"
+        f" {rates['target_bad_units']} ({found:.1%})"
     )
     print(
         f"- fine units (fine or case mix) given a bad verdict: {rates['fine_called_bad']} of"

@@ -533,7 +533,7 @@ def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) ->
     measured = gap["gap"] is not None
     worse = _worse(gap)
     better = measured and gap["low"] >= MATERIAL_NPS_GAP
-    similar = measured and -MATERIAL_NPS_GAP < gap["low"] and gap["high"] < MATERIAL_NPS_GAP
+    similar = measured and gap["low"] > -MATERIAL_NPS_GAP and gap["high"] < MATERIAL_NPS_GAP
     promised = _promise_text(name, group)
     subject = "its customers" if promised else f"customers of {name}"
     compared = _gap_text(subject, function, gap)

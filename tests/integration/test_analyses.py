@@ -6,10 +6,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from etl.analyses import MATERIAL_NPS_GAP
 from etl.contract import SOURCES
 from etl.models import build
 from etl.read import EXTRA, ROW
-from etl.analyses import MATERIAL_NPS_GAP
 from etl.sample import MAJORITY_BAD_VERDICTS, PLANTED, frames
 from etl.warehouse import ensure_schema
 
@@ -133,7 +133,7 @@ def test_neutral_means_shown_similar_and_a_wide_interval_reads_cant_tell(sample_
     ).fetchall()
     assert rows
     for verdict, low, high, sentence in rows:
-        inside = -MATERIAL_NPS_GAP < low and high < MATERIAL_NPS_GAP
+        inside = low > -MATERIAL_NPS_GAP and high < MATERIAL_NPS_GAP
         assert inside == (verdict == "neutral"), sentence
         assert sentence.startswith("Can't tell yet") == (verdict == "insufficient_data")
 
