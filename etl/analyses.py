@@ -336,22 +336,23 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """One row per department: its cases against the other units of its function taken
     together (case-level model), the customer's promise while it held cases, its verdict.
 
-    A unit shown to fail its customers (it breaks most of the promises it holds, or a first
-    pass finds its NPS materially below the rest) is no standard for the others: the second,
-    final pass leaves it out of their reference. Once only: excluding again would let a few
-    excellent units become the standard that ordinary ones fail.
+    The reference is ordinary work. A unit that breaks most of the promises it holds is left
+    out of every reference. A first pass sets each unit against the rest; units it shows
+    materially worse or better are left out of the second, final pass, as a trimmed mean
+    leaves out its tails, so that neither a failing nor an excellent unit sets the standard.
     """
     groups = con.sql(
         "SELECT g.*, d.department_name FROM int_department_value_groups g"
         " JOIN stg_departments d USING (department_id) ORDER BY department_id"
     ).pl()
-    model = fit_case_model(con.sql("SELECT * FROM int_department_value_cells").pl())
+    # In a fixed order, so that a rebuild gives the same figures to the last bit.
+    model = fit_case_model(con.sql("SELECT * FROM int_department_value_cells ORDER BY ALL").pl())
     targets = _targets(con)
     units = list(groups.iter_rows(named=True))
     failing = {g["department_id"] for g in units if _promise(g)["fails"]}
     first = {g["department_id"]: _gap(g, units, model, failing) for g in units}
-    failing |= {d for d, gap in first.items() if _worse(gap)}
-    gaps = {g["department_id"]: _gap(g, units, model, failing) for g in units}
+    outliers = failing | {d for d, gap in first.items() if _worse(gap) or _better(gap)}
+    gaps = {g["department_id"]: _final_gap(g, units, model, first, outliers) for g in units}
     rows = [_value_row(g, gaps[g["department_id"]], targets) for g in units]
     return pl.DataFrame(rows, schema=_VALUE_SCHEMA, orient="row")
 
@@ -359,6 +360,25 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def _worse(gap: dict) -> bool:
     """Materially worse: the whole interval beyond the margin below zero."""
     return gap.get("gap") is not None and gap["high"] <= -MATERIAL_NPS_GAP
+
+
+def _better(gap: dict) -> bool:
+    """Materially better: the whole interval beyond the margin above zero."""
+    return gap.get("gap") is not None and gap["low"] >= MATERIAL_NPS_GAP
+
+
+def _final_gap(group: dict, units: list[dict], model, first: dict, outliers: set[str]) -> dict:
+    """The gap to the ordinary units of its function; with none, to all that keep their
+    promises (the first pass); with none of those either, to the failing ones, which can only
+    show it worse still: being better than failing units says nothing."""
+    gap = _gap(group, units, model, outliers)
+    if gap["reason"] != "reference":
+        return gap
+    gap = first[group["department_id"]]
+    if gap["reason"] != "reference":
+        return gap
+    against_failing = _gap(group, units, model, set())
+    return against_failing if _worse(against_failing) else gap
 
 
 def _targets(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int]]:
@@ -451,7 +471,7 @@ def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[s
     or why there is none."""
     function = group["department_function"]
     unit = (_ROLE[function], group["department_id"])
-    found = {"units": 0, "gap": None, "low": None, "high": None, "why": None}
+    found = {"units": 0, "gap": None, "low": None, "high": None, "why": None, "reason": None}
     if not group["cases"]:
         return found
     if group["answers"] < MIN_N_SURVEY or model is None or unit not in model.columns:
@@ -459,6 +479,7 @@ def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[s
             f"{group['answers']} survey answers on its cases in the last {VALUE_WINDOW_MONTHS}"
             f" months, fewer than the {MIN_N_SURVEY} needed"
         )
+        found["reason"] = "answers"
         return found
     reference = _reference(group, units, model, failing)
     found["units"] = len(reference)
@@ -468,6 +489,7 @@ def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[s
             f"no other {_UNITS[function][0]} with {MIN_N_SURVEY} survey answers that is not"
             f" itself failing its customers{where}"
         )
+        found["reason"] = "reference"
         return found
     gap, se = model.contrast(unit, reference)
     found.update(gap=gap, low=gap - Z_95 * se, high=gap + Z_95 * se)
@@ -532,7 +554,7 @@ def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) ->
     meets = months > 0 and met / months >= TARGETS_MET_SHARE
     measured = gap["gap"] is not None
     worse = _worse(gap)
-    better = measured and gap["low"] >= MATERIAL_NPS_GAP
+    better = _better(gap)
     similar = measured and gap["low"] > -MATERIAL_NPS_GAP and gap["high"] < MATERIAL_NPS_GAP
     promised = _promise_text(name, group)
     subject = "its customers" if promised else f"customers of {name}"

@@ -1,6 +1,6 @@
 -- One row per case and department that touched it (a contact or a task): whether it opened
 -- the case, and what the customer lived through while the department held it (had a task
--- open on it): promises outstanding, promises that broke, hours waited beyond the promise,
+-- open on it): promises outstanding, promises that broke, time waited beyond the promise,
 -- and the customer's own contacts in that time (chasing).
 with contacts as (
     select distinct case_id, department_id from stg_interactions
@@ -48,7 +48,7 @@ held_promises as (
         ) filter (
             where not promises.is_promise_kept
             and promises.due_at between tasks.first_opened_at and tasks.last_closed_at
-        ), 0) / 3600.0 as hours_beyond_promise
+        ), 0)::bigint as seconds_beyond_promise
     from tasks
     left join promises
         on promises.case_id = tasks.case_id
@@ -85,7 +85,7 @@ final as (
         tasks.case_id is not null as is_held,
         coalesce(held_promises.promises_held, 0) as promises_held,
         coalesce(held_promises.promises_broken_while_held, 0) as promises_broken_while_held,
-        coalesce(held_promises.hours_beyond_promise, 0)::double as hours_beyond_promise,
+        coalesce(held_promises.seconds_beyond_promise, 0) as seconds_beyond_promise,
         coalesce(chasing.chasing_contacts, 0) as chasing_contacts
     from touches
     left join origins using (case_id, department_id)

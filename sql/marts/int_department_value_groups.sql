@@ -30,7 +30,7 @@ touched as (
         touches.is_held,
         touches.promises_held,
         touches.promises_broken_while_held,
-        touches.hours_beyond_promise,
+        touches.seconds_beyond_promise,
         touches.chasing_contacts,
         cases.answers,
         cases.promoters,
@@ -63,7 +63,7 @@ grouped as (
         count(*) filter (where is_held) as cases_held,
         sum(promises_held)::bigint as promises_held,
         sum(promises_broken_while_held)::bigint as promises_broken_while_held,
-        sum(hours_beyond_promise)::double as hours_beyond_promise,
+        (sum(seconds_beyond_promise)::hugeint / 3600.0)::double as hours_beyond_promise,
         (sum(chasing_contacts) filter (where is_held))::bigint as chasing_contacts,
         count(resolution_seconds) as resolved_cases,
         -- integer sums are exact, so a rebuild gives the same figures to the last bit
