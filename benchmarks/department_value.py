@@ -72,6 +72,7 @@ def main() -> None:
         f" {rates['neutral_wider_than_margin']} of {rates['neutral']}\n"
     )
     print(markdown(simulate.confusion(results)) + "\n")
+    print(markdown(simulate.situations(results)) + "\n")
     print(markdown(simulate.power(results)))
 
 

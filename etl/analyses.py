@@ -38,6 +38,8 @@ MATERIAL_NPS_GAP = 10.0
 #: fails the customer's promise whatever its peers do (the upper end of the 95% interval of the
 #: share it kept lies below 1 minus it).
 BROKEN_PROMISES_SHARE = 0.5
+#: Times at most the reference is formed again from the latest gaps (it usually settles in 2).
+REFERENCE_PASSES = 3
 #: Share of a department's (month, target) pairs met for its own targets to count as met.
 TARGETS_MET_SHARE = 0.8
 #: Months after a survey wave whose outcomes are set against it.
@@ -351,10 +353,29 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     units = list(groups.iter_rows(named=True))
     failing = {g["department_id"] for g in units if _promise(g)["fails"]}
     first = {g["department_id"]: _gap(g, units, model, failing) for g in units}
-    outliers = failing | {d for d, gap in first.items() if _worse(gap) or _better(gap)}
-    gaps = {g["department_id"]: _final_gap(g, units, model, first, outliers) for g in units}
+    outliers = failing | _tails(units, first)
+    for _ in range(REFERENCE_PASSES):
+        gaps = {g["department_id"]: _final_gap(g, units, model, first, outliers) for g in units}
+        again = failing | _tails(units, gaps)
+        if again == outliers:
+            break
+        outliers = again
     rows = [_value_row(g, gaps[g["department_id"]], targets) for g in units]
     return pl.DataFrame(rows, schema=_VALUE_SCHEMA, orient="row")
+
+
+def _tails(units: list[dict], gaps: dict[str, dict]) -> set[str]:
+    """Units to leave out of the reference: per function, those shown materially worse, and
+    those shown materially better while they are fewer than the units in between (excellent
+    units are rare; when most units look better than the rest, the rest are what failed)."""
+    left_out = set()
+    for function in {g["department_function"] for g in units}:
+        ids = [g["department_id"] for g in units if g["department_function"] == function]
+        worse = {d for d in ids if _worse(gaps[d])}
+        better = {d for d in ids if _better(gaps[d])}
+        body = [d for d in ids if gaps[d]["gap"] is not None and d not in worse | better]
+        left_out |= worse | (better if len(better) < len(body) else set())
+    return left_out
 
 
 def _worse(gap: dict) -> bool:
@@ -600,9 +621,10 @@ def _gap_text(subject: str, function: str, gap: dict) -> str:
         return f"the NPS of {subject} cannot be compared: {gap['why']}"
     reference = f"the other {one}'s" if gap["units"] == 1 else f"the other {many}'"
     direction = "below" if gap["gap"] < 0 else "above"
+    size = f"{_points(gap['gap'])} {direction}" if round(gap["gap"]) else "level with"
     return (
-        f"on comparable cases the NPS of {subject} is {_points(gap['gap'])} {direction}"
-        f" {reference} (95% interval {_signed(gap['low'])} to {_signed(gap['high'])})"
+        f"on comparable cases the NPS of {subject} is {size} {reference}"
+        f" (95% interval {_signed(gap['low'])} to {_signed(gap['high'])})"
     )
 
 

@@ -471,3 +471,21 @@ def power(results: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.len().alias("units"), pl.col("found").mean().alias("found_share"))
         .sort("answers_band", "gap_band")
     )
+
+
+def situations(results: pl.DataFrame) -> pl.DataFrame:
+    """The target bad units found, by function and whether bad units are its majority."""
+    target = results.filter(
+        pl.col("kind").is_in(sorted(BAD))
+        & (pl.col("answers") >= TARGET_ANSWERS)
+        & (pl.col("true_gap") <= TARGET_GAP)
+    )
+    return (
+        target.with_columns(
+            (pl.col("bad_in_function") * 2 > pl.col("units_in_function")).alias("majority_bad"),
+            pl.col("verdict").is_in(sorted(BAD)).alias("found"),
+        )
+        .group_by("function", "majority_bad")
+        .agg(pl.len().alias("units"), pl.col("found").mean().alias("found_share"))
+        .sort("function", "majority_bad")
+    )
