@@ -367,7 +367,8 @@ def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, 
 
 
 def warehouse(data: dict[str, pl.DataFrame]) -> duckdb.DuckDBPyConnection:
-    """An in-memory warehouse with the frames in its raw tables, built by the real models."""
+    """An in-memory warehouse with the frames in its raw tables, built by the real models
+    (the loader is tested elsewhere; this keeps an organisation to a few seconds)."""
     from etl.models import build
     from etl.read import EXTRA, ROW
     from etl.warehouse import ensure_schema

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import duckdb
-import polars as pl
 import pytest
 
 from etl.analyses import MATERIAL_NPS_GAP
-from etl.contract import SOURCES
 from etl.models import build
-from etl.read import EXTRA, ROW
 from etl.sample import MAJORITY_BAD_VERDICTS, PLANTED, frames
-from etl.warehouse import ensure_schema
+from etl.simulate import warehouse
 
 
 def findings(con: duckdb.DuckDBPyConnection) -> dict:
@@ -46,19 +43,7 @@ def findings(con: duckdb.DuckDBPyConnection) -> dict:
 def warehouse_from(**variant) -> duckdb.DuckDBPyConnection:
     """An in-memory warehouse built from generator frames directly (the loader is tested
     elsewhere; this keeps each variant to a few seconds)."""
-    con = duckdb.connect()
-    ensure_schema(con)
-    for name, frame in frames(**variant).items():
-        frame = frame.with_row_index(ROW, offset=1).with_columns(
-            pl.lit(0).alias("_load_id"),
-            pl.lit("variant").alias("_file"),
-            pl.lit(None, dtype=pl.String).alias(EXTRA),
-        )
-        con.register("frame", frame.to_arrow())
-        con.execute(f"INSERT INTO {SOURCES[name].raw_table} BY NAME SELECT * FROM frame")
-        con.unregister("frame")
-    build(con)
-    return con
+    return warehouse(frames(**variant))
 
 
 def test_the_sample_yields_exactly_the_planted_findings(sample_con):
