@@ -360,7 +360,7 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         if again == outliers:
             break
         outliers = again
-    rows = [_value_row(g, gaps[g["department_id"]], targets) for g in units]
+    rows = [_value_row(g, gaps[g["department_id"]], _hours_added(g, units), targets) for g in units]
     return pl.DataFrame(rows, schema=_VALUE_SCHEMA, orient="row")
 
 
@@ -517,7 +517,31 @@ def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[s
     return found
 
 
-def _value_row(group: dict, gap: dict, targets: dict) -> tuple:
+def _hours_added(group: dict, units: list[dict]) -> tuple:
+    """Mean extra hours to resolve its cases against the other units of its function pooled,
+    with a Welch 95% interval, from exact integer sums (so every engine gives the same)."""
+    others = [
+        g
+        for g in units
+        if g["department_function"] == group["department_function"]
+        and g["department_id"] != group["department_id"]
+    ]
+    n, total, squares = (int(group[c]) for c in _SUMS)
+    n_o, total_o, squares_o = (sum(int(g[c]) for g in others) for c in _SUMS)
+    if n < 2 or n_o < 2:
+        return (None, None, None)
+    diff = (total / n - total_o / n_o) / 3600
+    # n * sum(x^2) - sum(x)^2 is exact in integers: no cancellation.
+    variance = (n * squares - total**2) / (n * (n - 1) * n) / 3600**2
+    variance_o = (n_o * squares_o - total_o**2) / (n_o * (n_o - 1) * n_o) / 3600**2
+    half = Z_95 * math.sqrt(variance + variance_o)
+    return (diff, diff - half, diff + half)
+
+
+_SUMS = ("resolved_cases", "resolution_seconds_sum", "resolution_seconds_squares")
+
+
+def _value_row(group: dict, gap: dict, hours: tuple, targets: dict) -> tuple:
     months, met = targets.get(group["department_id"], (0, 0))
     attainment = met / months if months else None
     promise = _promise(group)
@@ -543,9 +567,7 @@ def _value_row(group: dict, gap: dict, targets: dict) -> tuple:
         promise["high"],
         group["hours_beyond_promise"],
         group["chasing_contacts"],
-        group["hours_added"],
-        group["hours_added_ci_low"],
-        group["hours_added_ci_high"],
+        *hours,
         months,
         attainment,
         verdict,

@@ -3,8 +3,8 @@
 -- unit worked on them), a back office for the cases it worked on after another unit opened
 -- them. Beside the survey answers, the
 -- customer's promise: what was outstanding while it held a case, what broke, how long
--- customers waited past it, and how often they chased. hours_added sets its resolution
--- time against the other units of its function taken together (leave-one-out).
+-- customers waited past it, and how often they chased; exact sums of resolution time, which
+-- department_value sets against the other units of its function (leave-one-out).
 with cases as (
     select int_case_outcomes.*
     from int_case_outcomes, int_value_window as value_window
@@ -17,10 +17,6 @@ departments as (
 
 handed as (
     select distinct case_id from int_case_touches where not is_origin
-),
-
-settings as (
-    select z_95 from model_settings
 ),
 
 touched as (
@@ -73,41 +69,6 @@ grouped as (
     group by department_id, department_function
 ),
 
-leave_one_out as (
-    select
-        grouped.*,
-        sum(resolved_cases) over (partition by department_function) - resolved_cases
-            as others_resolved,
-        sum(resolution_seconds_sum) over (partition by department_function)
-            - resolution_seconds_sum as others_seconds_sum,
-        sum(resolution_seconds_squares) over (partition by department_function)
-            - resolution_seconds_squares as others_seconds_squares
-    from grouped
-),
-
-moments as (
-    select
-        department_id,
-        resolution_seconds_sum / resolved_cases / 3600 as own_mean,
-        others_seconds_sum / others_resolved / 3600 as others_mean,
-        (resolution_seconds_squares
-            - resolution_seconds_sum * resolution_seconds_sum / resolved_cases)
-        / (resolved_cases - 1) / 12960000 / resolved_cases as own_variance_of_mean,
-        (others_seconds_squares - others_seconds_sum * others_seconds_sum / others_resolved)
-        / (others_resolved - 1) / 12960000 / others_resolved as others_variance_of_mean
-    from leave_one_out
-    where resolved_cases >= 2 and others_resolved >= 2
-),
-
-hours as (
-    select
-        moments.department_id,
-        (moments.own_mean - moments.others_mean)::double as hours_added,
-        (settings.z_95 * sqrt(moments.own_variance_of_mean + moments.others_variance_of_mean))
-            ::double as hours_half_width
-    from moments, settings
-),
-
 touch_share as (
     select
         touches.department_id,
@@ -133,13 +94,12 @@ final as (
         coalesce(grouped.promises_broken_while_held, 0) as promises_broken_while_held,
         coalesce(grouped.hours_beyond_promise, 0) as hours_beyond_promise,
         coalesce(grouped.chasing_contacts, 0) as chasing_contacts,
-        hours.hours_added,
-        hours.hours_added - hours.hours_half_width as hours_added_ci_low,
-        hours.hours_added + hours.hours_half_width as hours_added_ci_high
+        coalesce(grouped.resolved_cases, 0) as resolved_cases,
+        coalesce(grouped.resolution_seconds_sum, 0) as resolution_seconds_sum,
+        coalesce(grouped.resolution_seconds_squares, 0) as resolution_seconds_squares
     from departments
     left join grouped using (department_id)
     left join touch_share using (department_id)
-    left join hours using (department_id)
 )
 
 select * from final
