@@ -339,9 +339,10 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     together (case-level model), the customer's promise while it held cases, its verdict.
 
     The reference is ordinary work. A unit that breaks most of the promises it holds is left
-    out of every reference. A first pass sets each unit against the rest; units it shows
-    materially worse or better are left out of the second, final pass, as a trimmed mean
-    leaves out its tails, so that neither a failing nor an excellent unit sets the standard.
+    out of every reference. A first pass sets each unit against all the others that keep their
+    promises; each later pass (REFERENCE_PASSES at most) leaves out the units the previous one
+    showed materially worse, and those it showed materially better while they are a minority
+    (_tails), as a trimmed mean leaves out its tails but never its middle.
     """
     groups = con.sql(
         "SELECT g.*, d.department_name FROM int_department_value_groups g"
@@ -380,12 +381,12 @@ def _tails(units: list[dict], gaps: dict[str, dict]) -> set[str]:
 
 def _worse(gap: dict) -> bool:
     """Materially worse: the whole interval beyond the margin below zero."""
-    return gap.get("gap") is not None and gap["high"] <= -MATERIAL_NPS_GAP
+    return gap["gap"] is not None and gap["high"] <= -MATERIAL_NPS_GAP
 
 
 def _better(gap: dict) -> bool:
     """Materially better: the whole interval beyond the margin above zero."""
-    return gap.get("gap") is not None and gap["low"] >= MATERIAL_NPS_GAP
+    return gap["gap"] is not None and gap["low"] >= MATERIAL_NPS_GAP
 
 
 def _final_gap(group: dict, units: list[dict], model, first: dict, outliers: set[str]) -> dict:
@@ -556,8 +557,8 @@ def _value_row(group: dict, gap: dict, hours: tuple, targets: dict) -> tuple:
         _nps(group),
         group["answers"],
         gap["gap"],
-        gap.get("low"),
-        gap.get("high"),
+        gap["low"],
+        gap["high"],
         _kept(group),
         group["cases_held"],
         group["promises_held"],
