@@ -1,6 +1,7 @@
 """Measure department_value's error rates on random organisations with known truth.
 
 Usage: python benchmarks/department_value.py [--organisations 200] [--seed 1] [--jobs 2]
+       [--handed-spread 0.25]
 
 Each organisation is drawn by etl/simulate.py, written straight into the raw tables and built
 by the real models. Prints the rates, the confusion matrix (true kind x verdict) and the share
@@ -23,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from etl import simulate  # noqa: E402
 
 
-def _judge(seed: int) -> pl.DataFrame:
+def _judge(seed: int, handed_spread: float) -> pl.DataFrame:
     warnings.simplefilter("ignore")  # scipy's notes on constant series in other analyses
-    return simulate.judge(seed)
+    return simulate.judge(seed, handed_spread=handed_spread)
 
 
 def markdown(frame: pl.DataFrame) -> str:
@@ -45,11 +46,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="first organisation's seed")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--out", type=Path, help="also write every unit's row as CSV here")
+    parser.add_argument(
+        "--handed-spread",
+        type=float,
+        default=0.0,
+        help="make each unit's passed-on cases harder or easier than its kept ones (latent sd)",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     seeds = range(args.seed, args.seed + args.organisations)
     with ProcessPoolExecutor(args.jobs) as pool:
-        results = pl.concat(list(pool.map(_judge, seeds)))
+        spread = [args.handed_spread] * len(seeds)
+        results = pl.concat(list(pool.map(_judge, seeds, spread)))
     if args.out:
         results.write_csv(args.out)
     rates = simulate.rates(results)

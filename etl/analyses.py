@@ -258,9 +258,9 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
 
 # --- department_value ----------------------------------------------------------------------
 
-#: How a unit answers for its cases: the front line and support for the cases they opened, a
-#: back office for the cases it worked on after another unit opened them.
-_ROLE = {"frontline": "own", "support": "own", "back_office": "handler"}
+#: How a unit answers for its cases: the front line and support for the cases they opened and
+#: kept, a back office for the cases it worked on after another unit opened them.
+_ROLE = {"frontline": "kept", "support": "kept", "back_office": "handler"}
 _UNITS = {
     "frontline": ("front-line unit", "front-line units"),
     "back_office": ("back-office unit", "back-office units"),
@@ -271,8 +271,9 @@ _UNITS = {
 @dataclass(frozen=True)
 class CaseModel:
     """A fitted case-level model: each answer's NPS value (+100, 0, -100) explained by the unit
-    that opened the case (one effect for the cases it kept, "own", one for those it passed on,
-    "handed"), the units that worked on it after ("handler"), its channel and its month."""
+    that opened the case, the units that worked on it after ("handler"), its channel and its
+    month. The opening unit has one effect on all its cases ("origin"), or, split, one on the
+    cases it kept ("kept") and one on those it passed on ("handed")."""
 
     columns: dict[tuple[str, str], int]
     beta: np.ndarray
@@ -293,23 +294,32 @@ class CaseModel:
         return float(c @ self.beta), float(math.sqrt(max(c @ self.cov @ c, 0.0)))
 
 
-def fit_case_model(cells: pl.DataFrame) -> CaseModel | None:
+def fit_case_model(cells: pl.DataFrame, split: bool) -> CaseModel | None:
     """Least squares on the answers, computed from cell counts, with a robust (HC1) covariance;
-    tests/unit/test_case_model.py holds it equal to statsmodels' OLS on the answers one by one."""
+    tests/unit/test_case_model.py holds it equal to statsmodels' OLS on the answers one by one.
+
+    split=True gives each opening unit separate effects on the cases it kept and those it
+    passed on, to judge the front line on the cases it kept; split=False one effect on all its
+    cases, so that a back office fed by one unit is still judged net of that unit's effect."""
     cells = cells.filter(pl.col("answers") > 0)
     if cells.is_empty():
         return None
     handlers = pl.concat([cells["first_handler_id"], cells["second_handler_id"]]).drop_nulls()
     handed = cells["first_handler_id"].is_not_null()
-    keys = [("own", v) for v in sorted(cells.filter(~handed)["origin_department_id"].unique())]
-    keys += [("handed", v) for v in sorted(cells.filter(handed)["origin_department_id"].unique())]
+    if split:
+        keys = [("kept", v) for v in sorted(cells.filter(~handed)["origin_department_id"].unique())]
+        keys += [
+            ("handed", v) for v in sorted(cells.filter(handed)["origin_department_id"].unique())
+        ]
+    else:
+        keys = [("origin", v) for v in sorted(cells["origin_department_id"].unique())]
     keys += [("handler", v) for v in sorted(handlers.unique())]
     keys += [("channel", v) for v in sorted(cells["channel"].unique())[1:]]
     keys += [("month", str(v)) for v in sorted(cells["month"].unique())[1:]]
     columns = {key: i for i, key in enumerate(keys)}
     x = np.zeros((cells.height, len(keys)))
     for row, cell in enumerate(cells.iter_rows(named=True)):
-        opened = "handed" if cell["first_handler_id"] is not None else "own"
+        opened = "origin" if not split else "handed" if cell["first_handler_id"] else "kept"
         for key in (
             (opened, cell["origin_department_id"]),
             ("handler", cell["first_handler_id"]),
@@ -349,14 +359,15 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         " JOIN stg_departments d USING (department_id) ORDER BY department_id"
     ).pl()
     # In a fixed order, so that a rebuild gives the same figures to the last bit.
-    model = fit_case_model(con.sql("SELECT * FROM int_department_value_cells ORDER BY ALL").pl())
+    cells = con.sql("SELECT * FROM int_department_value_cells ORDER BY ALL").pl()
+    models = {"kept": fit_case_model(cells, split=True), "handler": fit_case_model(cells, False)}
     targets = _targets(con)
     units = list(groups.iter_rows(named=True))
     failing = {g["department_id"] for g in units if _promise(g)["fails"]}
-    first = {g["department_id"]: _gap(g, units, model, failing) for g in units}
+    first = {g["department_id"]: _gap(g, units, models, failing) for g in units}
     outliers = failing | _tails(units, first)
     for _ in range(REFERENCE_PASSES):
-        gaps = {g["department_id"]: _final_gap(g, units, model, first, outliers) for g in units}
+        gaps = {g["department_id"]: _final_gap(g, units, models, first, outliers) for g in units}
         again = failing | _tails(units, gaps)
         if again == outliers:
             break
@@ -389,17 +400,25 @@ def _better(gap: dict) -> bool:
     return gap["gap"] is not None and gap["low"] >= MATERIAL_NPS_GAP
 
 
-def _final_gap(group: dict, units: list[dict], model, first: dict, outliers: set[str]) -> dict:
-    """The gap to the ordinary units of its function; with none, to all that keep their
-    promises (the first pass); with none of those either, to the failing ones, which can only
-    show it worse still: being better than failing units says nothing."""
-    gap = _gap(group, units, model, outliers)
+def _final_gap(group: dict, units: list[dict], models, first: dict, outliers: set[str]) -> dict:
+    """The gap to the ordinary units of its function. With none left, the first pass (all that
+    keep their promises) or, with none of those either, the failing ones may still show it
+    worse. Being better than units that are themselves out of the ordinary says nothing: when
+    the only units to compare with differ, failure is likelier than excellence."""
+    gap = _gap(group, units, models, outliers)
     if gap["reason"] != "reference":
         return gap
-    gap = first[group["department_id"]]
-    if gap["reason"] != "reference":
+    earlier = first[group["department_id"]]
+    if earlier["reason"] != "reference":
+        if _worse(earlier):
+            return earlier
+        one = _UNITS[group["department_function"]][0]
+        gap["why"] = (
+            f"every other {one} it can be set against differs materially from the rest,"
+            f" so there is no ordinary work to compare with"
+        )
         return gap
-    against_failing = _gap(group, units, model, set())
+    against_failing = _gap(group, units, models, set())
     return against_failing if _worse(against_failing) else gap
 
 
@@ -472,8 +491,8 @@ def _promise(group: dict) -> dict:
 
 def _reference(group: dict, units: list[dict], model: CaseModel, failing: set[str]) -> list:
     """The other units of its function, not shown to fail their customers, with enough answers
-    in the same role, that the data can set it against (for a back office: one that works on
-    cases from some of the same units)."""
+    in the same role, that the data can set it against (the contrast is estimable: for a back
+    office, the units feeding either keep cases of their own or feed both)."""
     role = _ROLE[group["department_function"]]
     unit = (role, group["department_id"])
     return [
@@ -488,11 +507,12 @@ def _reference(group: dict, units: list[dict], model: CaseModel, failing: set[st
     ]
 
 
-def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[str]) -> dict:
+def _gap(group: dict, units: list[dict], models: dict, failing: set[str]) -> dict:
     """Its NPS gap to the other units of its function taken together, with a 95% interval,
-    or why there is none."""
+    or why there is none (models: the case model for each role, fit_case_model)."""
     function = group["department_function"]
     unit = (_ROLE[function], group["department_id"])
+    model = models[unit[0]]
     found = {"units": 0, "gap": None, "low": None, "high": None, "why": None, "reason": None}
     if not group["cases"]:
         return found
@@ -506,7 +526,7 @@ def _gap(group: dict, units: list[dict], model: CaseModel | None, failing: set[s
     reference = _reference(group, units, model, failing)
     found["units"] = len(reference)
     if not reference:
-        where = " works on cases from the same units" if function == "back_office" else ""
+        where = ", and whose cases can be set against its own" if function == "back_office" else ""
         found["why"] = (
             f"no other {_UNITS[function][0]} with {MIN_N_SURVEY} survey answers that is not"
             f" itself failing its customers{where}"

@@ -163,8 +163,14 @@ def _effect(rng: np.random.Generator, kind: str, back_office: bool = False) -> f
     return float(rng.normal(0, 0.05))
 
 
-def frames(org: Organisation) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """Every source as contract frames, and the truth: one row per unit."""
+def frames(
+    org: Organisation, handed_spread: float = 0.0
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Every source as contract frames, and the truth: one row per unit.
+
+    handed_spread > 0 makes each front-line unit's passed-on cases harder or easier than its
+    kept ones (latent points, normal with this sd): case mix that the back-office comparison
+    assumes away, to measure what breaking that assumption costs."""
     rng = np.random.default_rng(org.seed + 1)
     front = [u for u in org.units if u.function == "frontline"]
     back = [u for u in org.units if u.function == "back_office"]
@@ -208,6 +214,9 @@ def frames(org: Organisation) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     own = np.array([u.effect for u in front])[case["origin"]]
     work = np.array([b.effect for b in back] + [0.0])[handler]
     common = org.base + org.month_effect[month] + channel_effect - org.handoff_penalty * handed
+    # Its own stream, so that the spread changes nothing else the organisation draws.
+    harder = np.random.default_rng(org.seed + 2).normal(0, 1, len(front)) * handed_spread
+    common = common - harder[case["origin"]] * handed
 
     def scores(front_effect, back_effect, breaks) -> np.ndarray:
         mean = common + front_effect + back_effect - org.broken_penalty * breaks
@@ -388,9 +397,9 @@ def warehouse(data: dict[str, pl.DataFrame]) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def judge(seed: int, scale: float = 1.0) -> pl.DataFrame:
+def judge(seed: int, scale: float = 1.0, handed_spread: float = 0.0) -> pl.DataFrame:
     """One organisation's truth beside department_value's verdicts, one row per unit."""
-    data, truth = frames(organisation(seed, scale))
+    data, truth = frames(organisation(seed, scale), handed_spread)
     con = warehouse(data)
     try:
         verdicts = con.sql(

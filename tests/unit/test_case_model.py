@@ -39,12 +39,12 @@ def cells(rows=CELLS) -> pl.DataFrame:
     )  # fmt: skip
 
 
-def answers_one_by_one(model) -> tuple[np.ndarray, np.ndarray]:
+def answers_one_by_one(model, split: bool) -> tuple[np.ndarray, np.ndarray]:
     """The design and outcome with one row per answer, built independently of the fit."""
     x, y = [], []
     for o, c, m, h1, h2, p, s, d in CELLS:
         row = np.zeros(len(model.columns))
-        opened = "handed" if h1 else "own"
+        opened = ("handed" if h1 else "kept") if split else "origin"
         for key in ((opened, o), ("handler", h1), ("handler", h2), ("channel", c),
                     ("month", str(date(2026, m, 1)))):  # fmt: skip
             if key in model.columns:
@@ -56,16 +56,18 @@ def answers_one_by_one(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    ("unit", "others"),
+    ("split", "unit", "others"),
     [
-        (("own", "A"), [("own", "B"), ("own", "C")]),
-        (("own", "C"), [("own", "A")]),
-        (("handler", "X"), [("handler", "Y")]),
+        (True, ("kept", "A"), [("kept", "B"), ("kept", "C")]),
+        (True, ("kept", "C"), [("kept", "A")]),
+        (True, ("handler", "X"), [("handler", "Y")]),
+        (False, ("origin", "A"), [("origin", "B"), ("origin", "C")]),
+        (False, ("handler", "X"), [("handler", "Y")]),
     ],
 )
-def test_the_fit_from_cells_equals_ols_with_robust_errors_on_each_answer(unit, others):
-    model = fit_case_model(cells())
-    x, y = answers_one_by_one(model)
+def test_the_fit_from_cells_equals_ols_with_robust_errors_on_each_answer(split, unit, others):
+    model = fit_case_model(cells(), split)
+    x, y = answers_one_by_one(model, split)
     ols = sm.OLS(y, x).fit(cov_type="HC1")
     c = np.zeros(len(model.columns))
     c[model.columns[unit]] = 1
@@ -76,17 +78,33 @@ def test_the_fit_from_cells_equals_ols_with_robust_errors_on_each_answer(unit, o
     assert se == pytest.approx(np.sqrt(c @ ols.cov_params() @ c), rel=1e-9)
 
 
-def test_a_back_office_fed_only_by_units_no_other_back_office_serves_cannot_be_compared():
-    # X only ever sees cases from A, and A hands cases to no one else: X's work and A's
-    # handed-off case mix are one and the same in the data.
-    rows = [r for r in CELLS if r[3] != "X" and r[4] != "X"] + [
-        ("A", "phone", 1, "X", None, 6, 3, 10)
-    ]
-    rows = [r for r in rows if not (r[0] == "A" and r[3] == "Y")]
-    model = fit_case_model(cells(rows))
+# X only ever sees cases from A, and A hands cases to no one else.
+ONLY_FROM_A = [
+    r for r in CELLS if r[3] != "X" and r[4] != "X" and not (r[0] == "A" and r[3] == "Y")
+] + [("A", "phone", 1, "X", None, 6, 3, 10)]
+
+
+def test_split_a_back_office_fed_only_by_units_no_other_back_office_serves_is_its_case_mix():
+    # Split, what X does and what A's handed-off cases are like are one and the same.
+    model = fit_case_model(cells(ONLY_FROM_A), split=True)
     assert model.contrast(("handler", "X"), [("handler", "Y")]) is None
-    assert model.contrast(("own", "A"), [("own", "B")]) is not None
+    assert model.contrast(("kept", "A"), [("kept", "B")]) is not None
 
 
-def test_no_answers_no_model():
-    assert fit_case_model(cells().clear()) is None
+def test_unsplit_a_back_office_is_judged_net_of_the_unit_that_feeds_it():
+    # One effect for A on all its cases, measured on those it keeps: X is compared through it.
+    model = fit_case_model(cells(ONLY_FROM_A), split=False)
+    assert model.contrast(("handler", "X"), [("handler", "Y")]) is not None
+
+
+def test_unsplit_a_unit_that_keeps_no_case_leaves_its_back_office_unjudged():
+    # D keeps none of its cases and feeds only Z: Z's work and D's effect cannot be told apart.
+    rows = [*CELLS, ("D", "phone", 1, "Z", None, 5, 2, 9), ("D", "chat", 2, "Z", None, 3, 1, 4)]
+    model = fit_case_model(cells(rows), split=False)
+    assert model.contrast(("handler", "Z"), [("handler", "Y")]) is None
+    assert model.contrast(("handler", "X"), [("handler", "Y")]) is not None
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_no_answers_no_model(split):
+    assert fit_case_model(cells().clear(), split) is None
