@@ -410,14 +410,7 @@ def _final_gap(group: dict, units: list[dict], models, first: dict, outliers: se
         return gap
     earlier = first[group["department_id"]]
     if earlier["reason"] != "reference":
-        if _worse(earlier):
-            return earlier
-        one = _UNITS[group["department_function"]][0]
-        gap["why"] = (
-            f"every other {one} it can be set against differs materially from the rest,"
-            f" so there is no ordinary work to compare with"
-        )
-        return gap
+        return earlier if _worse(earlier) else earlier | {"reason": "outliers"}
     against_failing = _gap(group, units, models, set())
     return against_failing if _worse(against_failing) else gap
 
@@ -618,8 +611,15 @@ def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) ->
     meets = months > 0 and met / months >= TARGETS_MET_SHARE
     measured = gap["gap"] is not None
     worse = _worse(gap)
-    better = _better(gap)
-    similar = measured and gap["low"] > -MATERIAL_NPS_GAP and gap["high"] < MATERIAL_NPS_GAP
+    # Set only against units that are themselves out of the ordinary: no claim either way.
+    beside_outliers = gap["reason"] == "outliers"
+    better = _better(gap) and not beside_outliers
+    similar = (
+        measured
+        and not beside_outliers
+        and gap["low"] > -MATERIAL_NPS_GAP
+        and gap["high"] < MATERIAL_NPS_GAP
+    )
     promised = _promise_text(name, group)
     subject = "its customers" if promised else f"customers of {name}"
     compared = _gap_text(subject, function, gap)
@@ -637,6 +637,9 @@ def _verdict(group: dict, gap: dict, promise: dict, targets: tuple[int, int]) ->
     else:
         verdict = "insufficient_data"
         compared = f"Can't tell yet for {name}: {_gap_text('its customers', function, gap)}"
+        if beside_outliers:
+            them = "that unit is" if gap["units"] == 1 else "those units are"
+            compared += f", but {them} far from ordinary work, so this says nothing of its own"
         return verdict, ". ".join(p for p in (compared, promised) if p) + "."
     parts = [p for p in (promised, compared) if p]
     return verdict, ". ".join(p[0].upper() + p[1:] for p in parts) + "."

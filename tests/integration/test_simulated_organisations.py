@@ -48,3 +48,27 @@ def test_no_wide_interval_is_called_neutral(results):
     assert neutral.height > 0
     assert (neutral["nps_gap_ci_low"] > -MATERIAL_NPS_GAP).all()
     assert (neutral["nps_gap_ci_high"] < MATERIAL_NPS_GAP).all()
+
+
+def test_a_unit_better_only_than_units_out_of_the_ordinary_makes_no_claim():
+    # Organisation 34's back office: two bad units (one breaks most of its promises) and one
+    # fine unit, which is far better than both. Being better than failing units says nothing.
+    data, truth = simulate.frames(simulate.organisation(34))
+    con = simulate.warehouse(data)
+    try:
+        rows = con.sql(
+            "SELECT department_id, verdict, nps_gap, explanation FROM department_value"
+            " WHERE department_function = 'back_office'"
+        ).pl()
+    finally:
+        con.close()
+    kinds = dict(truth.select("department_id", "kind").iter_rows())
+    verdicts = {r["department_id"]: r for r in rows.iter_rows(named=True)}
+    assert sorted(kinds[d] for d in verdicts) == ["destroys_value", "destroys_value", "fine"]
+    for unit, row in verdicts.items():
+        if kinds[unit] == "fine":
+            assert row["nps_gap"] >= MATERIAL_NPS_GAP  # better than the others, beyond doubt
+            assert row["verdict"] == "insufficient_data"
+            assert "far from ordinary work" in row["explanation"]
+        else:
+            assert row["verdict"] == "destroys_value"
