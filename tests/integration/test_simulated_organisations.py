@@ -3,7 +3,9 @@ run of benchmarks/department_value.py, so that a regression in the verdicts fail
 
 from __future__ import annotations
 
+import multiprocessing
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import polars as pl
 import pytest
@@ -14,11 +16,16 @@ from etl.analyses import MATERIAL_NPS_GAP
 ORGANISATIONS = range(1001, 1021)
 
 
+def _judge(seed: int) -> pl.DataFrame:
+    warnings.simplefilter("ignore")  # scipy's notes on constant series in other analyses
+    return simulate.judge(seed, scale=0.3)
+
+
 @pytest.fixture(scope="module")
 def results() -> pl.DataFrame:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # scipy's notes on constant series in other analyses
-        return pl.concat([simulate.judge(seed, scale=0.3) for seed in ORGANISATIONS])
+    # Two fresh processes (spawned: nothing of this one's open warehouses is inherited).
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pl.concat(list(pool.map(_judge, ORGANISATIONS)))
 
 
 def test_the_organisations_hold_the_hard_cases(results):
