@@ -18,16 +18,21 @@ from scipy import stats
 
 from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP, MIN_N_SURVEY, Z_95
 
-#: A conflict needs at least this many months where both metrics have a value.
-MIN_PERIODS = 12
+#: A conflict needs at least this many months where both metrics have a value, with every
+#: calendar month seen at least twice: only then can a trend be told from the season.
+MIN_PERIODS = 24
 #: Months at each end of the window compared to judge whether a metric moved.
 END_MONTHS = 6
-#: False discovery rate over all pairs tested (Benjamini-Hochberg).
+#: False discovery rate over all pairs tested (Benjamini-Yekutieli: the pairs share metrics,
+#: so their tests are dependent in ways Benjamini-Hochberg does not cover).
 FDR = 0.05
 #: Smallest change that counts as material, per unit (relative for productivity, absolute
 #: for outcomes): a change must also be statistically clear (its 95% interval excludes zero).
 MATERIAL_RELATIVE_CHANGE = 0.10
 MATERIAL_OUTCOME_CHANGE = {"points": 5.0, "share": 0.03, "1-7": 0.2, "hours": None}
+#: Hours are material by MATERIAL_RELATIVE_CHANGE, and never under this many: a case resolved
+#: minutes later has not changed for its customer, however small its usual time.
+MATERIAL_HOURS_FLOOR = 1.0
 #: Months of recent data department_value judges a department on.
 VALUE_WINDOW_MONTHS = 12
 #: An NPS gap (points) between a department's cases and comparable cases that counts as
@@ -104,6 +109,8 @@ def _change(values: np.ndarray, metric: str) -> dict:
     if material_abs is None:
         base = abs(float(first.mean())) or 1.0
         material = abs(change) / base >= MATERIAL_RELATIVE_CHANGE
+        if unit == "hours":
+            material = material and abs(change) >= MATERIAL_HOURS_FLOOR
     else:
         material = abs(change) >= material_abs
     sign = 1 if METRICS[metric].better == "higher" else -1
@@ -115,6 +122,21 @@ def _change(values: np.ndarray, metric: str) -> dict:
         "better": clear and material and sign * change > 0,
         "worse": clear and material and sign * change < 0,
     }
+
+
+def _without_season(months: pl.Series, values: np.ndarray) -> np.ndarray:
+    """The series with its calendar-month pattern taken out: least squares on a linear trend
+    and one effect per calendar month, then each month less its calendar month's effect
+    (centred, so the level is kept). A December peak then moves nothing, wherever the window
+    starts or ends."""
+    index = (months.dt.year() * 12 + months.dt.month()).to_numpy()
+    calendar = months.dt.month().to_numpy() - 1
+    season = np.zeros((len(values), 12))
+    season[np.arange(len(values)), calendar] = 1.0
+    design = np.column_stack([index - index.min(), season])
+    beta = np.linalg.lstsq(design, values, rcond=None)[0]
+    effect = beta[1:] - beta[1:].mean()
+    return values - effect[calendar]
 
 
 def _describe(metric: str, move: dict) -> str:
@@ -149,7 +171,7 @@ def kpi_conflicts(series: pl.DataFrame) -> pl.DataFrame:
     q = np.full(table.height, np.nan)
     if tested.any():
         q[tested.to_numpy()] = stats.false_discovery_control(
-            table.filter(tested)["p_value"].to_numpy(), method="bh"
+            table.filter(tested)["p_value"].to_numpy(), method="by"
         )
     table = table.with_columns(pl.Series("q_value", q).fill_nan(None))
     flagged = (
@@ -197,8 +219,12 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
     )
     n = both.height
     where = "Across the organisation" if department == "ALL" else f"In {name}"
-    if n < MIN_PERIODS:
-        reason = f"Not assessed: only {n} months with both figures (at least {MIN_PERIODS} needed)."
+    seen = both["month"].dt.month().value_counts()["count"] if n else pl.Series([0])
+    if n < MIN_PERIODS or seen.len() < 12 or seen.min() < 2:
+        reason = (
+            f"Not assessed: only {n} months with both figures (at least {MIN_PERIODS} needed,"
+            " every calendar month twice, to tell a trend from the season)."
+        )
         return (
             scope,
             department,
@@ -217,14 +243,17 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
             "",
             reason,
         )
-    xs, ys = both[p].to_numpy(), both[o].to_numpy()
+    months = both["month"]
+    xs, ys = (
+        _without_season(months, both[p].to_numpy()),
+        _without_season(months, both[o].to_numpy()),
+    )
     sign_p = 1 if METRICS[p].better == "higher" else -1
     sign_o = 1 if METRICS[o].better == "higher" else -1
     rho, p_value = stats.spearmanr(sign_p * xs, sign_o * ys)
     rho = float(rho) if not math.isnan(rho) else 0.0
     p_value = float(p_value) if not math.isnan(p_value) else 1.0
     move_p, move_o = _change(xs, p), _change(ys, o)
-    months = both["month"]
     span = f"over {n} months"
     sentence = f"{where}, {_describe(p, move_p)} {span} while {_describe(o, move_o)}."
     if not move_p["better"]:

@@ -66,4 +66,45 @@ def test_too_few_months_are_not_assessed():
     months = MIN_PERIODS - 1
     row = pair(kpi_conflicts(series(np.linspace(500, 300, months), np.linspace(0.8, 0.5, months))))
     assert (row["flagged"], row["association"]) == (False, None)
-    assert row["explanation"].startswith("Not assessed: only 11 months")
+    assert row["explanation"].startswith(f"Not assessed: only {months} months")
+
+
+def series_from(start: int, aht: np.ndarray, fcr: np.ndarray) -> pl.DataFrame:
+    """series(), the first month being `start` months after January 2025."""
+    frame = series(np.r_[np.zeros(start), aht], np.r_[np.zeros(start), fcr])
+    return frame.filter(pl.col("month") >= date(2025 + start // 12, start % 12 + 1, 1))
+
+
+@pytest.mark.parametrize("length", [24, 30, 35])
+@pytest.mark.parametrize("start", range(12))
+def test_a_seasonal_department_is_never_flagged_wherever_the_window_starts_and_ends(start, length):
+    # Every October to December handling is 40% faster and resolution 15 points lower: the
+    # busy season, the same each year. No drive, no conflict, at any cut of the calendar.
+    rng = np.random.default_rng(start * 100 + length)
+    calendar = (np.arange(start, start + length) % 12) + 1
+    busy = np.isin(calendar, [10, 11, 12])
+    aht = 450 * np.where(busy, 0.6, 1.0) + rng.normal(0, 5, length)
+    fcr = 0.74 - 0.15 * busy + rng.normal(0, 0.01, length)
+    row = pair(kpi_conflicts(series_from(start, aht, fcr)))
+    assert row["n_periods"] == length
+    assert not row["flagged"]
+    assert abs(row["productivity_change"]) < 0.10 * 450
+
+
+def test_a_drive_still_shows_through_a_season():
+    rng = np.random.default_rng(7)
+    calendar = (np.arange(30) % 12) + 1
+    busy = np.isin(calendar, [11, 12])
+    trend = np.linspace(0, 1, 30)
+    aht = 500 * np.where(busy, 0.75, 1.0) - 120 * trend + rng.normal(0, 5, 30)
+    fcr = 0.74 - 0.12 * busy - 0.15 * trend + rng.normal(0, 0.01, 30)
+    row = pair(kpi_conflicts(series_from(3, aht, fcr)))
+    assert row["flagged"]
+
+
+def test_two_years_with_a_calendar_month_missing_are_not_assessed():
+    months = series(np.linspace(500, 300, 26), np.linspace(0.8, 0.5, 26))
+    # Both Marches missing: March's season cannot be told from the trend.
+    row = pair(kpi_conflicts(months.filter(pl.col("month").dt.month() != 3)))
+    assert (row["flagged"], row["association"]) == (False, None)
+    assert "every calendar month twice" in row["explanation"]
