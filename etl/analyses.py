@@ -21,17 +21,20 @@ from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP, MIN_N_SURVEY, Z_95
 #: A conflict needs at least this many months where both metrics have a value, with every
 #: calendar month seen at least twice: only then can a trend be told from the season.
 MIN_PERIODS = 24
+#: A series is seasonal when its calendar-month effects are jointly significant at this level
+#: (F-test against a trend alone); the season is then taken out of both series of a pair.
+SEASON_TEST = 0.05
 #: Months at each end of the window compared to judge whether a metric moved.
 END_MONTHS = 6
-#: False discovery rate over all pairs tested (Benjamini-Yekutieli: the pairs share metrics,
-#: so their tests are dependent in ways Benjamini-Hochberg does not cover).
+#: False discovery rate over all pairs tested (Benjamini-Hochberg; pairs sharing a metric are
+#: dependent, and benchmarks/kpi_conflicts.py measures that the false flags stay at target).
 FDR = 0.05
 #: Smallest change that counts as material, per unit (relative for productivity, absolute
 #: for outcomes): a change must also be statistically clear (its 95% interval excludes zero).
 MATERIAL_RELATIVE_CHANGE = 0.10
 MATERIAL_OUTCOME_CHANGE = {"points": 5.0, "share": 0.03, "1-7": 0.2, "hours": None}
-#: Hours are material by MATERIAL_RELATIVE_CHANGE, and never under this many: a case resolved
-#: minutes later has not changed for its customer, however small its usual time.
+#: Outcome hours are material by MATERIAL_RELATIVE_CHANGE and never under this many: a case
+#: resolved minutes later has not changed for its customer, however small its usual time.
 MATERIAL_HOURS_FLOOR = 1.0
 #: Months of recent data department_value judges a department on.
 VALUE_WINDOW_MONTHS = 12
@@ -109,7 +112,7 @@ def _change(values: np.ndarray, metric: str) -> dict:
     if material_abs is None:
         base = abs(float(first.mean())) or 1.0
         material = abs(change) / base >= MATERIAL_RELATIVE_CHANGE
-        if unit == "hours":
+        if unit == "hours" and METRICS[metric].family == "outcome":
             material = material and abs(change) >= MATERIAL_HOURS_FLOOR
     else:
         material = abs(change) >= material_abs
@@ -124,19 +127,53 @@ def _change(values: np.ndarray, metric: str) -> dict:
     }
 
 
-def _without_season(months: pl.Series, values: np.ndarray) -> np.ndarray:
-    """The series with its calendar-month pattern taken out: least squares on a linear trend
-    and one effect per calendar month, then each month less its calendar month's effect
-    (centred, so the level is kept). A December peak then moves nothing, wherever the window
-    starts or ends."""
+def _season(months: pl.Series, values: np.ndarray) -> tuple[np.ndarray, float]:
+    """The series' calendar-month pattern: least squares on a linear trend and one effect per
+    calendar month; the effects (centred, so that taking them out keeps the level) and the
+    F-test p-value of there being any (against the trend alone)."""
     index = (months.dt.year() * 12 + months.dt.month()).to_numpy()
     calendar = months.dt.month().to_numpy() - 1
     season = np.zeros((len(values), 12))
     season[np.arange(len(values)), calendar] = 1.0
-    design = np.column_stack([index - index.min(), season])
-    beta = np.linalg.lstsq(design, values, rcond=None)[0]
+    trend = (index - index.min()).astype(float)
+    full = np.column_stack([trend, season])
+    beta, *_ = np.linalg.lstsq(full, values, rcond=None)
+    reduced = np.column_stack([np.ones(len(values)), trend])
+    gamma, *_ = np.linalg.lstsq(reduced, values, rcond=None)
+    rss_full = float(np.sum((values - full @ beta) ** 2))
+    rss_reduced = float(np.sum((values - reduced @ gamma) ** 2))
+    df = len(values) - 13
+    if rss_full <= 1e-12 * max(rss_reduced, 1e-300):
+        p_value = 0.0 if rss_reduced > 1e-12 else 1.0
+    else:
+        p_value = float(stats.f.sf((rss_reduced - rss_full) / 11 / (rss_full / df), 11, df))
     effect = beta[1:] - beta[1:].mean()
-    return values - effect[calendar]
+    return effect[calendar], p_value
+
+
+def _association(months: pl.Series, xs: np.ndarray, ys: np.ndarray) -> tuple:
+    """Two "higher is better" series with the season taken out when either has one, their
+    Spearman correlation and its one-sided p-value (of a correlation this negative or more)."""
+    season_x, seasonal_x = _season(months, xs)
+    season_y, seasonal_y = _season(months, ys)
+    # Either series seasonal: the season comes out of both (like with like), at its price.
+    fitted = 11 if min(seasonal_x, seasonal_y) < SEASON_TEST else 0
+    if fitted:
+        xs, ys = xs - season_x, ys - season_y
+    rho = stats.spearmanr(xs, ys).statistic
+    rho = float(rho) if not math.isnan(rho) else 0.0
+    return xs, ys, rho, _association_p(rho, len(xs), fitted)
+
+
+def _association_p(rho: float, n: int, fitted: int) -> float:
+    """One-sided p-value of a Spearman correlation this negative or more (a conflict is one
+    direction). As for a partial correlation, effects fitted out of the series first (the 11
+    calendar-month effects) cost their degrees of freedom: n months give n - 2 - fitted."""
+    df = n - 2 - fitted
+    if abs(rho) >= 1.0:
+        return 0.0 if rho < 0 else 1.0
+    t = rho * math.sqrt(df / (1.0 - rho * rho))
+    return float(stats.t.cdf(t, df))
 
 
 def _describe(metric: str, move: dict) -> str:
@@ -171,7 +208,7 @@ def kpi_conflicts(series: pl.DataFrame) -> pl.DataFrame:
     q = np.full(table.height, np.nan)
     if tested.any():
         q[tested.to_numpy()] = stats.false_discovery_control(
-            table.filter(tested)["p_value"].to_numpy(), method="by"
+            table.filter(tested)["p_value"].to_numpy(), method="bh"
         )
     table = table.with_columns(pl.Series("q_value", q).fill_nan(None))
     flagged = (
@@ -244,15 +281,12 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
             reason,
         )
     months = both["month"]
-    xs, ys = (
-        _without_season(months, both[p].to_numpy()),
-        _without_season(months, both[o].to_numpy()),
-    )
     sign_p = 1 if METRICS[p].better == "higher" else -1
     sign_o = 1 if METRICS[o].better == "higher" else -1
-    rho, p_value = stats.spearmanr(sign_p * xs, sign_o * ys)
-    rho = float(rho) if not math.isnan(rho) else 0.0
-    p_value = float(p_value) if not math.isnan(p_value) else 1.0
+    xs, ys, rho, p_value = _association(
+        months, sign_p * both[p].to_numpy(), sign_o * both[o].to_numpy()
+    )
+    xs, ys = sign_p * xs, sign_o * ys
     move_p, move_o = _change(xs, p), _change(ys, o)
     span = f"over {n} months"
     sentence = f"{where}, {_describe(p, move_p)} {span} while {_describe(o, move_o)}."

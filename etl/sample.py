@@ -132,11 +132,7 @@ PLANTED = {
     "core_conflict_pairs": {("aht_seconds", "fcr_rate"), ("aht_seconds", "nps")},
     # Billing is a quarter of all contacts: the organisation as a whole shows its handle-time
     # conflict too ("handle time fell 10% while NPS fell 6 points").
-    "organisation_conflict_pairs": {
-        ("aht_seconds", "fcr_rate"),
-        ("aht_seconds", "nps"),
-        ("aht_seconds", "csat"),
-    },
+    "organisation_conflict_pairs": {("aht_seconds", "fcr_rate"), ("aht_seconds", "nps")},
     "watermelon_department": "CLM",
     # Every department not listed is neutral. Billing's verdict follows from its conflict.
     "verdicts": {

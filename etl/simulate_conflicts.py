@@ -1,0 +1,203 @@
+"""Random organisations' monthly KPI series with planted truth, to measure kpi_conflicts.
+
+Each organisation draws 3 to 12 departments, a window of 24 to 36 months ending in a random
+calendar month, and for every department each KPI's level and month-to-month noise. Every
+department gets a kind:
+
+- ``conflict``: a productivity drive. One productivity metric improves (15-30%) and one
+  customer outcome worsens (2 to 4 times its material change), ramping in over 3 to 9 months.
+- ``seasonal``: the same pair moves against each other every year in the same 2 or 3
+  calendar months (a busy season), and not otherwise: the decoy that must never flag.
+- ``better_both``: the productivity metric and the outcome both improve (a good initiative).
+- ``one_metric``: only the productivity metric improves, or only the outcome worsens.
+- ``noise``: nothing moves.
+
+The organisation's own series (``ALL``) is the departments' volume-weighted mean. The series
+go straight into kpi_conflicts, the function the build runs on metric_month.
+benchmarks/kpi_conflicts.py runs hundreds of organisations; docs/methodology.md holds the
+measured rates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from etl.analyses import (
+    MATERIAL_HOURS_FLOOR,
+    MATERIAL_OUTCOME_CHANGE,
+    MATERIAL_RELATIVE_CHANGE,
+    kpi_conflicts,
+)
+from etl.metrics import METRICS
+
+KINDS = ("conflict", "seasonal", "better_both", "one_metric", "noise")
+PRODUCTIVITY = [m.name for m in METRICS.values() if m.family == "productivity"]
+OUTCOMES = [m.name for m in METRICS.values() if m.family == "outcome"]
+
+#: Level (low, high) and month-to-month noise (low, high) per unit; relative noise for
+#: figures whose noise scales with their level.
+_LEVEL = {
+    "seconds": ((250, 700), (0.02, 0.04), True),
+    "contacts/hour": ((5, 12), (0.02, 0.04), True),
+    "currency": ((3, 10), (0.02, 0.04), True),
+    "hours": ((8, 60), (0.03, 0.06), True),
+    "share": ((0.6, 0.9), (0.008, 0.02), False),
+    "points": ((-10, 50), (2.0, 6.0), False),
+    "1-7": ((2.0, 4.0), (0.04, 0.1), False),
+}
+
+
+def _material(metric: str, level: float) -> float:
+    """The smallest change of this metric kpi_conflicts counts as material, at this level."""
+    unit = METRICS[metric].unit
+    fixed = MATERIAL_OUTCOME_CHANGE.get(unit) if METRICS[metric].family == "outcome" else None
+    if fixed is not None:
+        return fixed
+    relative = MATERIAL_RELATIVE_CHANGE * abs(level)
+    if unit == "hours" and METRICS[metric].family == "outcome":
+        return max(relative, MATERIAL_HOURS_FLOOR)
+    return relative
+
+
+def _sign(metric: str) -> int:
+    return 1 if METRICS[metric].better == "higher" else -1
+
+
+def _ramp(rng: np.random.Generator, length: int) -> np.ndarray:
+    """0 before a random start in the first half, 1 once ramped in over 3 to 9 months."""
+    start = int(rng.integers(3, max(4, length // 2)))
+    months = int(rng.integers(3, 10))
+    return np.clip((np.arange(length) - start) / months, 0, 1)
+
+
+def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One organisation's metric_month-shaped series, and its truth: one row per department
+    and productivity x outcome pair that was planted to move."""
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers(24, 37))
+    first = int(rng.integers(0, 12))
+    months = [date(2023 + (first + k) // 12, (first + k) % 12 + 1, 1) for k in range(length)]
+    calendar = np.array([m.month for m in months])
+    n_departments = int(rng.integers(3, 13))
+    common = {m: rng.normal(0, 0.3, length) for m in METRICS}  # shared month shocks, in sds
+    weights = rng.lognormal(0, 0.7, n_departments)
+    rows, truth, clean = [], [], {}
+    for d in range(n_departments):
+        department = f"D{d:02d}"
+        kind = str(rng.choice(KINDS, p=[0.25, 0.2, 0.1, 0.1, 0.35]))
+        p, o = str(rng.choice(PRODUCTIVITY)), str(rng.choice(OUTCOMES))
+        series = {}
+        for metric in PRODUCTIVITY + OUTCOMES:
+            (low, high), (n_low, n_high), relative = _LEVEL[METRICS[metric].unit]
+            level = float(rng.uniform(low, high))
+            sd = float(rng.uniform(n_low, n_high)) * (abs(level) if relative else 1.0)
+            series[metric] = (level, sd, np.zeros(length))
+        move_p = _sign(p) * float(rng.uniform(0.15, 0.30)) * abs(series[p][0])
+        move_o = -_sign(o) * float(rng.uniform(2, 4)) * _material(o, series[o][0])
+        if kind == "conflict" or kind == "better_both":
+            ramp = _ramp(rng, length)
+            series[p][2][:] += move_p * ramp
+            series[o][2][:] += (move_o if kind == "conflict" else -move_o) * ramp
+        elif kind == "seasonal":
+            begin = int(rng.integers(1, 13))
+            busy = np.isin(calendar, [(begin + k - 1) % 12 + 1 for k in range(rng.integers(2, 4))])
+            series[p][2][:] += move_p * busy
+            series[o][2][:] += move_o * busy
+        elif kind == "one_metric":
+            if rng.random() < 0.5:
+                series[p][2][:] += move_p * _ramp(rng, length)
+            else:
+                series[o][2][:] += move_o * _ramp(rng, length)
+        for metric, (level, sd, moved) in series.items():
+            value = level + moved + sd * (common[metric] + rng.normal(0, 1, length))
+            if METRICS[metric].unit == "share":
+                value = np.clip(value, 0, 1)
+            clean[(department, metric)] = level + moved
+            rows += [
+                (department, f"Dept {department}", month, metric, float(v), 500, None, None)
+                for month, v in zip(months, value, strict=True)
+            ]
+        truth.append(
+            {
+                "organisation": seed,
+                "department_id": department,
+                "kind": kind,
+                "productivity_metric": p,
+                "outcome_metric": o,
+                "months": length,
+                "last_month": months[-1],
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        orient="row",
+        schema=["department_id", "name", "month", "metric", "value", "n", "ci_low", "ci_high"],
+    )
+    share = pl.DataFrame({"department_id": [f"D{d:02d}" for d in range(n_departments)],
+                          "weight": weights / weights.sum()})  # fmt: skip
+    total = (
+        frame.join(share, on="department_id")
+        .group_by("month", "metric")
+        .agg((pl.col("value") * pl.col("weight")).sum().alias("value"))
+        .with_columns(
+            department_id=pl.lit("ALL"),
+            name=pl.lit("the organisation"),
+            n=pl.lit(500 * n_departments),
+            ci_low=pl.lit(None, dtype=pl.Float64),
+            ci_high=pl.lit(None, dtype=pl.Float64),
+        )
+    )
+    frame = pl.concat([frame, total.select(frame.columns)], how="vertical_relaxed")
+    return frame.sort("department_id", "metric", "month"), pl.DataFrame(truth)
+
+
+def judge(seed: int) -> pl.DataFrame:
+    """Every department pair kpi_conflicts flagged or was planted to flag, with its truth."""
+    series, truth = organisation(seed)
+    flags = kpi_conflicts(series).select(
+        "department_id", "productivity_metric", "outcome_metric", "flagged"
+    )
+    planted = truth.filter(pl.col("kind") == "conflict").select(
+        "department_id", "productivity_metric", "outcome_metric", pl.lit(True).alias("planted")
+    )
+    kinds = truth.select("department_id", "kind")
+    return (
+        flags.join(
+            planted, on=["department_id", "productivity_metric", "outcome_metric"], how="left"
+        )  # fmt: skip
+        .join(kinds, on="department_id", how="left")
+        .with_columns(
+            pl.col("planted").fill_null(False),
+            pl.col("kind").fill_null("organisation"),
+            pl.lit(seed).alias("organisation"),
+        )
+        .filter(pl.col("flagged") | pl.col("planted") | (pl.col("department_id") == "ALL"))
+    )
+
+
+def rates(results: pl.DataFrame) -> dict[str, int]:
+    """What docs/methodology.md quotes, from judge()'s rows."""
+    departments = results.filter(pl.col("department_id") != "ALL")
+    planted = departments.filter("planted")
+    false = departments.filter(pl.col("flagged") & ~pl.col("planted"))
+    conflict_pairs = set(
+        planted.select("organisation", "productivity_metric", "outcome_metric").iter_rows()
+    )
+    organisation = results.filter((pl.col("department_id") == "ALL") & pl.col("flagged"))
+    explained = [
+        r for r in organisation.iter_rows(named=True)
+        if (r["organisation"], r["productivity_metric"], r["outcome_metric"]) in conflict_pairs
+    ]  # fmt: skip
+    return {
+        "organisations": results["organisation"].n_unique(),
+        "planted": planted.height,
+        "found": planted.filter("flagged").height,
+        "false_department_flags": false.height,
+        "false_in_seasonal": false.filter(pl.col("kind") == "seasonal").height,
+        "organisations_with_a_false_flag": false["organisation"].n_unique(),
+        "organisation_flags": organisation.height,
+        "organisation_flags_explained": len(explained),
+    }
