@@ -4,6 +4,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import charts, data, filters, ui
+from etl.analyses import MIN_PERIODS
 
 f = filters.current()
 st.title(f"KPI conflicts: {f.department_name}")
@@ -11,7 +12,9 @@ st.markdown(
     "A **conflict** is a productivity KPI that got better while a customer outcome got worse"
     " over the same months: both moves material and clear (95% interval), their monthly"
     " association negative (Spearman, direction-aware) and significant after adjusting for the"
-    " number of pairs tested (Benjamini-Hochberg q < 0.05), over at least 12 months."
+    f" number of pairs tested (Benjamini-Hochberg q < 0.05), over at least {MIN_PERIODS} months"
+    " with every calendar month twice. A season that repeats every year is taken out first:"
+    " a busy December is not a conflict."
     " Red cells: productivity improved in the months the outcome worsened; ⚑ marks a flag."
 )
 st.caption(
