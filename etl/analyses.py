@@ -98,6 +98,18 @@ def _label(metric: str) -> str:
     return METRICS[metric].label
 
 
+def material_change(metric: str, level: float) -> float:
+    """The smallest change of a metric from this level that counts as material."""
+    unit, family = METRICS[metric].unit, METRICS[metric].family
+    fixed = MATERIAL_OUTCOME_CHANGE.get(unit) if family == "outcome" else None
+    if fixed is not None:
+        return fixed
+    relative = MATERIAL_RELATIVE_CHANGE * (abs(level) or 1.0)
+    return (
+        max(relative, MATERIAL_HOURS_FLOOR) if unit == "hours" and family == "outcome" else relative
+    )
+
+
 def _change(values: np.ndarray, metric: str) -> dict:
     """How a monthly series moved between its first and last END_MONTHS, and if materially."""
     first, last = values[:END_MONTHS], values[-END_MONTHS:]
@@ -105,17 +117,7 @@ def _change(values: np.ndarray, metric: str) -> dict:
     test = stats.ttest_ind(last, first, equal_var=False)
     interval = test.confidence_interval(0.95)
     clear = bool(interval.low > 0 or interval.high < 0)
-    unit = METRICS[metric].unit
-    material_abs = (
-        MATERIAL_OUTCOME_CHANGE.get(unit) if METRICS[metric].family == "outcome" else None
-    )
-    if material_abs is None:
-        base = abs(float(first.mean())) or 1.0
-        material = abs(change) / base >= MATERIAL_RELATIVE_CHANGE
-        if unit == "hours" and METRICS[metric].family == "outcome":
-            material = material and abs(change) >= MATERIAL_HOURS_FLOOR
-    else:
-        material = abs(change) >= material_abs
+    material = abs(change) >= material_change(metric, float(first.mean()))
     sign = 1 if METRICS[metric].better == "higher" else -1
     return {
         "first": float(first.mean()),

@@ -25,12 +25,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from etl.analyses import (
-    MATERIAL_HOURS_FLOOR,
-    MATERIAL_OUTCOME_CHANGE,
-    MATERIAL_RELATIVE_CHANGE,
-    kpi_conflicts,
-)
+from etl.analyses import kpi_conflicts, material_change
 from etl.metrics import METRICS
 
 KINDS = ("conflict", "seasonal", "better_both", "one_metric", "noise")
@@ -48,18 +43,6 @@ _LEVEL = {
     "points": ((-10, 50), (2.0, 6.0), False),
     "1-7": ((2.0, 4.0), (0.04, 0.1), False),
 }
-
-
-def _material(metric: str, level: float) -> float:
-    """The smallest change of this metric kpi_conflicts counts as material, at this level."""
-    unit = METRICS[metric].unit
-    fixed = MATERIAL_OUTCOME_CHANGE.get(unit) if METRICS[metric].family == "outcome" else None
-    if fixed is not None:
-        return fixed
-    relative = MATERIAL_RELATIVE_CHANGE * abs(level)
-    if unit == "hours" and METRICS[metric].family == "outcome":
-        return max(relative, MATERIAL_HOURS_FLOOR)
-    return relative
 
 
 def _sign(metric: str) -> int:
@@ -96,7 +79,7 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
             sd = float(rng.uniform(n_low, n_high)) * (abs(level) if relative else 1.0)
             series[metric] = (level, sd, np.zeros(length))
         move_p = _sign(p) * float(rng.uniform(0.15, 0.30)) * abs(series[p][0])
-        move_o = -_sign(o) * float(rng.uniform(2, 4)) * _material(o, series[o][0])
+        move_o = -_sign(o) * float(rng.uniform(2, 4)) * material_change(o, series[o][0])
         if kind == "conflict" or kind == "better_both":
             ramp = _ramp(rng, length)
             series[p][2][:] += move_p * ramp
