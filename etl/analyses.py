@@ -425,7 +425,10 @@ def department_value(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
     # In a fixed order, so that a rebuild gives the same figures to the last bit.
     cells = con.sql("SELECT * FROM int_department_value_cells ORDER BY ALL").pl()
-    models = {"kept": fit_case_model(cells, split=True), "handler": fit_case_model(cells, False)}
+    models = {
+        "kept": fit_case_model(cells, split=True),
+        "handler": fit_case_model(cells, split=False),
+    }
     targets = _targets(con)
     units = list(groups.iter_rows(named=True))
     failing = {g["department_id"] for g in units if _promise(g)["fails"]}

@@ -67,7 +67,7 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     n_departments = int(rng.integers(3, 13))
     common = {m: rng.normal(0, 0.3, length) for m in METRICS}  # shared month shocks, in sds
     weights = rng.lognormal(0, 0.7, n_departments)
-    rows, truth, clean = [], [], {}
+    rows, truth = [], []
     for d in range(n_departments):
         department = f"D{d:02d}"
         kind = str(rng.choice(KINDS, p=[0.25, 0.2, 0.1, 0.1, 0.35]))
@@ -98,7 +98,6 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
             value = level + moved + sd * (common[metric] + rng.normal(0, 1, length))
             if METRICS[metric].unit == "share":
                 value = np.clip(value, 0, 1)
-            clean[(department, metric)] = level + moved
             rows += [
                 (department, f"Dept {department}", month, metric, float(v), 500, None, None)
                 for month, v in zip(months, value, strict=True)
