@@ -52,7 +52,10 @@ def main() -> None:
     print(f"- false flags in seasonal decoys: {r['false_in_seasonal']}")
     print(
         f"- organisation-level flags: {r['organisation_flags']}, of which"
-        f" {r['organisation_flags_explained']} on a pair some department was planted on\n"
+        f" {r['organisation_flags_explained']} on a pair some department was planted on;"
+        f" {r['organisation_flags_showing_through']} shown as one department's conflict"
+        " showing through the totals, of which"
+        f" {r['showing_through_the_planted_department']} name the planted department\n"
     )
     kinds = (
         results.filter(pl.col("department_id") != "ALL")

@@ -79,6 +79,22 @@ ORGANISATION_VIEWS = frozenset(
 #: Never exposed to the dashboard: individual engagement answers (SPEC 7), raw and load tables.
 HIDDEN_PREFIXES = ("raw_", "meta_")
 HIDDEN = frozenset({"stg_engagement_responses"})
+#: Columns of organisation rows that name the departments behind a figure: a reader limited to
+#: departments sees them empty, and the sentence without its `drivers` clause.
+_DRIVER_COLUMNS = frozenset(
+    {
+        "drivers",
+        "productivity_driver_id",
+        "productivity_driver_share",
+        "outcome_driver_id",
+        "outcome_driver_share",
+        "shows_through",
+    }
+)
+_WITHOUT_DRIVERS = (
+    "* REPLACE (CASE WHEN drivers IS NULL THEN explanation"
+    " ELSE replace(explanation, ': ' || drivers || '.', '.') END AS explanation{nulls})"
+)
 #: The department rows of a view include these organisation-wide ones.
 EVERY_DEPARTMENT = ("ALL", "*")
 
@@ -97,6 +113,10 @@ class Visibility(NamedTuple):
             select = "* REPLACE (NULL::JSON AS raw_record)"
         if self.departments is None:
             return f"SELECT {select} FROM {{source}}"
+        if "drivers" in columns:  # organisation sentences that name other departments
+            select = _WITHOUT_DRIVERS.format(
+                nulls="".join(f", NULL AS {c}" for c in columns if c in _DRIVER_COLUMNS)
+            )
         key = next((c for c in columns if c == "department_id"), None) or next(
             (c for c in columns if c.endswith("department_id")), None
         )

@@ -155,7 +155,8 @@ def _season(months: pl.Series, values: np.ndarray) -> tuple[np.ndarray, float]:
 
 def _association(months: pl.Series, xs: np.ndarray, ys: np.ndarray) -> tuple:
     """Two "higher is better" series with the season taken out when either has one, their
-    Spearman correlation and its one-sided p-value (of a correlation this negative or more)."""
+    Spearman correlation, its one-sided p-value (of a correlation this negative or more) and
+    whether the season was taken out."""
     season_x, seasonal_x = _season(months, xs)
     season_y, seasonal_y = _season(months, ys)
     # Either series seasonal: the season comes out of both (like with like), at its price.
@@ -164,7 +165,7 @@ def _association(months: pl.Series, xs: np.ndarray, ys: np.ndarray) -> tuple:
         xs, ys = xs - season_x, ys - season_y
     rho = stats.spearmanr(xs, ys).statistic
     rho = float(rho) if not math.isnan(rho) else 0.0
-    return xs, ys, rho, _association_p(rho, len(xs), fitted)
+    return xs, ys, rho, _association_p(rho, len(xs), fitted), bool(fitted)
 
 
 def _association_p(rho: float, n: int, fitted: int) -> float:
@@ -195,9 +196,8 @@ def _describe(metric: str, move: dict) -> str:
 
 def kpi_conflicts(series: pl.DataFrame) -> pl.DataFrame:
     """One row per scope and productivity x outcome pair, flagged only with support."""
-    wide = series.filter(pl.col("value").is_not_null()).pivot(
-        "metric", index=["department_id", "name", "month"], values="value"
-    )
+    published = series.filter(pl.col("value").is_not_null())
+    wide = published.pivot("metric", index=["department_id", "name", "month"], values="value")
     rows = []
     for (department, name), frame in wide.sort("month").group_by(
         ["department_id", "name"], maintain_order=True
@@ -221,12 +221,13 @@ def kpi_conflicts(series: pl.DataFrame) -> pl.DataFrame:
         & pl.col("outcome_worsened")
     )
     table = table.with_columns(flagged.fill_null(False).alias("flagged"))
-    return table.with_columns(
+    table = table.with_columns(
         pl.when("flagged")
         .then(pl.col("explanation"))
         .otherwise(pl.col("why_not"))
         .alias("explanation")
     ).drop("why_not")
+    return _through_totals(table, published)
 
 
 _CONFLICT_SCHEMA = {
@@ -244,6 +245,7 @@ _CONFLICT_SCHEMA = {
     "outcome_change": pl.Float64,
     "productivity_improved": pl.Boolean,
     "outcome_worsened": pl.Boolean,
+    "season_removed": pl.Boolean,
     "explanation": pl.String,
     "why_not": pl.String,
 }
@@ -279,13 +281,14 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
             None,
             None,
             None,
+            None,
             "",
             reason,
         )
     months = both["month"]
     sign_p = 1 if METRICS[p].better == "higher" else -1
     sign_o = 1 if METRICS[o].better == "higher" else -1
-    xs, ys, rho, p_value = _association(
+    xs, ys, rho, p_value, season_removed = _association(
         months, sign_p * both[p].to_numpy(), sign_o * both[o].to_numpy()
     )
     xs, ys = sign_p * xs, sign_o * ys
@@ -316,9 +319,142 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str) -> tu
         move_o["change"],
         move_p["better"],
         move_o["worse"],
+        season_removed,
         sentence,
         reason,
     )
+
+
+#: An organisation-wide flag is one department's conflict showing through the totals when that
+#: department is flagged on the same pair and carries at least this share of both moves.
+THROUGH_TOTALS_SHARE = 0.5
+
+_DRIVER_SCHEMA = {
+    "productivity_driver_id": pl.String,
+    "productivity_driver_share": pl.Float64,
+    "outcome_driver_id": pl.String,
+    "outcome_driver_share": pl.Float64,
+    "shows_through": pl.String,
+    "drivers": pl.String,
+}
+
+
+def _through_totals(table: pl.DataFrame, published: pl.DataFrame) -> pl.DataFrame:
+    """The organisation's rows with each move traced to the departments that made it: the
+    department with the largest share of the productivity move and of the outcome move, and,
+    for a flag one department's own flag explains, that department (shows_through)."""
+    flags = set(
+        table.filter("flagged")
+        .select("department_id", "productivity_metric", "outcome_metric")
+        .iter_rows()
+    )
+    names = dict(table.select("department_id", "department_name").unique().iter_rows())
+    drivers = []
+    for row in table.iter_rows(named=True):
+        if row["scope"] != "organisation" or row["association"] is None:
+            drivers.append((None,) * len(_DRIVER_SCHEMA) + (row["explanation"],))
+            continue
+        p, o = row["productivity_metric"], row["outcome_metric"]
+        months = (row["first_month"], row["last_month"], row["season_removed"])
+        share_p = _shares(published, p, row["productivity_change"], *months)
+        share_o = _shares(published, o, row["outcome_change"], *months)
+        driver_p = max(share_p, key=share_p.get) if share_p else None
+        driver_o = max(share_o, key=share_o.get) if share_o else None
+        through = [
+            d for d in share_p
+            if (d, p, o) in flags
+            and share_p[d] >= THROUGH_TOTALS_SHARE
+            and share_o.get(d, 0.0) >= THROUGH_TOTALS_SHARE
+        ]  # fmt: skip
+        shows = through[0] if row["flagged"] and through else None
+        sentence, text = row["explanation"], None
+        if row["flagged"]:
+            text = _drivers_text(row, share_p, share_o, shows, names)
+            # A reader limited to departments sees the sentence without the clause (access).
+            sentence = f"{sentence[:-1]}: {text}." if text else sentence
+        drivers.append(
+            (
+                driver_p,
+                share_p.get(driver_p),
+                driver_o,
+                share_o.get(driver_o),
+                shows,
+                text,
+                sentence,
+            )
+        )
+    extra = pl.DataFrame(drivers, schema=_DRIVER_SCHEMA | {"explanation": pl.String}, orient="row")
+    return table.drop("explanation").hstack(extra)
+
+
+def _shares(
+    published: pl.DataFrame,
+    metric: str,
+    change: float,
+    first: date,
+    last: date,
+    season_removed: bool,
+) -> dict[str, float]:
+    """Each department's share of the organisation's move of a metric between the first and
+    last END_MONTHS of the window: the organisation's monthly figure is the departments' mean
+    weighted by their n, so each department's term n * value / total n moves by its share.
+    Empty when the departments' terms do not add up to a move the organisation's way."""
+    frame = published.filter(
+        (pl.col("metric") == metric)
+        & (pl.col("department_id") != "ALL")
+        & pl.col("month").is_between(first, last)
+        & (pl.col("n") > 0)
+    )
+    if frame.is_empty():
+        return {}
+    frame = frame.with_columns(term=pl.col("n") * pl.col("value") / pl.col("n").sum().over("month"))
+    months = frame.select("month").unique().sort("month")["month"]
+    terms = (
+        frame.pivot("department_id", index="month", values="term")
+        .join(months.to_frame(), on="month", how="right")
+        .sort("month")
+        .fill_null(0.0)
+    )
+    moves = {}
+    for department in (c for c in terms.columns if c != "month"):
+        values = terms[department].to_numpy()
+        if season_removed:
+            values = values - _season(terms["month"], values)[0]
+        moves[department] = float(values[-END_MONTHS:].mean() - values[:END_MONTHS].mean())
+    total = sum(moves.values())
+    if total == 0 or change is None or total * change <= 0:
+        return {}
+    return {department: move / total for department, move in moves.items()}
+
+
+def _drivers_text(
+    row: dict, share_p: dict, share_o: dict, shows: str | None, names: dict
+) -> str | None:
+    """Who made each move of a flag, one clause that ends its sentence; None when unknown."""
+    p, o = row["productivity_metric"], row["outcome_metric"]
+    part_p = _move_part(p, row["productivity_change"])
+    part_o = _move_part(o, row["outcome_change"])
+    if shows is not None:
+        return (
+            f"this is {names[shows]}'s conflict showing through the totals"
+            f" ({_share(share_p[shows])} {part_p}, {_share(share_o[shows])} {part_o})"
+        )
+    clauses = []
+    for shares, part in ((share_p, part_p), (share_o, part_o)):
+        if shares:
+            top = max(shares, key=shares.get)
+            lead = "mostly" if shares[top] >= THROUGH_TOTALS_SHARE else "the largest share from"
+            clauses.append(f"{lead} {names.get(top, top)} ({_share(shares[top])} {part})")
+    return " and ".join(clauses) or None
+
+
+def _share(share: float) -> str:
+    """62% of; a share over the whole (others moved the other way) is all of the move."""
+    return "all of" if share >= 0.995 else f"{share:.0%} of"
+
+
+def _move_part(metric: str, change: float) -> str:
+    return f"the {'rise' if change > 0 else 'fall'} in {_label(metric)}"
 
 
 # --- department_value ----------------------------------------------------------------------

@@ -132,8 +132,10 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     )
     flagged = _frame(
         con,
-        "SELECT department_id, department_name, explanation, count(*) OVER (PARTITION BY"
-        " department_id) AS pairs FROM snapshot_kpi_conflicts WHERE snapshot_id = $id AND flagged"
+        "WITH flags AS (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $id AND flagged)"
+        " SELECT department_id, department_name, explanation, count(*) OVER (PARTITION BY"
+        " department_id) AS pairs, (SELECT count(*) FROM flags t WHERE t.shows_through ="
+        " flags.department_id) AS through_totals FROM flags WHERE shows_through IS NULL"
         " QUALIFY department_id = 'ALL' OR row_number() OVER (PARTITION BY department_id"
         " ORDER BY association) = 1 ORDER BY department_id <> 'ALL', pairs DESC, department_name",
         ids,

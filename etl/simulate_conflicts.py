@@ -12,7 +12,8 @@ department gets a kind:
 - ``one_metric``: only the productivity metric improves, or only the outcome worsens.
 - ``noise``: nothing moves.
 
-The organisation's own series (``ALL``) is the departments' volume-weighted mean. The series
+The organisation's own series (``ALL``) is the departments' mean weighted by their volume n,
+as metric_month's organisation figures are. The series
 go straight into kpi_conflicts, the function the build runs on metric_month.
 benchmarks/kpi_conflicts.py runs hundreds of organisations; docs/methodology.md holds the
 measured rates.
@@ -66,7 +67,8 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     calendar = np.array([m.month for m in months])
     n_departments = int(rng.integers(3, 13))
     common = {m: rng.normal(0, 0.3, length) for m in METRICS}  # shared month shocks, in sds
-    weights = rng.lognormal(0, 0.7, n_departments)
+    # Each department's n (its volume) weights it in the organisation's figure.
+    volumes = np.maximum(1, np.round(5000 * rng.lognormal(0, 0.7, n_departments))).astype(int)
     rows, truth = [], []
     for d in range(n_departments):
         department = f"D{d:02d}"
@@ -99,7 +101,7 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
             if METRICS[metric].unit == "share":
                 value = np.clip(value, 0, 1)
             rows += [
-                (department, f"Dept {department}", month, metric, float(v), 500, None, None)
+                (department, f"Dept {department}", month, metric, float(v), volumes[d], None, None)
                 for month, v in zip(months, value, strict=True)
             ]
         truth.append(
@@ -118,16 +120,15 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         orient="row",
         schema=["department_id", "name", "month", "metric", "value", "n", "ci_low", "ci_high"],
     )
-    share = pl.DataFrame({"department_id": [f"D{d:02d}" for d in range(n_departments)],
-                          "weight": weights / weights.sum()})  # fmt: skip
     total = (
-        frame.join(share, on="department_id")
-        .group_by("month", "metric")
-        .agg((pl.col("value") * pl.col("weight")).sum().alias("value"))
+        frame.group_by("month", "metric")
+        .agg(
+            ((pl.col("value") * pl.col("n")).sum() / pl.col("n").sum()).alias("value"),
+            pl.col("n").sum(),
+        )
         .with_columns(
             department_id=pl.lit("ALL"),
             name=pl.lit("the organisation"),
-            n=pl.lit(500 * n_departments),
             ci_low=pl.lit(None, dtype=pl.Float64),
             ci_high=pl.lit(None, dtype=pl.Float64),
         )
@@ -140,7 +141,7 @@ def judge(seed: int) -> pl.DataFrame:
     """Every department pair kpi_conflicts flagged or was planted to flag, with its truth."""
     series, truth = organisation(seed)
     flags = kpi_conflicts(series).select(
-        "department_id", "productivity_metric", "outcome_metric", "flagged"
+        "department_id", "productivity_metric", "outcome_metric", "flagged", "shows_through"
     )
     planted = truth.filter(pl.col("kind") == "conflict").select(
         "department_id", "productivity_metric", "outcome_metric", pl.lit(True).alias("planted")
@@ -173,6 +174,17 @@ def rates(results: pl.DataFrame) -> dict[str, int]:
         r for r in organisation.iter_rows(named=True)
         if (r["organisation"], r["productivity_metric"], r["outcome_metric"]) in conflict_pairs
     ]  # fmt: skip
+    planted_units = set(
+        planted.select(
+            "organisation", "department_id", "productivity_metric", "outcome_metric"
+        ).iter_rows()
+    )
+    through = [r for r in organisation.iter_rows(named=True) if r["shows_through"] is not None]
+    rightly = [
+        r for r in through
+        if (r["organisation"], r["shows_through"], r["productivity_metric"],
+            r["outcome_metric"]) in planted_units
+    ]  # fmt: skip
     return {
         "organisations": results["organisation"].n_unique(),
         "planted": planted.height,
@@ -182,4 +194,6 @@ def rates(results: pl.DataFrame) -> dict[str, int]:
         "organisations_with_a_false_flag": false["organisation"].n_unique(),
         "organisation_flags": organisation.height,
         "organisation_flags_explained": len(explained),
+        "organisation_flags_showing_through": len(through),
+        "showing_through_the_planted_department": len(rightly),
     }

@@ -60,7 +60,9 @@ pair = st.selectbox(
 chosen = pairs.filter((pairs["productivity_metric"] + ":" + pairs["outcome_metric"]) == pair).row(
     0, named=True
 )
-if chosen["flagged"]:
+if chosen["flagged"] and chosen["shows_through"] is not None:
+    st.warning(f"**Flagged, one department's.** {chosen['explanation']}", icon=":material/flag:")
+elif chosen["flagged"]:
     st.error(f"**Flagged.** {chosen['explanation']}", icon=":material/flag:")
 else:
     st.info(chosen["explanation"])
@@ -72,7 +74,9 @@ if chosen["association"] is not None:
         f" q = {chosen['q_value']:.2g}."
     )
 else:
-    st.caption(f"{chosen['n_periods']} months with both figures: too few to test (12 needed).")
+    st.caption(
+        f"{chosen['n_periods']} months with both figures: too few to test ({MIN_PERIODS} needed)."
+    )
 st.altair_chart(
     charts.small_multiples(
         data.series(f.department, [chosen["productivity_metric"], chosen["outcome_metric"]])

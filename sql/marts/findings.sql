@@ -1,8 +1,13 @@
--- What an executive should look at first: flagged KPI conflicts (one row per department),
+-- What an executive should look at first: flagged KPI conflicts (one row per department; an
+-- organisation-wide flag that one department's flag explains is that department's, not a second),
 -- watermelon and value-destroying departments, initiatives that faded, and supported links
 -- between empowerment and NPS, each with its sentence and the page holding the evidence.
 with conflicts as (
-    select * from kpi_conflicts where flagged
+    select * from kpi_conflicts where flagged and shows_through is null
+),
+
+through_totals as (
+    select distinct shows_through as department_id from kpi_conflicts where flagged
 ),
 
 conflict_groups as (
@@ -13,6 +18,7 @@ conflict_groups as (
         arg_min(productivity_metric, association) as productivity_metric,
         arg_min(outcome_metric, association) as outcome_metric,
         arg_min(explanation, association) as explanation,
+        arg_min(drivers, association) as drivers,
         min(association) as strength
     from conflicts
     group by department_id
@@ -40,20 +46,26 @@ linked as (
 unioned as (
     select
         'kpi_conflict' as kind,
-        if(department_id = 'ALL', 1, 4) as priority,
+        if(department_id = 'ALL' or through_totals.department_id is not null, 1, 4) as priority,
         department_id,
         department_name,
         'Conflicting KPIs '
         || if(department_id = 'ALL', 'across the organisation', 'in ' || department_name)
         || ': ' || pairs || if(pairs = 1, ' pair', ' pairs')
-        || ' where productivity improved while customers lost out' as headline,
+        || ' where productivity improved while customers lost out'
+        || if(
+            through_totals.department_id is null, '',
+            ', and it shows through the organisation''s totals'
+        ) as headline,
         explanation,
+        drivers,
         'conflicts' as evidence_page,
         productivity_metric,
         outcome_metric,
         null as initiative_id,
         strength
     from conflict_groups
+    left join through_totals using (department_id)
     union all
     select
         verdict,
@@ -66,6 +78,7 @@ unioned as (
             department_name || ' makes its customers'' cases end worse'
         ),
         explanation,
+        null,
         'departments',
         null,
         null,
@@ -80,6 +93,7 @@ unioned as (
         null,
         'Quick fix that faded: ' || initiative_name,
         explanation,
+        null,
         'initiatives',
         null,
         metric,
@@ -94,6 +108,7 @@ unioned as (
         department_name,
         'Employee empowerment and NPS move together in ' || department_name,
         explanation,
+        null,
         'employee_voice',
         null,
         'nps',

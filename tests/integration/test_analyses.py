@@ -81,6 +81,21 @@ def test_a_flag_explains_itself_in_one_plain_sentence(sample_con):
     assert sentence.endswith(".") and ". " not in sentence
 
 
+def test_the_organisation_wide_flags_are_billings_conflict_showing_through_the_totals(sample_con):
+    """The sample's drive is Billing's; the totals show it, and say whose it is, once."""
+    rows = sample_con.execute(
+        "SELECT shows_through, explanation FROM kpi_conflicts"
+        " WHERE flagged AND department_id = 'ALL'"
+    ).fetchall()
+    assert rows and all(through == "BIL" for through, _ in rows)
+    assert all("this is Billing's conflict showing through the totals" in s for _, s in rows)
+    conflicts = sample_con.execute(
+        "SELECT department_id, priority, headline FROM findings WHERE kind = 'kpi_conflict'"
+    ).fetchall()
+    assert [(d, p) for d, p, _ in conflicts] == [("BIL", 1)]
+    assert conflicts[0][2].endswith("and it shows through the organisation's totals")
+
+
 def test_the_watermelon_meets_its_targets_breaks_its_promises_and_its_cases_end_worse(sample_con):
     row = sample_con.execute(
         "SELECT own_target_attainment, nps_gap_ci_high, promise_kept_held_ci_high,"

@@ -76,6 +76,27 @@ def test_a_scoped_connection_holds_only_its_departments_and_totals(sample_db):
         con.close()
 
 
+def test_organisation_sentences_name_no_department_to_a_reader_limited_to_another(sample_db):
+    """The organisation's rows are everyone's, but which departments made its moves is not."""
+    sales = Visibility(("SAL",), raw_records=False)
+    with Sandbox(sample_db, visibility=sales) as box:
+        rows = box.run(
+            "SELECT explanation, drivers, shows_through, productivity_driver_id,"
+            " outcome_driver_share FROM kpi_conflicts WHERE department_id = 'ALL' AND flagged"
+        ).frame
+        findings = box.run("SELECT explanation, drivers FROM findings").frame
+    assert rows.height > 0
+    for column in ("drivers", "shows_through", "productivity_driver_id", "outcome_driver_share"):
+        assert rows[column].null_count() == rows.height
+    sentences = rows["explanation"].to_list() + findings["explanation"].to_list()
+    assert not any("Billing" in s for s in sentences)
+    assert all(s.startswith("Across the organisation") for s in rows["explanation"])
+    assert all(s.endswith(".") and ": " not in s for s in rows["explanation"])
+    with Sandbox(sample_db, visibility=BILLING) as box:
+        own = box.run("SELECT explanation FROM kpi_conflicts WHERE department_id = 'BIL'").frame
+    assert any("Billing" in s for s in own["explanation"])
+
+
 def test_the_sql_sandbox_of_a_scoped_reader_finds_no_other_department(sample_db):
     with Sandbox(sample_db, visibility=BILLING) as box:
         assert "quarantine" not in box.views and "department_month" in box.views
