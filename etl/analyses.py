@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -58,11 +59,14 @@ MIN_WAVES = 6
 #: LINKAGE_END_WAVES waves) before its association with NPS is called supported.
 MATERIAL_EMPOWERMENT_CHANGE = 0.15
 LINKAGE_END_WAVES = 3
-#: Initiative windows, in months relative to the start month; at least MIN_BASELINE_MONTHS
-#: of the baseline must have a value.
+#: Initiative windows, in months relative to the start month: the baseline is months
+#: -BASELINE_MONTHS to -(BASELINE_SKIP + 1), at least MIN_BASELINE_MONTHS of them with a value.
 MIN_BASELINE_MONTHS = 3
 BASELINE_MONTHS = 6
+BASELINE_SKIP = 0
 EARLY_MONTH = 1
+#: Departments without the initiative needed to set its lift against theirs.
+MIN_COMPARISONS = 2
 LATE_MONTHS = (3, 6)
 #: A lift is durable when the late lift is clear and keeps at least this share of the early lift.
 DURABLE_SHARE = 0.5
@@ -82,8 +86,12 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
         "kpi_conflicts": kpi_conflicts(series),
         "department_value": department_value(con),
         "ex_cx_linkage": ex_cx_linkage(series),
-        "initiative_effects": initiative_effects(con, series),
     }
+    initiatives = con.sql(
+        "SELECT initiative_id, initiative_name, department_id, started_on, metric"
+        " FROM stg_initiatives ORDER BY initiative_id"
+    ).pl()
+    tables["initiative_effects"] = initiative_effects(initiatives, series, tables["kpi_conflicts"])
     for name, frame in tables.items():
         con.register("analysis", frame.to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM analysis")
@@ -1022,13 +1030,13 @@ def _add_months(month: date, k: int) -> date:
 # --- initiative_effects --------------------------------------------------------------------
 
 
-def initiative_effects(con: duckdb.DuckDBPyConnection, series: pl.DataFrame) -> pl.DataFrame:
-    """Per initiative: level before, 1 month after and 3-6 months after, lifts and durability."""
-    initiatives = con.sql(
-        "SELECT initiative_id, initiative_name, department_id, started_on, metric"
-        " FROM stg_initiatives ORDER BY initiative_id"
-    ).pl()
-    rows = [_effect(i, series) for i in initiatives.iter_rows(named=True)]
+def initiative_effects(
+    initiatives: pl.DataFrame, series: pl.DataFrame, conflicts: pl.DataFrame
+) -> pl.DataFrame:
+    """Per initiative: its metric before, 1 month after and 3-6 months after, each lift set
+    against the same months of the departments without it, and whether the lift lasted."""
+    flagged = conflicts.filter(pl.col("flagged") & (pl.col("scope") == "department"))
+    rows = [_effect(i, series, initiatives, flagged) for i in initiatives.iter_rows(named=True)]
     return pl.DataFrame(rows, schema=_EFFECT_SCHEMA, orient="row")
 
 
@@ -1047,71 +1055,194 @@ _EFFECT_SCHEMA = {
     "lift_3_6_months": pl.Float64,
     "lift_3_6_months_ci_low": pl.Float64,
     "lift_3_6_months_ci_high": pl.Float64,
+    "comparison_departments": pl.Int64,
+    "verdict": pl.String,
     "durable": pl.Boolean,
+    "conflict_outcome": pl.String,
     "explanation": pl.String,
 }
 
+#: Units whose comparison departments are scaled to the department's level (a 10% faster
+#: Sales says 10% for Billing); the others are compared in points.
+_RELATIVE_UNITS = frozenset({"seconds", "contacts/hour", "currency", "hours"})
 
-def _effect(initiative: dict, series: pl.DataFrame) -> tuple:
-    metric, start = initiative["metric"], initiative["started_on"].replace(day=1)
+
+def _monthly(series: pl.DataFrame, department: str, metric: str) -> dict[date, float]:
     values = series.filter(
-        (pl.col("department_id") == initiative["department_id"]) & (pl.col("metric") == metric)
+        (pl.col("department_id") == department) & (pl.col("metric") == metric)
     ).drop_nulls("value")
-    by_month = dict(zip(values["month"], values["value"], strict=True))
+    return dict(zip(values["month"], values["value"], strict=True))
 
-    def window(first: int, last: int) -> list[float]:
-        return [
-            by_month[m] for k in range(first, last + 1) if (m := _add_months(start, k)) in by_month
-        ]
 
-    before = window(-BASELINE_MONTHS, -1)
-    early = window(EARLY_MONTH, EARLY_MONTH)
-    late = window(*LATE_MONTHS)
+def _effect(
+    initiative: dict, series: pl.DataFrame, initiatives: pl.DataFrame, flagged: pl.DataFrame
+) -> tuple:
+    metric, start = initiative["metric"], initiative["started_on"].replace(day=1)
+    department = initiative["department_id"]
+    months = {
+        "before": [_add_months(start, k) for k in range(-BASELINE_MONTHS, -BASELINE_SKIP)],
+        "early": [_add_months(start, EARLY_MONTH)],
+        "late": [_add_months(start, k) for k in range(LATE_MONTHS[0], LATE_MONTHS[1] + 1)],
+    }
+    own = _monthly(series, department, metric)
     head = (
         initiative["initiative_id"],
         initiative["initiative_name"],
-        initiative["department_id"],
+        department,
         metric,
         initiative["started_on"],
     )
     label = f"{initiative['initiative_name']} ({_label(metric)})"
-    if len(before) < MIN_BASELINE_MONTHS or not early or len(late) < 2:
+    seen = {stage: [m for m in ms if m in own] for stage, ms in months.items()}
+    if len(seen["before"]) < MIN_BASELINE_MONTHS or not seen["early"] or len(seen["late"]) < 2:
         return (
             *head,
             *([None] * 9),
             None,
-            f"{label}: not enough months of {_label(metric)} before and after the start "
-            f"to judge (needs {BASELINE_MONTHS} before, 1 after and {LATE_MONTHS[0]}-"
+            "too_early",
+            None,
+            None,
+            f"{label}: not enough months of {_label(metric)} before and after the start to"
+            f" judge (needs {MIN_BASELINE_MONTHS} of months {BASELINE_MONTHS} to"
+            f" {BASELINE_SKIP + 1} before the start, 1 after and {LATE_MONTHS[0]}-"
             f"{LATE_MONTHS[1]} after).",
         )
-    baseline = float(np.mean(before))
-    noise = float(np.std(before, ddof=1)) if len(before) > 1 else 0.0
+    used = [m for stage in seen.values() for m in stage]
+    baseline = float(np.mean([own[m] for m in seen["before"]]))
+    others = _comparison(series, initiatives, initiative, used, seen["before"], baseline)
+    # Each month's figure less what the departments without the initiative did that month:
+    # shocks, trends and seasons they share cancel; the department's own noise remains.
+    gap = {m: own[m] - (others.shift[m] if others else 0.0) for m in used}
+    before = [gap[m] for m in seen["before"]]
+    noise = float(np.std(before, ddof=1))
     sign = 1 if METRICS[metric].better == "higher" else -1
-    lift_early, ci_early = _lift(baseline, early, noise, len(before))
-    lift_late, ci_late = _lift(baseline, late, noise, len(before))
-    late_clear, early_clear = _clear(ci_late, sign), _clear(ci_early, sign)
+    lift_early, ci_early = _lift(before, [gap[m] for m in seen["early"]], noise)
+    lift_late, ci_late = _lift(before, [gap[m] for m in seen["late"]], noise)
+    # A lift counts when it is clear (its interval on the intended side of zero) and material,
+    # by the same measure as a KPI conflict's moves.
+    material = material_change(metric, baseline)
+    late_clear = _clear(ci_late, sign) and abs(lift_late) >= material
+    early_clear = _clear(ci_early, sign) and abs(lift_early) >= material
     durable = bool(late_clear and sign * lift_late >= DURABLE_SHARE * sign * lift_early)
-    if durable:
-        sentence = f"{label}: the lift held, {_fmt(metric, lift_late)} after 3-6 months."
-    elif early_clear:
-        sentence = (
-            f"{label}: a quick fix that faded, {_fmt(metric, lift_early)} after 1 month but "
-            f"{_fmt(metric, lift_late)} after 3-6 months."
-        )
-    else:
-        sentence = f"{label}: no clear lift ({_fmt(metric, lift_early)} after 1 month)."
+    verdict = "durable" if durable else "faded" if early_clear else "no_clear_lift"
+    conflict = _conflict_of(flagged, department, metric, start)
+    sentence = _effect_sentence(label, metric, verdict, lift_early, lift_late, others, conflict)
     return (
         *head,
         baseline,
-        float(np.mean(early)),
-        float(np.mean(late)),
+        float(np.mean([own[m] for m in seen["early"]])),
+        float(np.mean([own[m] for m in seen["late"]])),
         lift_early,
         *ci_early,
         lift_late,
         *ci_late,
+        len(others.departments) if others else 0,
+        verdict,
         durable,
+        conflict,
         sentence,
     )
+
+
+class _Comparison(NamedTuple):
+    """What the departments without the initiative did: month -> their mean move from their
+    baseline, scaled to this department's; and who they are."""
+
+    shift: dict[date, float]
+    departments: list[str]
+
+
+def _comparison(
+    series: pl.DataFrame,
+    initiatives: pl.DataFrame,
+    initiative: dict,
+    used: list[date],
+    before: list[date],
+    baseline: float,
+) -> _Comparison | None:
+    """The departments without an initiative on the metric near this one's start and with
+    the metric in every month used: each one's months against its own baseline, averaged."""
+    metric, start = initiative["metric"], initiative["started_on"].replace(day=1)
+    near = initiatives.filter(
+        (pl.col("metric") == metric)
+        & pl.col("started_on").is_between(
+            _add_months(start, -BASELINE_MONTHS), _add_months(start, LATE_MONTHS[1] + 1)
+        )
+    )["department_id"].to_list()
+    candidates = (
+        series.filter(
+            (pl.col("metric") == metric)
+            & ~pl.col("department_id").is_in([*near, initiative["department_id"], "ALL"])
+        )["department_id"]
+        .unique()
+        .sort()
+    )
+    relative = METRICS[metric].unit in _RELATIVE_UNITS
+    scaled, kept = [], []
+    for other in candidates:
+        values = _monthly(series, other, metric)
+        if not all(m in values for m in used):
+            continue
+        level = float(np.mean([values[m] for m in before]))
+        if relative and level == 0:
+            continue
+        kept.append(str(other))
+        scaled.append(
+            {
+                m: values[m] / level * baseline if relative else values[m] - level + baseline
+                for m in used
+            }  # fmt: skip
+        )
+    if len(scaled) < MIN_COMPARISONS:
+        return None
+    shift = {m: float(np.mean([s[m] for s in scaled])) - baseline for m in used}
+    return _Comparison(shift, kept)
+
+
+def _conflict_of(flagged: pl.DataFrame, department: str, metric: str, start: date) -> str | None:
+    """The outcome of the strongest flagged conflict this initiative's metric is part of."""
+    rows = flagged.filter(
+        (pl.col("department_id") == department)
+        & (pl.col("productivity_metric") == metric)
+        & (pl.col("first_month") <= start)
+        & (pl.col("last_month") >= start)
+    ).sort("association")
+    return rows["outcome_metric"][0] if rows.height else None
+
+
+def _effect_sentence(
+    label: str,
+    metric: str,
+    verdict: str,
+    lift_early: float,
+    lift_late: float,
+    others: _Comparison | None,
+    conflict: str | None,
+) -> str:
+    against = (
+        f" against {len(others.departments)} departments without it"
+        if others
+        else " against its own months before (no department without it to compare with)"
+    )
+    if verdict == "durable":
+        sentence = f"{label}: the lift held, {_fmt(metric, lift_late)} after 3-6 months{against}"
+    elif verdict == "faded":
+        sentence = (
+            f"{label}: a quick fix that faded, {_fmt(metric, lift_early)} after 1 month but"
+            f" {_fmt(metric, lift_late)} after 3-6 months{against}"
+        )
+    else:
+        sentence = (
+            f"{label}: no clear lift, {_fmt(metric, lift_early)} after 1 month and"
+            f" {_fmt(metric, lift_late)} after 3-6 months{against}, within what chance gives"
+        )
+    if conflict is not None and verdict != "no_clear_lift":
+        held = "held on" if verdict == "durable" else "moved"
+        sentence += (
+            f"; it {held} {_label(metric)}, but customers lost out: {_label(conflict)}"
+            " worsened in the same months (see the KPI conflict)"
+        )
+    return sentence + "."
 
 
 def _clear(interval: tuple[float, float], sign: int) -> bool:
@@ -1119,11 +1250,11 @@ def _clear(interval: tuple[float, float], sign: int) -> bool:
     return interval[0] > 0 if sign > 0 else interval[1] < 0
 
 
-def _lift(baseline: float, after: list[float], noise: float, k_before: int) -> tuple:
+def _lift(before: list[float], after: list[float], noise: float) -> tuple:
     """Lift over the baseline with a 95% interval from month-to-month noise before the start."""
-    lift = float(np.mean(after)) - baseline
-    se = noise * math.sqrt(1 / k_before + 1 / len(after))
-    t = stats.t.ppf(0.975, df=max(k_before - 1, 1))
+    lift = float(np.mean(after) - np.mean(before))
+    se = noise * math.sqrt(1 / len(before) + 1 / len(after))
+    t = stats.t.ppf(0.975, df=max(len(before) - 1, 1))
     return lift, (lift - t * se, lift + t * se)
 
 

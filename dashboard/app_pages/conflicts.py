@@ -60,10 +60,9 @@ pair = st.selectbox(
 chosen = pairs.filter((pairs["productivity_metric"] + ":" + pairs["outcome_metric"]) == pair).row(
     0, named=True
 )
-if chosen["flagged"] and chosen["shows_through"] is not None:
-    st.warning(f"**Flagged, one department's.** {chosen['explanation']}", icon=":material/flag:")
-elif chosen["flagged"]:
-    st.error(f"**Flagged.** {chosen['explanation']}", icon=":material/flag:")
+if chosen["flagged"]:
+    whose = " One department's, through the totals." if chosen["shows_through"] else ""
+    st.error(f"**Flagged.{whose}** {chosen['explanation']}", icon=":material/flag:")
 else:
     st.info(chosen["explanation"])
 if chosen["association"] is not None:

@@ -8,11 +8,13 @@ from etl.analyses import DURABLE_SHARE
 f = filters.current()
 st.title("Initiatives: lasting or fading")
 st.markdown(
-    "Each initiative's target metric is compared with its level in the months before the start:"
-    " the **lift after 1 month** and the **lift after 3-6 months**, each with a 95% interval"
-    " from the month-to-month noise before the start. **Durable**: the 3-6 month lift is clear"
-    f" of zero in the intended direction and keeps at least {DURABLE_SHARE:.0%} of the 1-month"
-    " lift. Otherwise it is a quick fix that faded."
+    "Each initiative's target metric is compared with its level in the months before the start,"
+    " less what the **departments without it** did in the same months (their trends, seasons"
+    " and shocks are not the initiative's): the **lift after 1 month** and the **lift after 3-6"
+    " months**, each with a 95% interval. A lift counts when it is clear of zero and material."
+    f" **Durable**: the 3-6 month lift counts and keeps at least {DURABLE_SHARE:.0%} of the"
+    " 1-month lift. **Faded**: the 1-month lift counted, the later one did not."
+    " **No clear lift**: within what chance gives."
 )
 st.caption("Over all channels; the department filter narrows the list.")
 
@@ -25,13 +27,18 @@ if effects.is_empty():
     )
     st.stop()
 
+_STATUS = {
+    "durable": ("durable", st.success),
+    "faded": ("faded", st.error),
+    "no_clear_lift": ("no clear lift", st.info),
+}
 for row in effects.iter_rows(named=True):
-    status = {True: ("durable", st.success), False: ("faded", st.error)}.get(
-        row["durable"], ("too early to judge", st.info)
-    )
-    status[1](
+    word, show = _STATUS.get(row["verdict"], ("too early to judge", st.info))
+    if row["conflict_outcome"] is not None and row["verdict"] != "no_clear_lift":
+        word, show = f"{word}, but customers lost out", st.error
+    show(
         f"**{row['initiative_name']}** ({row['department_id']}, {row['metric_label']},"
-        f" from {ui.month_label(row['started_on'])}): **{status[0]}**. {row['explanation']}"
+        f" from {ui.month_label(row['started_on'])}): **{word}**. {row['explanation']}"
     )
 
 lifts = data.initiative_lifts(f.department)
@@ -51,11 +58,13 @@ st.dataframe(
         "baseline",
         "lift_1_month",
         "lift_3_6_months",
-        "durable",
+        "comparison_departments",
+        "verdict",
     ),
     hide_index=True,
     column_config=ui.documented(
-        "initiative_effects", ("baseline", "lift_1_month", "lift_3_6_months", "durable")
+        "initiative_effects",
+        ("baseline", "lift_1_month", "lift_3_6_months", "comparison_departments", "verdict"),
     )
     | {
         "initiative_name": "initiative",

@@ -29,7 +29,7 @@ verdicts as (
 ),
 
 faded as (
-    select * from initiative_effects where not durable
+    select * from initiative_effects where verdict = 'faded'
 ),
 
 linked as (

@@ -162,12 +162,25 @@ def test_findings_open_their_evidence_with_the_department_selected(sample_db, mo
     assert "Claims Processing: watermelon." in texts(app)
 
 
-def test_a_conflict_finding_opens_its_pair(sample_db, monkeypatch):
+def test_a_conflict_finding_opens_its_pair(sample_db, reader, monkeypatch):
+    # The first finding is Billing's drive, which also shows through the organisation's totals.
+    p, o = reader.execute(
+        "SELECT productivity_metric, outcome_metric FROM findings WHERE rank = 1"
+    ).fetchone()
     app = open_app(sample_db, monkeypatch)
     next(b for b in app.button if b.label == "See the evidence").click().run()
+    assert app.title[0].value == "KPI conflicts: Billing"
+    assert app.selectbox(key="pair").value == f"{p}:{o}"
+    assert app.error[0].value.startswith("**Flagged.** In Billing,")
+
+
+def test_an_organisation_flag_says_whose_conflict_shows_through(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch, "conflicts", pair="handle time vs NPS")
     assert app.title[0].value == "KPI conflicts: the organisation"
-    assert app.selectbox(key="pair").value == "aht_seconds:nps"
-    assert app.error[0].value.startswith("**Flagged.** Across the organisation, handle time fell")
+    assert app.error[0].value.startswith(
+        "**Flagged. One department's, through the totals.** Across the organisation, handle"
+    )
+    assert "this is Billing's conflict showing through the totals" in app.error[0].value
 
 
 def test_a_flagged_pair_opens_with_its_explanation(sample_db, reader, monkeypatch):

@@ -96,6 +96,23 @@ def test_the_organisation_wide_flags_are_billings_conflict_showing_through_the_t
     assert conflicts[0][2].endswith("and it shows through the organisation's totals")
 
 
+def test_the_handle_time_drive_held_but_says_customers_lost_out(sample_con):
+    """Billing's drive did cut handle time against the other departments, and it is the cut
+    the conflict flags: the initiative's sentence must not read as good news alone."""
+    verdict, outcome, comparisons, sentence = sample_con.execute(
+        "SELECT verdict, conflict_outcome, comparison_departments, explanation"
+        " FROM initiative_effects WHERE initiative_id = 'INI-03'"
+    ).fetchone()
+    assert verdict == "durable" and comparisons >= 2
+    assert outcome in {o for _, o in PLANTED["conflict_pairs"]}
+    assert "it held on handle time, but customers lost out" in sentence
+    assert f"against {comparisons} departments without it" in sentence
+    faded = sample_con.execute(
+        "SELECT initiative_id FROM findings WHERE kind = 'faded_initiative'"
+    ).fetchall()
+    assert faded == [(PLANTED["fading_initiative"],)]
+
+
 def test_the_watermelon_meets_its_targets_breaks_its_promises_and_its_cases_end_worse(sample_con):
     row = sample_con.execute(
         "SELECT own_target_attainment, nps_gap_ci_high, promise_kept_held_ci_high,"
