@@ -48,7 +48,7 @@ table = mine.select(
 suppressed = table["responses"] < MIN_N_ENGAGEMENT_GROUP
 shown = table.with_columns(
     pl.when(suppressed)
-    .then(pl.lit(f"suppressed (n < {MIN_N_ENGAGEMENT_GROUP})"))
+    .then(pl.lit("suppressed"))
     .otherwise(pl.col(c).mul(100).round(0).cast(pl.Int64).cast(pl.String) + "%")
     .alias(c)
     for c in ("empowerment_index", "engagement_index", "teamwork_index")
@@ -64,8 +64,15 @@ st.dataframe(
     column_config=ui.documented("ex_cx_linkage", shown.columns)
     | {
         "wave": st.column_config.DateColumn(format="MMM YYYY"),
+        **{
+            c: st.column_config.TextColumn(
+                c.removesuffix("_index"), help=ui.help_for("ex_cx_linkage", c)
+            )
+            for c in ("empowerment_index", "engagement_index", "teamwork_index")
+        },
+        "enps": st.column_config.TextColumn("eNPS", help=ui.help_for("ex_cx_linkage", "enps")),
         "nps_following": st.column_config.NumberColumn(
-            "NPS of held cases following" if held else "NPS following",
+            "held-case NPS following" if held else "NPS following",
             format="%+.1f",
             help=ui.help_for("ex_cx_linkage", "nps_following"),
         ),

@@ -202,7 +202,7 @@ def test_small_engagement_groups_are_suppressed_never_shown(sample_db, reader, m
     )
     table = app.dataframe[0].value
     row = table[table["wave"].dt.date == wave].iloc[0]
-    assert row["empowerment_index"] == "suppressed (n < 5)"
+    assert row["empowerment_index"] == "suppressed"
     assert row["enps"] == "suppressed"
 
 
