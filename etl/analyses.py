@@ -85,7 +85,9 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
     tables = {
         "kpi_conflicts": kpi_conflicts(series),
         "department_value": department_value(con),
-        "ex_cx_linkage": ex_cx_linkage(series),
+        "ex_cx_linkage": ex_cx_linkage(
+            series, con.sql("SELECT * FROM int_linkage_outcome_month ORDER BY ALL").pl()
+        ),
     }
     initiatives = con.sql(
         "SELECT initiative_id, initiative_name, department_id, started_on, metric"
@@ -889,13 +891,14 @@ def _gap_text(subject: str, function: str, gap: dict) -> str:
 # --- ex_cx_linkage -------------------------------------------------------------------------
 
 
-def ex_cx_linkage(series: pl.DataFrame) -> pl.DataFrame:
-    """Empowerment per department and wave against the outcomes of the following months."""
+def ex_cx_linkage(series: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """Empowerment per department and wave against the customer outcomes of the following
+    months: its own contacts', or a back-office unit's held cases' (int_linkage_outcome_month)."""
     empowerment = ["empowerment_index", "engagement_index", "teamwork_index", "enps"]
     waves = series.filter(pl.col("metric").is_in(empowerment) & (pl.col("n") > 0)).pivot(
         "metric", index=["department_id", "name", "month"], values=["value", "n"]
     )
-    outcomes = series.filter(pl.col("metric").is_in(["nps", "fcr_rate"]))
+    basis = dict(outcomes.select("department_id", "outcome_basis").unique().iter_rows())
     rows = []
     for wave in waves.sort("department_id", "month").iter_rows(named=True):
         later = outcomes.filter(
@@ -903,10 +906,6 @@ def ex_cx_linkage(series: pl.DataFrame) -> pl.DataFrame:
             & (pl.col("month") >= _add_months(wave["month"], LINKAGE_LAG_MONTHS[0]))
             & (pl.col("month") <= _add_months(wave["month"], LINKAGE_LAG_MONTHS[1]))
         )
-        following = {
-            m: later.filter(pl.col("metric") == m)["value"].drop_nulls().mean()
-            for m in ("nps", "fcr_rate")
-        }
         rows.append(
             {
                 "department_id": wave["department_id"],
@@ -917,17 +916,25 @@ def ex_cx_linkage(series: pl.DataFrame) -> pl.DataFrame:
                 "engagement_index": wave.get("value_engagement_index"),
                 "teamwork_index": wave.get("value_teamwork_index"),
                 "enps": wave.get("value_enps"),
-                "nps_following": following["nps"],
-                "fcr_rate_following": following["fcr_rate"],
+                "outcome_basis": basis.get(wave["department_id"], "touchpoint"),
+                "nps_following": later["nps"].drop_nulls().mean(),
+                "nps_following_n": later.filter(pl.col("nps").is_not_null())["nps_answers"].sum(),
+                "fcr_rate_following": later["fcr_rate"].drop_nulls().mean(),
+                "months_after": later.height,
+                "answers_most": later["nps_answers"].max(),
             }
         )
-    table = pl.DataFrame(rows, schema=_LINKAGE_SCHEMA)
+    table = pl.DataFrame(rows, schema=_LINKAGE_SCHEMA | _FOLLOWING_SCHEMA)
     small = pl.col("responses").fill_null(0) < MIN_N_ENGAGEMENT_GROUP
     table = table.with_columns(
         pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
         for c in ("empowerment_index", "engagement_index", "teamwork_index", "enps")
     )
-    return _with_association(table)
+    measured = outcomes.group_by("department_id").agg(
+        pl.col("nps_answers").sum().alias("answers"), pl.col("cases_held").sum().alias("cases")
+    )
+    evidence = {r[0]: (r[1], r[2]) for r in measured.iter_rows()}
+    return _with_association(table, evidence).drop(list(_FOLLOWING_SCHEMA))
 
 
 _LINKAGE_SCHEMA = {
@@ -939,17 +946,22 @@ _LINKAGE_SCHEMA = {
     "engagement_index": pl.Float64,
     "teamwork_index": pl.Float64,
     "enps": pl.Float64,
+    "outcome_basis": pl.String,
     "nps_following": pl.Float64,
+    "nps_following_n": pl.Int64,
     "fcr_rate_following": pl.Float64,
 }
+#: Per wave, for saying why a department is not assessed: months of outcomes after the wave
+#: in the data, and the most NPS answers any of them had.
+_FOLLOWING_SCHEMA = {"months_after": pl.Int64, "answers_most": pl.Int64}
 
 
-def _with_association(table: pl.DataFrame) -> pl.DataFrame:
+def _with_association(table: pl.DataFrame, evidence: dict[str, tuple[int, int]]) -> pl.DataFrame:
     """Per department: association of empowerment with the following months' NPS.
 
     Pearson over the waves, Benjamini-Hochberg across the departments tested, and support
     only where empowerment itself moved materially: two series that merely share a trend
-    must not read as a link.
+    must not read as a link. evidence: per department, its NPS answers and cases held in all.
     """
     tests = {}
     for (department,), frame in table.group_by(["department_id"], maintain_order=True):
@@ -965,14 +977,17 @@ def _with_association(table: pl.DataFrame) -> pl.DataFrame:
     q_by = dict(zip(names, map(float, q), strict=True))
     parts = []
     for (department,), frame in table.group_by(["department_id"], maintain_order=True):
-        rho, p_value, waves, moved = tests.get(department, (None, None, 0, 0.0))
-        q_value = q_by.get(department)
-        supported = (
-            q_value is not None
-            and q_value < FDR
-            and rho > 0
-            and moved >= MATERIAL_EMPOWERMENT_CHANGE
-        )
+        held = frame["outcome_basis"][0] == "held_cases"
+        if department in tests:
+            rho, p_value, waves, moved = tests[department]
+            q_value = q_by[department]
+            supported = q_value < FDR and rho > 0 and moved >= MATERIAL_EMPOWERMENT_CHANGE
+            sentence = _linkage_sentence(rho, q_value, waves, moved, supported, held)
+        else:
+            rho = p_value = q_value = None
+            moved, supported = 0.0, False
+            waves = frame.select("empowerment_index", "nps_following").drop_nulls().height
+            sentence = _not_assessed(frame, evidence.get(department, (0, 0)))
         parts.append(
             frame.with_columns(
                 pl.lit(rho, dtype=pl.Float64).alias("association"),
@@ -981,9 +996,7 @@ def _with_association(table: pl.DataFrame) -> pl.DataFrame:
                 pl.lit(waves, dtype=pl.Int64).alias("n_waves"),
                 pl.lit(moved, dtype=pl.Float64).alias("empowerment_change"),
                 pl.lit(supported).alias("supported"),
-                pl.lit(_linkage_sentence(rho, q_value, waves, moved, supported)).alias(
-                    "explanation"
-                ),
+                pl.lit(sentence).alias("explanation"),
             )
         )
     if parts:
@@ -1004,22 +1017,81 @@ _ASSOCIATION_SCHEMA = {
 }
 
 
-def _linkage_sentence(rho, q_value, waves, moved, supported) -> str:
-    lag = f"{LINKAGE_LAG_MONTHS[0]}-{LINKAGE_LAG_MONTHS[1]} months"
-    if rho is None:
-        return (
-            f"Not assessed: {waves} waves with 5 or more responses and a following NPS "
-            f"({MIN_WAVES} needed)."
-        )
+def _lag() -> str:
+    return f"{LINKAGE_LAG_MONTHS[0]}-{LINKAGE_LAG_MONTHS[1]} months"
+
+
+def _linkage_sentence(rho, q_value, waves, moved, supported, held=False) -> str:
+    """The one sentence on an assessed department; a back office's outcome is its held cases'."""
+    outcome = "the NPS of the cases it held" if held else "the NPS"
     summary = f"Pearson {rho:+.2f} over {waves} waves, q = {q_value:.3f}"
     if supported:
         return (
-            f"Empowerment fell or rose and the NPS of the following {lag} moved with it "
+            f"Empowerment fell or rose and {outcome} in the following {_lag()} moved with it "
             f"({summary}; empowerment moved {moved:.0%})."
         )
     if moved < MATERIAL_EMPOWERMENT_CHANGE:
-        return f"No link claimed: empowerment did not move materially ({moved:.0%}; {summary})."
-    return f"No clear link between empowerment and the following {lag}' NPS ({summary})."
+        against = f" with {outcome}" if held else ""
+        return (
+            f"No link claimed: empowerment did not move materially ({moved:.0%}; Pearson"
+            f" {rho:+.2f}{against} over {waves} waves, q = {q_value:.3f})."
+        )
+    return f"No clear link between empowerment and {outcome} in the following {_lag()} ({summary})."
+
+
+def _not_assessed(frame: pl.DataFrame, evidence: tuple[int, int]) -> str:
+    """Why a department's waves could not be set against its customers, with the deciding numbers.
+
+    The checks run from the employee side to the customer side; the first that fails is the
+    reason. evidence: the department's NPS answers and cases held over all months.
+    """
+    held = frame["outcome_basis"][0] == "held_cases"
+    answers, cases = evidence
+    total = frame.height
+    enough = frame.filter(pl.col("responses").fill_null(0) >= MIN_N_ENGAGEMENT_GROUP)
+    shown = enough.filter(pl.col("empowerment_index").is_not_null())
+    had = f"{shown.height} waves had {MIN_N_ENGAGEMENT_GROUP} or more employee answers, but"
+    if total < MIN_WAVES:
+        waves = "1 survey wave" if total == 1 else f"{total} survey waves"
+        return f"Not assessed: {waves} so far, and a link needs {MIN_WAVES}."
+    if enough.height < MIN_WAVES:
+        return (
+            f"Not assessed: {enough.height} of {total} waves had {MIN_N_ENGAGEMENT_GROUP} or more"
+            f" employee answers, and a link needs {MIN_WAVES}."
+        )
+    if shown.height < MIN_WAVES:
+        return (
+            f"Not assessed: {enough.height} waves had {MIN_N_ENGAGEMENT_GROUP} or more employee"
+            f" answers, but only {shown.height} asked the empowerment questions, and a link needs"
+            f" {MIN_WAVES}."
+        )
+    if not held and answers == 0:
+        return f"Not assessed: {had} customers rate no contact this unit handles directly."
+    if held and cases == 0:
+        return f"Not assessed: {had} the unit held no customer cases to measure them against."
+    if held and answers == 0:
+        return f"Not assessed: {had} customers answered no survey on the {cases:,} cases it held."
+    paired = shown.filter(pl.col("nps_following").is_not_null())
+    if paired.height < MIN_WAVES:
+        short = shown.filter(pl.col("nps_following").is_null() & (pl.col("months_after") > 0))
+        if short.is_empty():
+            return (
+                f"Not assessed: {had} {shown.height - paired.height} of them came too recently"
+                f" to be followed by customer answers, leaving {paired.height}, and a link needs"
+                f" {MIN_WAVES}."
+            )
+        most = short["answers_most"].max() or 0
+        about = " on the cases it held" if held else ""
+        return (
+            f"Not assessed: {had} only {paired.height} were followed within {_lag()} by a month"
+            f" of {MIN_N_SURVEY} or more NPS answers{about} (the others had at most {most} a"
+            f" month), and a link needs {MIN_WAVES}."
+        )
+    level = paired["empowerment_index"][0]
+    return (
+        f"Not assessed: empowerment was {level:.0%} in each of the {paired.height} waves, so"
+        " nothing could move with it."
+    )
 
 
 def _add_months(month: date, k: int) -> date:

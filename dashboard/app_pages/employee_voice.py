@@ -11,8 +11,9 @@ st.title(f"Employee voice: {f.department_name}")
 st.markdown(
     "Indices are the share of favourable answers (4 or 5 of 5). **Empowerment**: I can do the"
     " right thing for the customer, I have the time, I have the tools. Each wave is set"
-    " against the NPS and first-contact resolution of the 1-3 months after it. Groups of fewer"
-    f" than {MIN_N_ENGAGEMENT_GROUP} responses are suppressed to protect anonymity."
+    " against the NPS and first-contact resolution of the 1-3 months after it; customers do not"
+    " rate a back-office unit, so its waves are set against the NPS of the cases it held. Groups"
+    f" of fewer than {MIN_N_ENGAGEMENT_GROUP} responses are suppressed to protect anonymity."
 )
 st.caption("Survey waves within the period; answers have no channel.")
 
@@ -32,6 +33,7 @@ if mine.is_empty():
     st.info(f"No survey waves for {f.department_name}.")
     st.stop()
 st.info(mine["explanation"][-1])
+held = mine["outcome_basis"][-1] == "held_cases"
 table = mine.select(
     "wave",
     "responses",
@@ -40,12 +42,13 @@ table = mine.select(
     "teamwork_index",
     "enps",
     "nps_following",
-    "fcr_rate_following",
+    "nps_following_n",
+    *([] if held else ["fcr_rate_following"]),
 )
 suppressed = table["responses"] < MIN_N_ENGAGEMENT_GROUP
 shown = table.with_columns(
     pl.when(suppressed)
-    .then(pl.lit(f"suppressed (n < {MIN_N_ENGAGEMENT_GROUP})"))
+    .then(pl.lit("suppressed"))
     .otherwise(pl.col(c).mul(100).round(0).cast(pl.Int64).cast(pl.String) + "%")
     .alias(c)
     for c in ("empowerment_index", "engagement_index", "teamwork_index")
@@ -61,8 +64,20 @@ st.dataframe(
     column_config=ui.documented("ex_cx_linkage", shown.columns)
     | {
         "wave": st.column_config.DateColumn(format="MMM YYYY"),
+        **{
+            c: st.column_config.TextColumn(
+                c.removesuffix("_index"), help=ui.help_for("ex_cx_linkage", c)
+            )
+            for c in ("empowerment_index", "engagement_index", "teamwork_index")
+        },
+        "enps": st.column_config.TextColumn("eNPS", help=ui.help_for("ex_cx_linkage", "enps")),
         "nps_following": st.column_config.NumberColumn(
-            "NPS following", format="%+.1f", help=ui.help_for("ex_cx_linkage", "nps_following")
+            "held-case NPS following" if held else "NPS following",
+            format="%+.1f",
+            help=ui.help_for("ex_cx_linkage", "nps_following"),
+        ),
+        "nps_following_n": st.column_config.NumberColumn(
+            "NPS answers", help=ui.help_for("ex_cx_linkage", "nps_following_n")
         ),
         "fcr_rate_following": st.column_config.NumberColumn(
             "FCR following",

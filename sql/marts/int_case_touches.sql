@@ -83,6 +83,7 @@ final as (
         touches.department_id,
         origins.department_id is not null as is_origin,
         tasks.case_id is not null as is_held,
+        tasks.first_opened_at as held_from_at,
         coalesce(held_promises.promises_held, 0) as promises_held,
         coalesce(held_promises.promises_broken_while_held, 0) as promises_broken_while_held,
         coalesce(held_promises.seconds_beyond_promise, 0) as seconds_beyond_promise,

@@ -215,8 +215,25 @@ def test_small_engagement_groups_are_suppressed_never_shown(sample_db, reader, m
     )
     table = app.dataframe[0].value
     row = table[table["wave"].dt.date == wave].iloc[0]
-    assert row["empowerment_index"] == "suppressed (n < 5)"
+    assert row["empowerment_index"] == "suppressed"
     assert row["enps"] == "suppressed"
+
+
+def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, monkeypatch):
+    explanation = one(
+        reader,
+        "SELECT explanation FROM ex_cx_linkage WHERE department_id = 'CLM' ORDER BY wave DESC",
+    )
+    app = open_app(
+        sample_db,
+        monkeypatch,
+        "employee_voice",
+        department="Claims Processing",
+        period=["Nov 2024", "Oct 2026"],
+    )
+    assert app.info[0].value == explanation and "the NPS of the cases it held" in explanation
+    columns = list(app.dataframe[0].value.columns)
+    assert "nps_following_n" in columns and "fcr_rate_following" not in columns
 
 
 def test_data_quality_lists_quarantined_rows_with_the_fix(sample_copy, monkeypatch, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from etl.analyses import MATERIAL_NPS_GAP
+from etl.analyses import MATERIAL_NPS_GAP, MIN_WAVES
 from etl.models import build
 from etl.sample import MAJORITY_BAD_VERDICTS, PLANTED, frames
 from etl.simulate import warehouse
@@ -162,6 +162,37 @@ def test_employee_groups_under_five_are_never_shown(sample_con):
     ).fetchone()
     small = sample_con.execute("SELECT count(*) FROM ex_cx_linkage WHERE responses < 5").fetchone()
     assert leaked == (0,) and small[0] > 0
+
+
+def test_back_offices_are_linked_through_the_cases_they_held(sample_con):
+    # Customers rate no back-office contact: before the held-case linkage every back office
+    # read "Not assessed: 0 waves" although its employees answered every wave.
+    rows = sample_con.execute(
+        "SELECT department_id, any_value(outcome_basis), any_value(n_waves),"
+        " min(nps_following_n) FILTER (WHERE nps_following IS NOT NULL),"
+        " bool_or(supported), any_value(explanation)"
+        " FROM ex_cx_linkage JOIN stg_departments USING (department_id)"
+        " WHERE department_function = 'back_office' GROUP BY department_id ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["ACC", "CLM", "COM", "FUL"]
+    for _, basis, waves, answers, supported, sentence in rows:
+        assert (basis, supported) == ("held_cases", False), sentence
+        assert waves >= MIN_WAVES and answers >= 30, sentence
+        assert "the NPS of the cases it held" in sentence and not sentence.startswith("Not")
+
+
+def test_units_customers_never_meet_say_so(sample_con):
+    sentences = dict(
+        sample_con.execute(
+            "SELECT DISTINCT department_id, explanation FROM ex_cx_linkage"
+            " WHERE department_id IN ('WFM', 'QAT')"
+        ).fetchall()
+    )
+    assert sentences == {
+        d: "Not assessed: 7 waves had 5 or more employee answers, but customers rate no contact"
+        " this unit handles directly."
+        for d in PLANTED["no_customer_link"]
+    }
 
 
 def test_every_pair_is_assessed_for_every_department_and_the_organisation(sample_con):

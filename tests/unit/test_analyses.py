@@ -1,4 +1,5 @@
-"""The conflict method on small synthetic series: it flags real conflicts and survives noise."""
+"""The analyses on small synthetic series: conflicts found and noise survived, and the EX-CX
+linkage assessed, through a back office's held cases too, or told why not."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from etl.analyses import MIN_PERIODS, kpi_conflicts
+from etl.analyses import MIN_PERIODS, ex_cx_linkage, kpi_conflicts
 
 
 def series(aht: np.ndarray, fcr: np.ndarray) -> pl.DataFrame:
@@ -220,3 +221,156 @@ def test_shares_follow_the_volume_weights_of_the_organisation_figure():
     assert org["shows_through"] == "A"
     assert org["productivity_driver_share"] == pytest.approx(0.75, abs=0.05)
     assert org["outcome_driver_share"] == pytest.approx(0.75, abs=0.05)
+
+
+# --- ex_cx_linkage ---------------------------------------------------------------------------
+
+WAVE_MONTHS = [date(2024 + q // 4, (q % 4) * 3 + 1, 1) for q in range(8)]
+
+
+def linkage_of(
+    empowerment: list[float | None] | None = None,
+    responses: int = 20,
+    basis: str = "touchpoint",
+    answers: int = 60,
+    cases: int = 100,
+    months: int = 24,
+    waves: int = 8,
+) -> dict:
+    """One unit's ex_cx_linkage row for quarterly waves from January 2024 and `months` months of
+    outcomes. Empowerment falls 80% -> 40% by default and the NPS after each wave follows it;
+    `answers` a month under 30 withholds the NPS, as int_linkage_outcome_month does."""
+    levels = empowerment or list(np.linspace(0.8, 0.4, waves))
+    rows = [
+        ("D", "Unit", month, "empowerment_index", level, responses if level is not None else 0)
+        for month, level in zip(WAVE_MONTHS[:waves], levels, strict=True)
+    ]
+    rows += [("D", "Unit", m, "engagement_index", 0.7, responses) for m in WAVE_MONTHS[:waves]]
+    series = pl.DataFrame(
+        rows, orient="row", schema=["department_id", "name", "month", "metric", "value", "n"]
+    )
+    level_at = dict(zip(WAVE_MONTHS, levels, strict=False))
+    outcome_rows = []
+    for k in range(months):
+        month = date(2024 + k // 12, k % 12 + 1, 1)
+        wave = date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
+        nps = 100 * (level_at.get(wave) or 0.5) - 30 + (k % 3)
+        outcome_rows.append(
+            (
+                "D",
+                month,
+                basis,
+                cases if basis == "held_cases" else 0,
+                answers,
+                nps if answers >= 30 else None,
+                0 if basis == "held_cases" else 100,
+                None if basis == "held_cases" else 0.7,
+            )
+        )
+    outcomes = pl.DataFrame(
+        outcome_rows,
+        orient="row",
+        schema={
+            "department_id": pl.String,
+            "month": pl.Date,
+            "outcome_basis": pl.String,
+            "cases_held": pl.Int64,
+            "nps_answers": pl.Int64,
+            "nps": pl.Float64,
+            "fcr_cases": pl.Int64,
+            "fcr_rate": pl.Float64,
+        },
+    )
+    return ex_cx_linkage(series, outcomes).row(0, named=True)
+
+
+def test_a_back_office_is_linked_through_the_nps_of_the_cases_it_held():
+    row = linkage_of(basis="held_cases")
+    assert (row["outcome_basis"], row["n_waves"], row["supported"]) == ("held_cases", 8, True)
+    assert row["nps_following_n"] == 3 * 60 and row["fcr_rate_following"] is None
+    assert row["explanation"].startswith(
+        "Empowerment fell or rose and the NPS of the cases it held in the following 1-3 months"
+        " moved with it (Pearson +"
+    )
+
+
+def test_a_front_line_unit_is_linked_through_its_own_contacts():
+    row = linkage_of()
+    assert (row["outcome_basis"], row["supported"]) == ("touchpoint", True)
+    assert row["explanation"].startswith(
+        "Empowerment fell or rose and the NPS in the following 1-3 months moved with it"
+    )
+    assert "cases it held" not in row["explanation"]
+
+
+def test_a_back_office_whose_empowerment_held_still_names_the_cases_it_held():
+    row = linkage_of([0.6, 0.62, 0.58, 0.61, 0.6, 0.59, 0.62, 0.6], basis="held_cases")
+    assert row["supported"] is False
+    assert row["explanation"].startswith("No link claimed: empowerment did not move materially")
+    assert "with the NPS of the cases it held over 8 waves" in row["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "reason"),
+    [
+        ({"waves": 4}, "4 survey waves so far, and a link needs 6."),
+        ({"responses": 4}, "0 of 8 waves had 5 or more employee answers, and a link needs 6."),
+        (
+            {"empowerment": [None] * 8},
+            "8 waves had 5 or more employee answers, but only 0 asked the empowerment questions,"
+            " and a link needs 6.",
+        ),
+        (
+            {"answers": 0},
+            "8 waves had 5 or more employee answers, but customers rate no contact this unit"
+            " handles directly.",
+        ),
+        (
+            {"basis": "held_cases", "cases": 0, "answers": 0},
+            "8 waves had 5 or more employee answers, but the unit held no customer cases to"
+            " measure them against.",
+        ),
+        (
+            {"basis": "held_cases", "answers": 0},
+            "8 waves had 5 or more employee answers, but customers answered no survey on the"
+            " 2,400 cases it held.",
+        ),
+        (
+            {"basis": "held_cases", "answers": 24},
+            "8 waves had 5 or more employee answers, but only 0 were followed within 1-3 months"
+            " by a month of 30 or more NPS answers on the cases it held (the others had at most"
+            " 24 a month), and a link needs 6.",
+        ),
+        (
+            {"answers": 12},
+            "8 waves had 5 or more employee answers, but only 0 were followed within 1-3 months"
+            " by a month of 30 or more NPS answers (the others had at most 12 a month), and a"
+            " link needs 6.",
+        ),
+        (
+            {"months": 16},
+            "8 waves had 5 or more employee answers, but 3 of them came too recently to be"
+            " followed by customer answers, leaving 5, and a link needs 6.",
+        ),
+        (
+            {"empowerment": [0.6] * 8},
+            "empowerment was 60% in each of the 8 waves, so nothing could move with it.",
+        ),
+    ],
+    ids=[
+        "too-few-waves",
+        "too-few-employee-answers",
+        "no-empowerment-questions",
+        "no-touchpoint-nps",
+        "back-office-held-no-cases",
+        "held-cases-never-rated",
+        "too-few-answers-on-held-cases",
+        "too-few-answers-on-contacts",
+        "waves-too-recent",
+        "empowerment-never-moved",
+    ],
+)
+def test_a_unit_not_assessed_is_told_the_true_reason_with_its_numbers(inputs, reason):
+    row = linkage_of(**inputs)
+    assert (row["association"], row["supported"]) == (None, False)
+    assert row["explanation"] == f"Not assessed: {reason}"
