@@ -216,12 +216,12 @@ def _check_month(con: duckdb.DuckDBPyConnection, month: date, today: date) -> tu
             f"{month_name(month)} is not over yet: a board snapshot freezes a finished month"
         )
     freshness = {
-        r[0]: (r[1], r[2], r[3])
+        r[0]: (r[1], r[2])
         for r in con.execute(
-            "SELECT source, first_month, last_month, rows_loaded FROM source_freshness"
+            "SELECT source, first_month, last_month FROM source_freshness"
         ).fetchall()
     }
-    first, last, _ = freshness.get("interactions", (None, None, 0))
+    first, last = freshness.get("interactions", (None, None))
     if first is None:
         raise CxkpiError("no interactions are loaded: there is nothing to freeze yet")
     if not first <= month <= last:
@@ -229,7 +229,7 @@ def _check_month(con: duckdb.DuckDBPyConnection, month: date, today: date) -> tu
             f"no data for {month_name(month)}: the months loaded run from"
             f" {month_name(first)} to {month_name(last)}"
         )
-    missing = [s for s in MONTHLY_SOURCES if not freshness.get(s, (None, None, 0))[2]]
+    missing = [s for s in MONTHLY_SOURCES if freshness.get(s, (None, None))[0] is None]
     if missing:
         raise CxkpiError(
             f"{month_name(month)} cannot be frozen: {', '.join(missing)} (none loaded); a board"
