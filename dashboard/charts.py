@@ -51,7 +51,7 @@ def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
             alt.Tooltip("month_state:N", title="month"),
         ],
     )
-    points = base.mark_point(filled=True, size=30).encode(
+    points = base.mark_point(filled=True, size=36, stroke="#4c78a8", strokeWidth=1.5).encode(
         fill=alt.condition("datum.is_in_progress", alt.value("white"), alt.value("#4c78a8")),
     )
     return (
