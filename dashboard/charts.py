@@ -29,22 +29,33 @@ def _display(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
-    """One small line chart per metric, each on its own scale, with its n in the tooltip."""
+    """One small line chart per metric, each on its own scale, with its n in the tooltip; a
+    month still in progress (is_in_progress) has a hollow point."""
     shown = _display(frame)
+    if "is_in_progress" not in shown.columns:
+        shown = shown.with_columns(is_in_progress=pl.lit(False))
+    shown = shown.with_columns(
+        month_state=pl.when(pl.col("is_in_progress"))
+        .then(pl.lit("in progress"))
+        .otherwise(pl.lit("complete"))
+    )
+    base = alt.Chart().encode(
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+        y=alt.Y("shown:Q", title=None, scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("month:T", format="%b %Y"),
+            alt.Tooltip("label:N", title="metric"),
+            alt.Tooltip("shown:Q", title="value", format=",.2f"),
+            alt.Tooltip("n:Q", title="n", format=","),
+            alt.Tooltip("note:N"),
+            alt.Tooltip("month_state:N", title="month"),
+        ],
+    )
+    points = base.mark_point(filled=True, size=36, stroke="#4c78a8", strokeWidth=1.5).encode(
+        fill=alt.condition("datum.is_in_progress", alt.value("white"), alt.value("#4c78a8")),
+    )
     return (
-        alt.Chart(shown)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
-            y=alt.Y("shown:Q", title=None, scale=alt.Scale(zero=False)),
-            tooltip=[
-                alt.Tooltip("month:T", format="%b %Y"),
-                alt.Tooltip("label:N", title="metric"),
-                alt.Tooltip("shown:Q", title="value", format=",.2f"),
-                alt.Tooltip("n:Q", title="n", format=","),
-                alt.Tooltip("note:N"),
-            ],
-        )
+        alt.layer(base.mark_line(), points, data=shown)
         .properties(height=PANEL_HEIGHT, width=PANEL_WIDTH)
         .facet(
             facet=alt.Facet(

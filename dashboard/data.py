@@ -48,13 +48,25 @@ class NotAllowed(DataUnavailable):
 
 @dataclass(frozen=True)
 class Filters:
-    """What the sidebar selects: a period of months, a department ('ALL') and a channel."""
+    """What the sidebar selects: a period of months, a department ('ALL') and a channel.
+
+    headline is the month the tiles show: the period's end, or the reporting month when the
+    end is a later month still in progress (month_completeness). in_progress holds a
+    sentence for each month of the period still in progress.
+    """
 
     start: date
     end: date
     department: str
     department_name: str
     channel: str
+    headline: date | None = None
+    in_progress: tuple[str, ...] = ()
+
+    @property
+    def headline_month(self) -> date:
+        """The month the tiles headline."""
+        return self.headline or self.end
 
 
 def database() -> Path:
@@ -238,14 +250,14 @@ def filter_values() -> dict[str, pl.DataFrame]:
 
 
 def headlines(filters: Filters, metrics: list[str]) -> pl.DataFrame:
-    """The tiles' figures for the end month of the period, in the order of metrics."""
+    """The tiles' figures for the headline month, in the order of metrics."""
     frame = fetch(
         "SELECT * FROM kpi_headlines WHERE department_id = $department AND channel = $channel"
         " AND month = $month AND list_contains($metrics, metric)",
         {
             "department": filters.department,
             "channel": filters.channel,
-            "month": filters.end,
+            "month": filters.headline_month,
             "metrics": metrics,
         },
     )
@@ -257,7 +269,7 @@ def trend(filters: Filters, metrics: list[str]) -> pl.DataFrame:
     """Monthly figures of the metrics over the period (wave metrics at their waves)."""
     return fetch(
         "SELECT month, metric, label, family, better, unit, value, n, ci_low, ci_high, note,"
-        " is_all_channels FROM kpi_headlines WHERE department_id = $department"
+        " is_all_channels, is_in_progress FROM kpi_headlines WHERE department_id = $department"
         " AND channel = $channel AND month BETWEEN $start AND $end"
         " AND list_contains($metrics, metric) AND period = month ORDER BY metric, month",
         {
@@ -282,6 +294,13 @@ def findings(department: str) -> pl.DataFrame:
 def data_as_of() -> pl.DataFrame:
     """Per source: files, rows, last load and the months its data covers."""
     return fetch("SELECT * FROM source_freshness ORDER BY source")
+
+
+def reporting_months() -> pl.DataFrame:
+    """The reporting month and every month after it still in progress, in order."""
+    return fetch(
+        "SELECT * FROM month_completeness WHERE is_reporting_month OR is_in_progress ORDER BY month"
+    )
 
 
 # --- KPI conflicts -------------------------------------------------------------------------

@@ -6,13 +6,14 @@ Streamlit binds a widget to the URL by the label it shows, so links say
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
 from dashboard import data
 from dashboard.data import Filters
 from etl.snapshot import parse_month
 
-#: Months the period covers by default (ending with the latest month with data).
+#: Months the period covers by default (ending with the reporting month, the last complete one).
 DEFAULT_MONTHS = 12
 #: The department filter's label for all departments together.
 ORGANISATION = "Whole organisation"
@@ -30,6 +31,9 @@ def sidebar() -> Filters:
             "Load your exports with `cxkpi load <folder>`, or run `cxkpi demo`.",
         )
     month_labels = dict(zip(months, options["month"]["label"], strict=True))
+    progress = dict(zip(months, options["month"]["detail"], strict=True))
+    defaults = options["month"].filter(pl.col("is_default"))["value"].to_list()
+    last = months.index(defaults[0]) if defaults else len(months) - 1
     departments = dict(
         zip(options["department"]["value"], options["department"]["label"], strict=True)
     )
@@ -39,11 +43,12 @@ def sidebar() -> Filters:
         start, end = st.select_slider(
             "Period",
             options=months,
-            value=(months[max(0, len(months) - DEFAULT_MONTHS)], months[-1]),
+            value=(months[max(0, last + 1 - DEFAULT_MONTHS)], months[last]),
             format_func=month_labels.get,
             key="period",
             bind="query-params",
-            help="Trend charts cover the period; tiles show its last month.",
+            help="Trend charts cover the period; tiles show its last month, or the last"
+            " complete month when a later one is still loading.",
         )
         department = st.selectbox(
             "Department",
@@ -61,12 +66,15 @@ def sidebar() -> Filters:
             help="Workforce, task and employee-survey figures have no channel; "
             "they always cover all channels.",
         )
+    period = months[months.index(start) : months.index(end) + 1]
     return Filters(
         start=parse_month(start),
         end=parse_month(end),
         department=department,
         department_name="the organisation" if department == "ALL" else departments[department],
         channel=channel,
+        headline=parse_month(min(end, months[last])),
+        in_progress=tuple(progress[m] for m in period if progress[m]),
     )
 
 

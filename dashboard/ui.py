@@ -59,6 +59,13 @@ def month_label(month: date | None) -> str:
     return month.strftime("%b %Y") if month else "–"
 
 
+def in_progress_note(headline: date, end: date) -> str:
+    """What the tiles show while a month of the period is still in progress."""
+    if headline < end:
+        return f"The tiles show {month_label(headline)}, the last complete month."
+    return "No month is complete yet: the tiles show this one, and its figures will still move."
+
+
 def tile(row: dict) -> None:
     """A headline metric: value, change on the period before, year on year, n and interval."""
     metric = row["metric"]

@@ -72,6 +72,8 @@ ORGANISATION_VIEWS = frozenset(
         "model_settings",
         "int_data_window",
         "int_value_window",
+        "int_source_months",
+        "month_completeness",
         "board_snapshots",
         "quarantine_summary",
     }

@@ -19,6 +19,15 @@ MIN_N_CENSUS = 1
 REPEAT_WINDOW_DAYS = 7
 #: z for the 95% intervals.
 Z_95 = 1.959963984540054
+#: A month is complete for a monthly source when it holds at least this share of the rows of a
+#: typical month of that source (the reporting month, docs/methodology.md).
+COMPLETE_SHARE = 0.5
+#: A typical month: the median rows of the source's months before it, the latest this many.
+TYPICAL_MONTHS = 12
+#: A source whose typical month holds fewer rows is not judged by volume (chance moves it).
+MIN_JUDGED_ROWS = 20
+#: Contacts must reach this close to the month's last day (weekends and holidays allowed).
+MONTH_END_SLACK_DAYS = 3
 
 
 @dataclass(frozen=True)

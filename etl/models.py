@@ -10,9 +10,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from etl import metrics
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
-from etl.metrics import REPEAT_WINDOW_DAYS, Z_95, metric_rows
+from etl.metrics import metric_rows
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 #: The folder decides how a model is stored; a model's YAML may override with `materialized`.
@@ -110,13 +111,27 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     con.executemany(
         "INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", metric_rows()
     )
+    settings = model_settings()
+    typed = ", ".join(f"${name}::{kind} AS {name}" for name, kind, _ in settings)
+    con.execute(
+        f"CREATE OR REPLACE TABLE model_settings AS SELECT {typed}",
+        {name: value for name, _, value in settings},
+    )
+
+
+def model_settings() -> list[tuple[str, str, object]]:
+    """The model_settings seed row: (column, DuckDB type, value) of each threshold SQL reads."""
     from etl import analyses  # scipy: imported only by commands that build (not `cxkpi sql`)
 
-    con.execute(
-        "CREATE OR REPLACE TABLE model_settings AS SELECT $days::INTEGER AS repeat_window_days,"
-        " $z::DOUBLE AS z_95, $window::INTEGER AS value_window_months",
-        {"days": REPEAT_WINDOW_DAYS, "z": Z_95, "window": analyses.VALUE_WINDOW_MONTHS},
-    )
+    return [
+        ("repeat_window_days", "INTEGER", metrics.REPEAT_WINDOW_DAYS),
+        ("z_95", "DOUBLE", metrics.Z_95),
+        ("value_window_months", "INTEGER", analyses.VALUE_WINDOW_MONTHS),
+        ("complete_share", "DOUBLE", metrics.COMPLETE_SHARE),
+        ("typical_months", "INTEGER", metrics.TYPICAL_MONTHS),
+        ("min_judged_rows", "INTEGER", metrics.MIN_JUDGED_ROWS),
+        ("month_end_slack_days", "INTEGER", metrics.MONTH_END_SLACK_DAYS),
+    ]
 
 
 def build(

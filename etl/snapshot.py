@@ -17,7 +17,7 @@ import json
 import os
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -26,10 +26,8 @@ from etl.errors import CxkpiError
 from etl.metrics import format_value
 from etl.warehouse import writing
 
-#: Sources that arrive every month; a month is complete when each of them reaches its end.
+#: Sources that arrive every month (sql/marts/int_source_months.sql): a pack needs each loaded.
 MONTHLY_SOURCES = ("interactions", "case_tasks", "workforce", "nps_responses")
-#: Interactions must reach this close to the month's last day (weekends and holidays allowed).
-MONTH_END_SLACK_DAYS = 3
 
 #: Frozen table -> (live view, which rows of it; $month is the snapshot's month).
 FROZEN = {
@@ -208,7 +206,7 @@ def _check_month(con: duckdb.DuckDBPyConnection, month: date, today: date) -> tu
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()} | {
         r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
     }
-    needed = {view for view, _ in FROZEN.values()}
+    needed = {view for view, _ in FROZEN.values()} | {"month_completeness"}
     if not needed <= views:
         missing = ", ".join(sorted(needed - views))
         raise CxkpiError(f"the warehouse has no views to freeze ({missing}): run `cxkpi build`")
@@ -231,25 +229,21 @@ def _check_month(con: duckdb.DuckDBPyConnection, month: date, today: date) -> tu
             f"no data for {month_name(month)}: the months loaded run from"
             f" {month_name(first)} to {month_name(last)}"
         )
-    behind = []
-    for source in MONTHLY_SOURCES:
-        last = freshness.get(source, (None, None))[1]
-        if last is None:
-            behind.append(f"{source} (none loaded)")
-        elif last < month:
-            behind.append(f"{source} (data ends {month_name(last)})")
-    if behind:
+    missing = [s for s in MONTHLY_SOURCES if freshness.get(s, (None, None))[0] is None]
+    if missing:
         raise CxkpiError(
-            f"{month_name(month)} is still loading: {', '.join(behind)}; load the rest of the"
-            " month, then take the snapshot"
+            f"{month_name(month)} cannot be frozen: {', '.join(missing)} (none loaded); a board"
+            " pack needs every monthly source, load them, then take the snapshot"
         )
-    reached = con.execute(
-        "SELECT max(started_at)::DATE FROM int_interactions WHERE month = $m", {"m": month}
-    ).fetchall()[0][0]
-    if reached is not None and reached < last_day - timedelta(days=MONTH_END_SLACK_DAYS):
+    # The dashboard's reporting month rests on the same model (month_completeness).
+    complete, shortfall = con.execute(
+        "SELECT is_complete, incomplete_sources FROM month_completeness WHERE month = $m",
+        {"m": month},
+    ).fetchall()[0]
+    if not complete:
         raise CxkpiError(
-            f"{month_name(month)} is still loading: interactions stop on"
-            f" {reached:%d %b %Y}; load the rest of the month, then take the snapshot"
+            f"{month_name(month)} is still loading: {shortfall}; load the rest of the"
+            " month, then take the snapshot"
         )
     return first, last
 
@@ -378,14 +372,17 @@ def _shown(metric: str, number: float | None) -> str:
 
 
 def demo_month(db_path: Path) -> date | None:
-    """The last month of interactions loaded, unless it already has a snapshot (for `demo`)."""
+    """The reporting month, unless it is not complete or already has a snapshot (for `demo`)."""
     from etl.query import connect_read_only
 
     con = connect_read_only(db_path)
     try:
         (month,) = con.execute(
-            "SELECT last_month FROM source_freshness WHERE source = 'interactions'"
+            "SELECT max(month) FILTER (WHERE is_reporting_month AND is_complete)"
+            " FROM month_completeness"
         ).fetchall()[0]
+        if month is None:
+            return None
         recorded = con.execute(
             "SELECT 1 FROM duckdb_tables() WHERE table_name = 'board_snapshots'"
         ).fetchall()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from etl import lake as lakes
 from etl.errors import CxkpiError
-from etl.metrics import REPEAT_WINDOW_DAYS, Z_95, metric_rows
+from etl.metrics import metric_rows
 from etl.models import (
     BUILT,
     METRIC_DEFINITIONS,
@@ -22,6 +22,7 @@ from etl.models import (
     Model,
     discover,
     downstream,
+    model_settings,
     ordered,
     reading_analyses,
 )
@@ -225,14 +226,13 @@ def _seed(spark) -> None:
     Written as SQL literals, not `createDataFrame` of Python rows, so executors never start a
     Python worker: on a cluster they need no Python of the driver's version, and no cxkpi.
     """
-    from etl import analyses
-
     _values_view(spark, "metric_definitions", METRIC_DEFINITIONS, metric_rows())
+    settings = model_settings()
     _values_view(
         spark,
         "model_settings",
-        (("repeat_window_days", "INTEGER"), ("z_95", "DOUBLE"), ("value_window_months", "INTEGER")),
-        [(REPEAT_WINDOW_DAYS, Z_95, analyses.VALUE_WINDOW_MONTHS)],
+        [(name, kind) for name, kind, _ in settings],
+        [tuple(value for _, _, value in settings)],
     )
 
 

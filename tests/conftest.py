@@ -89,3 +89,29 @@ def quarantined_db(tmp_path_factory) -> Path:
     result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
     assert "1 quarantined" in result.stdout + result.stderr, result.stdout + result.stderr
     return db
+
+
+#: Stragglers of November 2026 after the sample's last month: a month that has barely begun.
+STRAGGLING_CONTACTS = 71
+STRAGGLING_ANSWERS = 40
+
+
+@pytest.fixture(scope="session")
+def straggler_db(sample_db: Path, tmp_path_factory) -> Path:
+    """The sample warehouse with a few contacts and detractor answers of November 2026 loaded."""
+    folder = tmp_path_factory.mktemp("stragglers")
+    contacts = "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
+    contacts += "".join(
+        f"LATE{i:04d},2026-11-0{1 + i % 3}T10:{i % 60:02d}:00,RET,300,phone,CLATE{i}\n"
+        for i in range(STRAGGLING_CONTACTS)
+    )
+    write(folder, "interactions", contacts, "2026-11.csv")
+    answers = "response_id,responded_at,department_id,score\n" + "".join(
+        f"LATER{i:04d},2026-11-0{1 + i % 3}T12:00:00,RET,0\n" for i in range(STRAGGLING_ANSWERS)
+    )
+    write(folder, "nps_responses", answers, "2026-11.csv")
+    db = folder / "cxkpi.duckdb"
+    shutil.copyfile(sample_db, db)
+    result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db

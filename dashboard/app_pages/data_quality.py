@@ -12,15 +12,28 @@ st.markdown(
 )
 
 st.subheader("Freshness of each source")
+st.caption(
+    "A month is complete when every monthly source (contacts, case tasks, workforce, customer"
+    " surveys) covers it with at least half of a typical month's rows; the dashboard reports the"
+    " last complete month. Employee surveys come in waves and never hold a month back."
+)
 fresh = data.data_as_of()
+months = data.reporting_months()
+reporting = (
+    months.filter(months["is_reporting_month"]).row(0, named=True) if months.height else None
+)
 behind = fresh.filter(
     fresh["status"].str.starts_with("behind") | (fresh["status"] == "nothing loaded")
 )
-if behind.is_empty():
-    st.success("Every source is loaded and reaches the latest month.")
-else:
-    for row in behind.iter_rows(named=True):
-        st.warning(f"**{row['source']}**: {row['status']}.")
+if behind.is_empty() and reporting is not None and reporting["is_complete"]:
+    st.success(
+        f"Every source is loaded and complete to {ui.month_label(reporting['month'])}, the month"
+        " the dashboard reports."
+    )
+for row in behind.iter_rows(named=True):
+    st.warning(f"**{row['source']}**: {row['status']}.")
+for row in months.filter(months["is_in_progress"]).iter_rows(named=True):
+    st.info(f"{row['in_progress']}.", icon=":material/hourglass_top:")
 st.dataframe(
     fresh,
     hide_index=True,
@@ -28,6 +41,9 @@ st.dataframe(
     | {
         "first_month": st.column_config.DateColumn("first month", format="MMM YYYY"),
         "last_month": st.column_config.DateColumn("last month", format="MMM YYYY"),
+        "last_complete_month": st.column_config.DateColumn(
+            "last complete month", format="MMM YYYY"
+        ),
     },
 )
 

@@ -13,9 +13,15 @@ f = filters.current()
 st.title(f"Customer experience: {f.department_name}")
 channel = "all channels" if f.channel == "all" else f"the {f.channel} channel"
 st.caption(
-    f"Tiles: {ui.month_label(f.end)}, {channel}, change against the month before (survey waves:"
-    " the wave before) and the same month a year before. The ? beside a tile gives its definition."
+    f"Tiles: {ui.month_label(f.headline_month)}, {channel}, change against the month before"
+    " (survey waves: the wave before) and the same month a year before. The ? beside a tile"
+    " gives its definition."
 )
+for sentence in f.in_progress:
+    st.info(
+        f"{sentence}. {ui.in_progress_note(f.headline_month, f.end)}",
+        icon=":material/hourglass_top:",
+    )
 
 tiles = data.headlines(f, TILES).to_dicts()
 for row_of_tiles in (tiles[:3], tiles[3:]):
@@ -55,6 +61,7 @@ st.caption(
     f"{ui.month_label(f.start)} to {ui.month_label(f.end)}, {channel}. Each panel has its own"
     " scale; the arrow says which way is better. Productivity can improve while customers do"
     " not: compare the two sides."
+    + (" Hollow points: a month still in progress." if f.in_progress else "")
 )
 left, right = st.columns(2)
 with left:

@@ -1,9 +1,15 @@
--- The choices the dashboard's filters offer: months with data, departments, channels.
+-- The choices the dashboard's filters offer: months with data, departments, channels. The
+-- period ends at the reporting month by default (month_completeness); a later month is
+-- offered with why it is in progress.
 with months as (
     select month, sum(n) as observations
     from metric_channel_month
     where department_id = 'ALL' and channel = 'all'
     group by month
+),
+
+completeness as (
+    select * from month_completeness
 ),
 
 departments as (
@@ -18,11 +24,13 @@ channels as (
 ),
 
 final as (
-    select 'month' as filter, strftime(month, '%Y-%m') as value,
-        strftime(month, '%b %Y') as label, null as detail,
-        row_number() over (order by month) as sort_order
+    select 'month' as filter, strftime(months.month, '%Y-%m') as value,
+        strftime(months.month, '%b %Y') as label, completeness.in_progress as detail,
+        row_number() over (order by months.month) as sort_order,
+        coalesce(completeness.is_reporting_month, false) as is_default
     from months
-    where observations > 0
+    left join completeness using (month)
+    where months.observations > 0
     union all
     select 'department', department_id,
         -- The URL carries labels, so two departments of one name are told apart by id.
@@ -30,11 +38,13 @@ final as (
             count(*) over (partition by department_name) > 1, ' (' || department_id || ')', ''
         ),
         department_function,
-        row_number() over (order by department_name, department_id)
+        row_number() over (order by department_name, department_id),
+        false
     from departments
     union all
     select 'channel', channel, channel, observations::varchar || ' contacts',
-        row_number() over (order by observations desc, channel)
+        row_number() over (order by observations desc, channel),
+        false
     from channels
     where observations > 0
 )

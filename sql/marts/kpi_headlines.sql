@@ -1,8 +1,13 @@
 -- The figure a headline tile shows for every department (or 'ALL'), channel (or 'all'), month
 -- and metric, with the figure before it and a year before it. Survey-wave metrics show the
--- latest wave up to the month; metrics with no channel show their all-channel figure.
+-- latest wave up to the month; metrics with no channel show their all-channel figure. A month
+-- after the reporting month is marked in progress (month_completeness).
 with metrics as (
     select * from metric_channel_month
+),
+
+completeness as (
+    select month, is_in_progress from month_completeness
 ),
 
 definitions as (
@@ -69,9 +74,11 @@ final as (
         observations.value - observations.previous_value as change_vs_previous,
         year_ago.value as year_ago_value,
         year_ago.n as year_ago_n,
-        observations.value - year_ago.value as change_vs_year_ago
+        observations.value - year_ago.value as change_vs_year_ago,
+        coalesce(completeness.is_in_progress, false) as is_in_progress
     from spine
     inner join definitions using (metric)
+    left join completeness on completeness.month = spine.month
     asof left join observations
         on observations.department_id = spine.department_id
         and observations.channel = spine.channel

@@ -1,4 +1,5 @@
--- Per source: what is loaded now, when it was last loaded and how recent its data is.
+-- Per source: what is loaded now, when it was last loaded, which months its data covers and
+-- whether its latest month is complete (int_source_months: by volume, not by any row at all).
 with runs as (
     select * from load_runs where not is_superseded
 ),
@@ -28,15 +29,38 @@ data_dates as (
     select 'engagement_responses', min(month), max(month) from stg_engagement_responses
 ),
 
+source_months as (
+    select * from int_source_months
+),
+
+completeness as (
+    select
+        source,
+        max(case when is_complete then month end) as last_complete_month,
+        -- The month after the last complete one, where the data has begun to come in.
+        min(case when not is_complete and row_count > 0 then month end) as first_open_month
+    from source_months
+    group by source
+),
+
+open_months as (
+    select source_months.source, source_months.month, source_months.shortfall
+    from source_months
+    inner join completeness
+        on completeness.source = source_months.source
+        and completeness.first_open_month = source_months.month
+),
+
+-- How far the complete data of the monthly sources reaches: a source short of it is behind.
+reach as (
+    select max(last_complete_month) as last_complete_month from completeness
+),
+
 sources as (
     select unnest([
         'departments', 'interactions', 'case_tasks', 'workforce', 'nps_responses',
         'engagement_responses', 'kpi_targets', 'initiatives'
     ]) as source
-),
-
-latest as (
-    select max(last_month) as last_month from data_dates
 ),
 
 final as (
@@ -49,18 +73,32 @@ final as (
         loads.last_loaded_at,
         data_dates.first_month,
         data_dates.last_month,
+        completeness.last_complete_month,
         case
             when coalesce(loads.rows_loaded, 0) = 0 then 'nothing loaded'
             when data_dates.source is null then 'reference data'
-            when data_dates.last_month < latest.last_month
-                then 'behind: data ends ' || strftime(data_dates.last_month, '%b %Y')
-                || ', other sources reach ' || strftime(latest.last_month, '%b %Y')
+            when completeness.source is null
+                then 'survey waves, the latest in ' || strftime(data_dates.last_month, '%b %Y')
+                || ' (not a monthly source: it never holds a month back)'
+            when completeness.last_complete_month < reach.last_complete_month
+                or (completeness.last_complete_month is null and reach.last_complete_month is not null)
+                then 'behind: complete to '
+                || coalesce(strftime(completeness.last_complete_month, '%b %Y'), 'no month yet')
+                || ', other sources are complete to '
+                || strftime(reach.last_complete_month, '%b %Y')
+                || coalesce('; ' || strftime(open_months.month, '%b %Y') || ' holds '
+                    || open_months.shortfall, '')
+            when open_months.month is not null
+                then 'up to date; ' || strftime(open_months.month, '%b %Y') || ' in progress: '
+                || open_months.shortfall
             else 'up to date'
         end as status
     from sources
-    cross join latest
+    cross join reach
     left join loads using (source)
     left join data_dates using (source)
+    left join completeness using (source)
+    left join open_months using (source)
 )
 
 select * from final
