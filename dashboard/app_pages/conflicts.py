@@ -69,8 +69,12 @@ if chosen["association"] is not None:
     st.caption(
         f"Association {chosen['association']:+.2f} (Spearman, direction-aware) over"
         f" {chosen['n_periods']} months, {ui.month_label(chosen['first_month'])} to"
-        f" {ui.month_label(chosen['last_month'])}; p = {chosen['p_value']:.2g},"
-        f" q = {chosen['q_value']:.2g}."
+        f" {ui.month_label(chosen['last_month'])}; p = {chosen['p_value']:.2g}"
+        + (
+            f", q = {chosen['q_value']:.2g}."
+            if chosen["q_value"] is not None
+            else " (not adjusted: both moves must pass before a pair is tested)."
+        )
     )
 else:
     st.caption(
