@@ -11,6 +11,10 @@ department gets a kind:
 - ``better_both``: the productivity metric and the outcome both improve (a good initiative).
 - ``one_metric``: only the productivity metric improves, or only the outcome worsens.
 - ``noise``: nothing moves.
+- ``channel_mix``: a decoy drawn from the noise departments. Every department serves two
+  channels; here chat grows from 15% to 75% of the contacts while chat is faster on one
+  productivity metric and worse on one outcome than phone, so the totals move like a
+  conflict while nothing changes within either channel.
 
 The organisation's own series (``ALL``) is the departments' mean weighted by their volume n,
 as metric_month's organisation figures are. The series
@@ -29,7 +33,7 @@ import polars as pl
 from etl.analyses import kpi_conflicts, material_change
 from etl.metrics import METRICS
 
-KINDS = ("conflict", "seasonal", "better_both", "one_metric", "noise")
+KINDS = ("conflict", "seasonal", "better_both", "one_metric", "noise", "channel_mix")
 PRODUCTIVITY = [m.name for m in METRICS.values() if m.family == "productivity"]
 OUTCOMES = [m.name for m in METRICS.values() if m.family == "outcome"]
 
@@ -57,10 +61,12 @@ def _ramp(rng: np.random.Generator, length: int) -> np.ndarray:
     return np.clip((np.arange(length) - start) / months, 0, 1)
 
 
-def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """One organisation's metric_month-shaped series, and its truth: one row per department
-    and productivity x outcome pair that was planted to move."""
+def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """One organisation's metric_month-shaped series, its truth (one row per department and
+    productivity x outcome pair that was planted to move) and its departments' series per
+    channel (metric_channel_month-shaped)."""
     rng = np.random.default_rng(seed)
+    mix_rng = np.random.default_rng(1_000_000 + seed)  # channels: the other draws stay as they were
     length = int(rng.integers(24, 37))
     first = int(rng.integers(0, 12))
     months = [date(2023 + (first + k) // 12, (first + k) % 12 + 1, 1) for k in range(length)]
@@ -69,10 +75,12 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     common = {m: rng.normal(0, 0.3, length) for m in METRICS}  # shared month shocks, in sds
     # Each department's n (its volume) weights it in the organisation's figure.
     volumes = np.maximum(1, np.round(5000 * rng.lognormal(0, 0.7, n_departments))).astype(int)
-    rows, truth = [], []
+    rows, truth, by_channel = [], [], []
     for d in range(n_departments):
         department = f"D{d:02d}"
-        kind = str(rng.choice(KINDS, p=[0.25, 0.2, 0.1, 0.1, 0.35]))
+        kind = str(rng.choice(KINDS[:5], p=[0.25, 0.2, 0.1, 0.1, 0.35]))
+        if kind == "noise" and mix_rng.random() < 0.4:
+            kind = "channel_mix"
         p, o = str(rng.choice(PRODUCTIVITY)), str(rng.choice(OUTCOMES))
         series = {}
         for metric in PRODUCTIVITY + OUTCOMES:
@@ -96,14 +104,32 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
                 series[p][2][:] += move_p * _ramp(rng, length)
             else:
                 series[o][2][:] += move_o * _ramp(rng, length)
+        # Two channels. Chat's share stays put, or for a channel_mix decoy ramps up from 15%
+        # to 75% while chat is faster on p and worse on o than phone: the department's totals
+        # then move like a conflict with nothing changed in either channel.
+        chat = np.full(length, mix_rng.uniform(0.1, 0.5))
+        offsets = {}
+        if kind == "channel_mix":
+            chat = 0.15 + 0.6 * _ramp(mix_rng, length)
+            offsets[p] = _sign(p) * mix_rng.uniform(0.3, 0.5) * abs(series[p][0])
+            offsets[o] = -_sign(o) * mix_rng.uniform(3, 6) * material_change(o, series[o][0])
         for metric, (level, sd, moved) in series.items():
-            value = level + moved + sd * (common[metric] + rng.normal(0, 1, length))
+            phone = level + moved + sd * (common[metric] + rng.normal(0, 1, length))
+            other = phone - sd * rng_noise(mix_rng, length) + offsets.get(metric, 0.0)
             if METRICS[metric].unit == "share":
-                value = np.clip(value, 0, 1)
+                phone, other = np.clip(phone, 0, 1), np.clip(other, 0, 1)
+            value = (1 - chat) * phone + chat * other
             rows += [
                 (department, f"Dept {department}", month, metric, float(v), volumes[d], None, None)
                 for month, v in zip(months, value, strict=True)
             ]
+            # Only the metrics whose inputs carry a channel have figures per channel.
+            split = (("phone", phone, 1 - chat), ("chat", other, chat))
+            for channel, values, share in split if METRICS[metric].by_channel else ():
+                by_channel += [
+                    (department, channel, month, metric, float(v), int(round(volumes[d] * w)))
+                    for month, v, w in zip(months, values, share, strict=True)
+                ]
         truth.append(
             {
                 "organisation": seed,
@@ -134,13 +160,23 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         )
     )
     frame = pl.concat([frame, total.select(frame.columns)], how="vertical_relaxed")
-    return frame.sort("department_id", "metric", "month"), pl.DataFrame(truth)
+    channels = pl.DataFrame(
+        by_channel,
+        orient="row",
+        schema=["department_id", "channel", "month", "metric", "value", "n"],
+    )
+    return frame.sort("department_id", "metric", "month"), pl.DataFrame(truth), channels
+
+
+def rng_noise(rng: np.random.Generator, length: int) -> np.ndarray:
+    """A channel's own month-to-month noise, in sds, beside the noise it shares with phone."""
+    return rng.normal(0, 0.5, length)
 
 
 def judge(seed: int) -> pl.DataFrame:
     """Every department pair kpi_conflicts flagged or was planted to flag, with its truth."""
-    series, truth = organisation(seed)
-    flags = kpi_conflicts(series).select(
+    series, truth, channels = organisation(seed)
+    flags = kpi_conflicts(series, channels).select(
         "department_id", "productivity_metric", "outcome_metric", "flagged", "shows_through"
     )
     planted = truth.filter(pl.col("kind") == "conflict").select(
@@ -191,6 +227,7 @@ def rates(results: pl.DataFrame) -> dict[str, int]:
         "found": planted.filter("flagged").height,
         "false_department_flags": false.height,
         "false_in_seasonal": false.filter(pl.col("kind") == "seasonal").height,
+        "false_in_channel_mix": false.filter(pl.col("kind") == "channel_mix").height,
         "organisations_with_a_false_flag": false["organisation"].n_unique(),
         "organisation_flags": organisation.height,
         "organisation_flags_explained": len(explained),

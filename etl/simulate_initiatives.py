@@ -56,7 +56,7 @@ def _sign(metric: str) -> int:
 def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """An organisation's metric_month-shaped series with its initiatives' moves added, the
     initiatives (stg_initiatives-shaped) and their truth."""
-    series, stories = conflicts_organisation(seed)
+    series, stories, _ = conflicts_organisation(seed)
     rng = np.random.default_rng(10_000 + seed)
     series = _shared_moves(rng, series.filter(pl.col("department_id") != "ALL"))
     months = series["month"].unique().sort().to_list()

@@ -12,9 +12,10 @@ st.markdown(
     "A **conflict** is a productivity KPI that got better while a customer outcome got worse"
     " over the same months: both moves material and clear (95% interval), their monthly"
     " association negative (Spearman, direction-aware) and significant after adjusting for the"
-    f" number of pairs tested (Benjamini-Hochberg q < 0.05), over at least {MIN_PERIODS} months"
+    f" number of pairs tested (Benjamini-Yekutieli q < 0.05), over at least {MIN_PERIODS} months"
     " with every calendar month twice. A season that repeats every year is taken out first:"
-    " a busy December is not a conflict."
+    " a busy December is not a conflict. Nor is a shift of contacts to a faster, less liked"
+    " channel: both moves must hold at a fixed mix of channels."
     " Red cells: productivity improved in the months the outcome worsened; ⚑ marks a flag."
 )
 st.caption(

@@ -30,7 +30,7 @@ def results() -> pl.DataFrame:
 def test_the_organisations_hold_decoys_of_every_kind():
     kinds = pl.concat([simulate_conflicts.organisation(s)[1] for s in ORGANISATIONS])["kind"]
     assert set(kinds) == set(simulate_conflicts.KINDS)
-    assert (kinds == "seasonal").sum() >= 5
+    assert (kinds == "seasonal").sum() >= 5 and (kinds == "channel_mix").sum() >= 3
 
 
 def test_planted_conflicts_are_found(results):
@@ -43,3 +43,4 @@ def test_noise_and_decoys_almost_never_flag_and_seasons_never(results):
     rates = simulate_conflicts.rates(results)
     assert rates["false_department_flags"] <= 1
     assert rates["false_in_seasonal"] == 0
+    assert rates["false_in_channel_mix"] == 0

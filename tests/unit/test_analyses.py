@@ -374,3 +374,51 @@ def test_a_unit_not_assessed_is_told_the_true_reason_with_its_numbers(inputs, re
     row = linkage_of(**inputs)
     assert (row["association"], row["supported"]) == (None, False)
     assert row["explanation"] == f"Not assessed: {reason}"
+
+
+# --- a shift in the mix of channels is not a conflict -----------------------------------------
+
+
+def two_channels(chat_share: np.ndarray, phone: tuple, chat: tuple) -> tuple:
+    """A department's totals and its per-channel rows (metric_channel_month-shaped) for
+    handle time and first-contact resolution, from each channel's own series."""
+    months = [date(2025 + (m // 12), m % 12 + 1, 1) for m in range(len(chat_share))]
+    aht = (1 - chat_share) * phone[0] + chat_share * chat[0]
+    fcr = (1 - chat_share) * phone[1] + chat_share * chat[1]
+    rows = [
+        ("D", channel, month, metric, float(v), int(1000 * w))
+        for channel, values, share in (("phone", phone, 1 - chat_share), ("chat", chat, chat_share))
+        for metric, series_ in zip(("aht_seconds", "fcr_rate"), values, strict=True)
+        for month, v, w in zip(months, series_, share, strict=True)
+    ]
+    channels = pl.DataFrame(
+        rows, orient="row", schema=["department_id", "channel", "month", "metric", "value", "n"]
+    )
+    return series(aht, fcr), channels
+
+
+def test_totals_moved_only_by_more_contacts_going_to_chat_are_not_a_conflict():
+    rng = np.random.default_rng(8)
+    ramp = np.clip(np.linspace(-0.3, 1.2, 30), 0, 1)
+    # Chat is faster and resolves less first time; neither channel changes, chat grows.
+    phone = (500 + rng.normal(0, 8, 30), 0.78 + rng.normal(0, 0.01, 30))
+    chat = (300 + rng.normal(0, 8, 30), 0.58 + rng.normal(0, 0.01, 30))
+    totals, channels = two_channels(0.15 + 0.6 * ramp, phone, chat)
+    assert pair(kpi_conflicts(totals))["flagged"], "the totals alone look like a conflict"
+    row = pair(kpi_conflicts(totals, channels))
+    assert not row["flagged"] and row["within_channels"] is False
+    assert (
+        "only through the mix of channels (chat went from 15% to 74% of contacts)"
+        in (row["explanation"])
+    )
+
+
+def test_a_drive_within_the_channels_is_still_a_conflict():
+    rng = np.random.default_rng(9)
+    ramp = np.clip(np.linspace(-0.3, 1.2, 30), 0, 1)
+    phone = (500 - 120 * ramp + rng.normal(0, 8, 30), 0.78 - 0.15 * ramp + rng.normal(0, 0.01, 30))
+    chat = (300 - 70 * ramp + rng.normal(0, 8, 30), 0.60 - 0.15 * ramp + rng.normal(0, 0.01, 30))
+    totals, channels = two_channels(np.full(30, 0.3), phone, chat)
+    row = pair(kpi_conflicts(totals, channels))
+    assert row["flagged"] and row["within_channels"] is True
+    assert pair(kpi_conflicts(totals))["within_channels"] is None
