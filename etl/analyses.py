@@ -25,6 +25,9 @@ MIN_PERIODS = 24
 #: A series is seasonal when its calendar-month effects are jointly significant at this level
 #: (F-test against a trend alone); the season is then taken out of both series of a pair.
 SEASON_TEST = 0.05
+#: A move of a pair holds within the channels when, at the window's own mix of channels, it is
+#: still material and clear and keeps at least this share of itself: mostly not the mix.
+MIX_KEPT_SHARE = 0.5
 #: Months at each end of the window compared to judge whether a metric moved.
 END_MONTHS = 6
 #: False discovery rate over the pairs tested, those whose productivity improved and outcome
@@ -330,18 +333,21 @@ class _Mixes:
         )
 
     def holds(
-        self, department: str, p: str, o: str, months: pl.Series, season_removed: bool
+        self, department: str, moves: dict, months: pl.Series, season_removed: bool
     ) -> tuple[bool | None, str | None]:
         """Whether both moves hold at a fixed mix of channels (None: no channels to tell), and
-        when not, which channel's share moved."""
+        when not, which channel's share moved. A move holds when, at the fixed mix, it is
+        still material and clear and keeps at least MIX_KEPT_SHARE of itself."""
         verdicts = []
-        for metric, side in ((p, "better"), (o, "worse")):
+        for (metric, side), move in moves.items():
             values = self.fixed(department, metric, months)
             if values is None:
                 continue
             if season_removed:
                 values = values - _season(months, values)[0]
-            verdicts.append((metric, _change(values, metric)[side]))
+            fixed = _change(values, metric)
+            kept = fixed["change"] / move["change"] if move["change"] else 0.0
+            verdicts.append((metric, fixed[side] and kept >= MIX_KEPT_SHARE))
         if not verdicts:
             return None, None
         failing = [metric for metric, held in verdicts if not held]
@@ -399,7 +405,11 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str, mixes
         reason = f"Not flagged: {_label(p)} did not improve materially {span}."
     elif not move_o["worse"]:
         reason = f"Not flagged: {_label(o)} did not worsen materially while {_label(p)} improved."
-    elif (within := mixes.holds(department, p, o, months, season_removed))[0] is False:
+    elif (
+        within := mixes.holds(
+            department, {(p, "better"): move_p, (o, "worse"): move_o}, months, season_removed
+        )
+    )[0] is False:
         reason = (
             f"Not flagged: {_label(p)} improved and {_label(o)} worsened only through the mix of"
             f" channels ({within[1]}); within the channels they did not both move."
@@ -1405,10 +1415,9 @@ def _effect_sentence(
             f" {_fmt(metric, lift_late)} after 3-6 months{against}, within what chance gives"
         )
     if conflict is not None and verdict != "no_clear_lift":
-        held = "held on" if verdict == "durable" else "moved"
+        joint = ", but customers lost out" if verdict == "durable" else "; customers lost out too"
         sentence += (
-            f"; it {held} {_label(metric)}, but customers lost out: {_label(conflict)}"
-            " worsened in the same months (see the KPI conflict)"
+            f"{joint}: {_label(conflict)} worsened in the same months (see the KPI conflict)"
         )
     return sentence + "."
 

@@ -165,6 +165,15 @@ def organisation(seed: int) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         orient="row",
         schema=["department_id", "channel", "month", "metric", "value", "n"],
     )
+    whole = (
+        channels.group_by("channel", "month", "metric")
+        .agg(
+            ((pl.col("value") * pl.col("n")).sum() / pl.col("n").sum()).alias("value"),
+            pl.col("n").sum(),
+        )
+        .with_columns(department_id=pl.lit("ALL"))
+    )
+    channels = pl.concat([channels, whole.select(channels.columns)])
     return frame.sort("department_id", "metric", "month"), pl.DataFrame(truth), channels
 
 

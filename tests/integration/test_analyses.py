@@ -105,7 +105,7 @@ def test_the_handle_time_drive_held_but_says_customers_lost_out(sample_con):
     ).fetchone()
     assert verdict == "durable" and comparisons >= 2
     assert outcome in {o for _, o in PLANTED["conflict_pairs"]}
-    assert "it held on handle time, but customers lost out" in sentence
+    assert "the lift held" in sentence and "without it, but customers lost out: " in sentence
     assert f"against {comparisons} departments without it" in sentence
     faded = sample_con.execute(
         "SELECT initiative_id FROM findings WHERE kind = 'faded_initiative'"

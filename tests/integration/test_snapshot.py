@@ -331,3 +331,21 @@ def test_analysts_query_the_frozen_tables_through_the_guard_but_not_the_pack_byt
         assert result.frame.rows() == [("2026-10-v1", 13)]
         with pytest.raises(CxkpiError, match="snapshot_packs"):
             sandbox.run("SELECT pdf FROM snapshot_packs")
+
+
+def test_no_table_row_of_the_pack_is_split_across_two_pages(taken):
+    """An initiative's name, start and verdict stay on one page: a row cut by the page break
+    read as an initiative with no start month."""
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    pdf = con.execute("SELECT pdf_path FROM board_snapshots").fetchone()[0]
+    initiatives = con.execute(
+        "SELECT initiative_name, started_on, explanation FROM snapshot_initiative_effects"
+    ).fetchall()
+    con.close()
+    pages = [" ".join(text.split()) for text in _pages(Path(pdf))]
+    assert initiatives
+    for name, started, sentence in initiatives:
+        # The scorecard's row: the name, its start month and the end of its sentence together.
+        row = (" ".join(name.split()[:2]), started.strftime("%b %Y"), sentence.split()[-1])
+        assert any(all(part in page for part in row) for page in pages), name

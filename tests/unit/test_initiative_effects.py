@@ -125,7 +125,7 @@ def test_a_productivity_initiative_inside_a_flagged_conflict_says_customers_lost
     row = effect(series, conflict, metric="aht_seconds")
     assert row["verdict"] == "durable" and row["conflict_outcome"] == "nps"
     assert row["explanation"].endswith(
-        "; it held on handle time, but customers lost out: NPS worsened in the same months"
+        "without it, but customers lost out: NPS worsened in the same months"
         " (see the KPI conflict)."
     )
     assert effect(series, _NO_CONFLICTS, metric="aht_seconds")["conflict_outcome"] is None
