@@ -36,7 +36,7 @@ def test_the_organisations_hold_decoys_of_every_kind():
 def test_planted_conflicts_are_found(results):
     rates = simulate_conflicts.rates(results)
     assert rates["planted"] >= 15
-    assert rates["found"] >= 0.9 * rates["planted"]  # 99.5% measured over 200 organisations
+    assert rates["found"] >= 0.9 * rates["planted"]  # 98.8% measured over 200 organisations
 
 
 def test_noise_and_decoys_almost_never_flag_and_seasons_never(results):
