@@ -33,6 +33,18 @@ def run_cxkpi(*args: str, input: str | None = None) -> subprocess.CompletedProce
     return subprocess.run([CXKPI, *args], capture_output=True, text=True, input=input, timeout=600)
 
 
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Put back the `__main__` module a test replaced.
+
+    Streamlit's AppTest runs a page as `__main__` and leaves it there, so a later test in the
+    same worker that spawns processes would have each child re-run that page's script.
+    """
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 @pytest.fixture
 def inbox(tmp_path: Path) -> Path:
     """An export folder holding the two-department reference file."""
