@@ -263,7 +263,7 @@ spine as (
         spine_metrics
 ),
 
-final as (
+cells as (
     select
         spine.department_id,
         spine.channel,
@@ -287,7 +287,8 @@ final as (
             when coalesce(measured.n, 0) = 0 then 'no data'
             when measured.n < definitions.min_n
                 then 'too little data: n = ' || measured.n || ' < ' || definitions.min_n
-        end as note
+        end as note,
+        definitions.min_n
     from spine
     inner join metric_definitions as definitions
         on definitions.metric = spine.metric
@@ -301,6 +302,73 @@ final as (
         and bounds.channel = spine.channel
         and bounds.month = spine.month
         and bounds.metric = spine.metric
+),
+
+-- Anonymity by subtraction (docs/security.md): the organisation's total of an employee-survey
+-- metric minus the departments shown would give a group under the minimum. Whenever a
+-- department cell is withheld for its size, the next smallest departments are withheld too,
+-- until at least two are hidden holding at least the minimum between them; if the
+-- departments run out first, the organisation's total is withheld as well. Employee figures
+-- have no channel, and no other level (team, function) is published, so this is the only
+-- total they add up to.
+survey_cells as (
+    select
+        cells.*,
+        row_number() over smallest_first as hidden_rank,
+        sum(n) over smallest_first as hidden_n,
+        count(*) filter (where value is null) over (partition by month, metric) as too_small
+    from cells
+    where family = 'empowerment' and department_id <> 'ALL' and n > 0
+    window smallest_first as (
+        partition by month, metric
+        order by value is null desc, n, department_id
+        rows between unbounded preceding and current row
+    )
+),
+
+enough_hidden as (
+    select month, metric, min(hidden_rank) as last_hidden
+    from survey_cells
+    where too_small > 0 and hidden_rank >= 2 and hidden_n >= min_n
+    group by month, metric
+),
+
+withheld as (
+    select survey_cells.department_id, survey_cells.month, survey_cells.metric
+    from survey_cells
+    left join enough_hidden using (month, metric)
+    where survey_cells.value is not null
+        and survey_cells.too_small > 0
+        and survey_cells.hidden_rank <= coalesce(enough_hidden.last_hidden, 1e9)
+    union all
+    select 'ALL', month, metric
+    from survey_cells
+    where too_small > 0
+    group by month, metric
+    having not exists (
+        select 1 from enough_hidden
+        where enough_hidden.month = survey_cells.month and enough_hidden.metric = survey_cells.metric
+    )
+),
+
+final as (
+    select
+        cells.* exclude (min_n, value, ci_low, ci_high, note),
+        if(withheld.metric is null, cells.value, null) as value,
+        if(withheld.metric is null, cells.ci_low, null) as ci_low,
+        if(withheld.metric is null, cells.ci_high, null) as ci_high,
+        case
+            when withheld.metric is not null and cells.value is not null
+                then 'withheld: with the organisation''s total it would reveal a group under '
+                    || cells.min_n
+            else cells.note
+        end as note
+    from cells
+    left join withheld
+        on withheld.department_id = cells.department_id
+        and withheld.month = cells.month
+        and withheld.metric = cells.metric
+        and cells.channel = 'all'
 )
 
 select * from final
