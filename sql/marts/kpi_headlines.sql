@@ -65,7 +65,8 @@ final as (
         coalesce(observations.n, 0) as n,
         observations.ci_low,
         observations.ci_high,
-        coalesce(observations.note, 'no data') as note,
+        case when observations.value is null then coalesce(observations.note, 'no data') end
+            as note,
         coalesce(observations.is_all_channels, not definitions.by_channel and spine.channel <> 'all')
             as is_all_channels,
         observations.previous_period,
