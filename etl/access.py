@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from etl.config_file import compose, fail, line, mapping, scalar, sequence
+from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP
 from etl.sqltext import literal
 
 #: The dashboard's pages, by the name in their URL.
@@ -101,15 +102,154 @@ _WITHOUT_DRIVERS = (
 EVERY_DEPARTMENT = ("ALL", "*")
 
 
+#: Monthly figures in long form ('ALL' rows are the organisation's), and in wide form.
+_CELL_VIEWS = frozenset({"metric_channel_month", "metric_month", "kpi_headlines",
+                         "snapshot_kpi_headlines"})  # fmt: skip
+_WIDE_VIEWS = frozenset({"int_month_wide", "organisation_month"})
+#: The organisation's cells a scoped reader would see through: those where the departments the
+#: reader cannot see (outside the scope, or withheld for anonymity) are one department, or
+#: too few employee answers.
+_SEE_THROUGH = (
+    "SELECT channel, month, metric FROM {{file}}.metric_channel_month"
+    " WHERE department_id <> 'ALL' AND n > 0"
+    " AND (department_id NOT IN ({scope}) OR (family = 'empowerment' AND value IS NULL))"
+    " GROUP BY channel, month, metric HAVING count(*) = 1"
+    f" OR (any_value(family) = 'empowerment' AND sum(n) < {MIN_N_ENGAGEMENT_GROUP})"
+)
+_WITHHELD_NOTE = "'withheld: it would reveal a department outside your scope'"
+#: The figure columns of the long monthly views.
+_CELL_FIGURES = (
+    "value", "n", "ci_low", "ci_high", "note", "previous_value", "previous_n",
+    "change_vs_previous", "year_ago_value", "year_ago_n", "change_vs_year_ago",
+)  # fmt: skip
+#: Lines of a snapshot's `changes` that speak of no department: the files behind it.
+_CHANGES_IN_SCOPE = (
+    "* REPLACE (array_to_string(list_filter(string_split(changes, chr(10)),"
+    " lambda l: l LIKE 'against version %' OR l LIKE 'file %' OR l LIKE 'no input %'),"
+    " chr(10)) AS changes)"
+)
+
+
+#: Views whose figures set a department against others: the column listing those others,
+#: and the figures that would give a single one of them away.
+_COMPARED = {
+    "department_value": ("reference_ids", ("nps_gap", "nps_gap_ci_low", "nps_gap_ci_high",
+                         "hours_added", "hours_added_ci_low", "hours_added_ci_high")),
+    "initiative_effects": ("comparison_ids", ("lift_1_month", "lift_1_month_ci_low",
+                           "lift_1_month_ci_high", "lift_3_6_months", "lift_3_6_months_ci_low",
+                           "lift_3_6_months_ci_high")),
+}  # fmt: skip
+_COMPARED.update({f"snapshot_{name}": found for name, found in _COMPARED.items()})
+_COMPARISON_WITHHELD = (
+    "'The comparison is withheld: a single department it is set against lies outside the"
+    " departments you see, so its figures would give that department away.'"
+)
+
+
+def _compared(name: str, columns: Sequence[str], scope: str) -> str:
+    """The SELECT list of a comparing view: no figure set against a lone outside department,
+    and not who the others are."""
+    ids, figures = _COMPARED[name]
+    # Without the list (a snapshot frozen before it existed) the figures are withheld too.
+    lone = "true"
+    if ids in columns:
+        lone = f"len(list_filter(coalesce(v.{ids}, ['?']), lambda d: d NOT IN ({scope}))) = 1"
+    shown = [_withheld(lone, c) for c in (*figures, "explanation") if c in columns]
+    if ids in columns:
+        shown.append(f"NULL AS {ids}")
+    return f"v.* REPLACE ({', '.join(shown)})"
+
+
+def _findings(name: str, scope: str) -> str:
+    """The findings, without the sentence and strength of one that sets its department against
+    a lone outside department (as in department_value and initiative_effects)."""
+    lone = "v.kind IN ('watermelon', 'destroys_value') OR v.initiative_id IS NOT NULL"
+    join = ""
+    if name == "findings":
+        join = (
+            " LEFT JOIN (SELECT department_id, NULL AS initiative_id, reference_ids AS ids"
+            " FROM {file}.department_value UNION ALL SELECT department_id, initiative_id,"
+            " comparison_ids FROM {file}.initiative_effects) AS c"
+            " ON c.department_id = v.department_id"
+            " AND c.initiative_id IS NOT DISTINCT FROM v.initiative_id"
+        )
+        outside = f"list_filter(coalesce(c.ids, ['?']), lambda d: d NOT IN ({scope}))"
+        lone = f"({lone}) AND len({outside}) = 1"
+    return (
+        f"(SELECT v.* REPLACE ({_withheld(lone, 'explanation')}, {_withheld(lone, 'strength')})"
+        f" FROM {{source}} AS v{join})"
+    )
+
+
+def _withheld(flag: str, column: str) -> str:
+    """column, or nothing (its note saying why) where flag holds."""
+    hidden = "NULL"
+    if column.endswith("note"):
+        hidden = _WITHHELD_NOTE
+    elif column == "explanation":
+        hidden = _COMPARISON_WITHHELD
+    return f'CASE WHEN {flag} THEN {hidden} ELSE v."{column}" END AS "{column}"'
+
+
+def _totals_by_cell(name: str, columns: Sequence[str], scope: str, wanted: str) -> str:
+    """A monthly view whose organisation figures are withheld cell by cell where they would
+    reveal a department outside the scope."""
+    through = _SEE_THROUGH.format(scope=scope)
+    if name in _WIDE_VIEWS:
+        return _wide_totals(columns, through, wanted)
+    figures = ", ".join(_withheld("u.metric IS NOT NULL", c) for c in _CELL_FIGURES if c in columns)
+    channel = "v.channel" if "channel" in columns else "'all'"
+    if "is_all_channels" in columns:
+        channel = "CASE WHEN v.is_all_channels THEN 'all' ELSE v.channel END"
+    months = ("v.month",)
+    if "period" in columns:  # a tile: its period, the one before and a year before
+        months = ("v.period", "v.previous_period", "v.period - INTERVAL 12 MONTH")
+    seen_through = " OR ".join(f"u.month = {m}" for m in months)
+    return (
+        f"SELECT v.* REPLACE ({figures}) FROM {{source}} AS v"
+        f" LEFT JOIN (SELECT DISTINCT channel, month, metric FROM ({through})) AS u"
+        f" ON v.department_id = 'ALL' AND u.channel = {channel} AND u.metric = v.metric"
+        f" AND ({seen_through}) WHERE v.department_id IN ({wanted})"
+    )
+
+
+def _wide_totals(columns: Sequence[str], through: str, wanted: str) -> str:
+    """The same for a view with a column per metric (int_month_wide, organisation_month)."""
+    metrics = [m for m in METRICS if m in columns]
+    flags = ", ".join(f'bool_or(metric = {literal(m)}) AS "{m}"' for m in metrics)
+    figures = ", ".join(
+        _withheld(f'u."{m}"', column)
+        for m in metrics
+        for column in (m, f"{m}_n", f"{m}_ci_low", f"{m}_ci_high", f"{m}_note")
+        if column in columns
+    )
+    on, where = "u.month = v.month", "true"
+    if "department_id" in columns:
+        on, where = f"{on} AND v.department_id = 'ALL'", f"v.department_id IN ({wanted})"
+    return (
+        f"SELECT v.* REPLACE ({figures}) FROM {{source}} AS v"
+        f" LEFT JOIN (SELECT month, {flags} FROM ({through}) WHERE channel = 'all'"
+        f" GROUP BY month) AS u ON {on} WHERE {where}"
+    )
+
+
 class Visibility(NamedTuple):
     """The part of the warehouse a reader sees (hashable: connections are cached by it)."""
 
     departments: tuple[str, ...] | None = None  # None: every department
     raw_records: bool = True
 
-    def expose(self, name: str, columns: Sequence[str]) -> str | None:
+    def expose(self, name: str, columns: Sequence[str], lone_outsider: bool = False) -> str | None:
         """The SELECT list and filter over the view `name` this reader sees, with `{source}`
-        standing for the view; None hides the view."""
+        standing for the view and `{file}` for its schema; None hides the view.
+
+        A reader limited to departments sees the organisation's totals only where they do not
+        give away a department outside the scope by subtraction (docs/security.md): a monthly
+        figure is withheld where a single department outside the scope (or, for employee
+        figures, fewer than 5 answers) makes the difference, and organisation rows of the
+        analyses are withheld whole when just one department with data lies outside
+        (`lone_outsider`).
+        """
         select = "*"
         if "raw_record" in columns and not self.raw_records:
             select = "* REPLACE (NULL::JSON AS raw_record)"
@@ -122,18 +262,28 @@ class Visibility(NamedTuple):
         key = next((c for c in columns if c == "department_id"), None) or next(
             (c for c in columns if c.endswith("department_id")), None
         )
+        scope = ", ".join(literal(d) for d in self.departments)
         wanted = ", ".join(literal(d) for d in (*self.departments, *EVERY_DEPARTMENT))
+        if name in _CELL_VIEWS or name in _WIDE_VIEWS:
+            return _totals_by_cell(name, columns, scope, wanted)
+        if lone_outsider and name not in ORGANISATION_VIEWS:
+            wanted = scope
+        if name in _COMPARED:
+            select = _compared(name, columns, scope)
         if name == "filter_values":
             where = f"filter <> 'department' OR value IN ({wanted})"
         elif name in ("snapshot_packs", "quarantine"):
             return None  # a pack holds every department; raw rows may belong to any
+        elif name == "board_snapshots":
+            return f"SELECT {_CHANGES_IN_SCOPE} FROM {{source}}"
         elif key:
             where = f'"{key}" IN ({wanted})'
         elif name in ORGANISATION_VIEWS:
             where = "true"
         else:
             return None  # not known to be organisation-wide: closed, not open
-        return f"SELECT {select} FROM {{source}} WHERE {where}"
+        source = _findings(name, scope) if name in ("findings", "snapshot_findings") else "{source}"
+        return f"SELECT {select} FROM {source} AS v WHERE {where}"
 
 
 @dataclass(frozen=True)

@@ -73,18 +73,32 @@ def expose(
     ).fetchall():
         columns.setdefault(name, []).append(column)
     exposed = []
+    lone = _lone_outsider(con, source, visibility) if "metric_month" in columns else False
     for name, cols in columns.items():
         if names is not None and name not in names:
             continue
         if name in HIDDEN or name.startswith(HIDDEN_PREFIXES):
             continue
-        select = visibility.expose(name, cols)
+        select = visibility.expose(name, cols, lone)
         if select is None:
             continue
-        body = select.format(source=f'{source}.main."{name}"')
+        body = select.format(source=f'{source}.main."{name}"', file=f"{source}.main")
         con.execute(f'CREATE VIEW {target}.main."{name}" AS {body}')
         exposed.append(name)
     return tuple(exposed)
+
+
+def _lone_outsider(con: duckdb.DuckDBPyConnection, source: str, visibility: Visibility) -> bool:
+    """Whether exactly one department with data lies outside the reader's scope: then every
+    organisation figure minus the reader's own would be that department's."""
+    if visibility.departments is None:
+        return False
+    scope = ", ".join(literal(d) for d in visibility.departments)
+    (outside,) = con.execute(
+        f"SELECT count(DISTINCT department_id) FROM {source}.main.metric_month"
+        f" WHERE n > 0 AND department_id <> 'ALL' AND department_id NOT IN ({scope})"
+    ).fetchone()
+    return outside == 1
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

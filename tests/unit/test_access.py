@@ -113,13 +113,14 @@ def test_roles_add_to_each_other():
     ("name", "columns", "expected"),
     [
         ("department_month", ["month", "department_id"],
-         "SELECT * FROM {source} WHERE \"department_id\" IN ('BIL', 'O''K', 'ALL', '*')"),
+         "SELECT * FROM {source} AS v WHERE \"department_id\" IN ('BIL', 'O''K', 'ALL', '*')"),
         ("int_case_outcomes", ["first_department_id"],
-         "SELECT * FROM {source} WHERE \"first_department_id\" IN ('BIL', 'O''K', 'ALL', '*')"),
+         "SELECT * FROM {source} AS v"
+         " WHERE \"first_department_id\" IN ('BIL', 'O''K', 'ALL', '*')"),
         ("filter_values", ["filter", "value"],
-         "SELECT * FROM {source} WHERE filter <> 'department'"
+         "SELECT * FROM {source} AS v WHERE filter <> 'department'"
          " OR value IN ('BIL', 'O''K', 'ALL', '*')"),
-        ("organisation_month", ["month", "nps"], "SELECT * FROM {source} WHERE true"),
+        ("source_freshness", ["source", "rows_loaded"], "SELECT * FROM {source} AS v WHERE true"),
         ("snapshot_packs", ["snapshot_id", "pdf"], None),
         ("quarantine", ["file", "raw_record"], None),
         ("a_new_view", ["month", "team"], None),

@@ -1,0 +1,230 @@
+"""Department scopes: from what a scoped reader sees, no figure of a single department outside
+their scope can be computed, by subtraction from the organisation's totals, from a comparison
+with one other department, or from a snapshot's list of changes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.access import Visibility
+from etl.query import connect_read_only, cursor
+from etl.snapshot import BOARD_SNAPSHOTS_DDL
+
+OUTSIDER = "BIL"
+
+
+@pytest.fixture(scope="module")
+def departments(sample_db: Path) -> list[str]:
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        return [d for (d,) in con.sql("SELECT department_id FROM stg_departments").fetchall()]
+    finally:
+        con.close()
+
+
+def _reader(db: Path, scope: tuple[str, ...]):
+    con = connect_read_only(db, Visibility(scope, raw_records=False))
+    return con, cursor(con)
+
+
+def _cells_with_one_outsider(db: Path, scope: tuple[str, ...]) -> set[tuple]:
+    """(channel, month, metric) cells in which one department outside the scope has data."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        listed = ", ".join(f"'{d}'" for d in scope)
+        rows = con.sql(
+            "SELECT channel, month, metric FROM metric_channel_month"
+            f" WHERE department_id <> 'ALL' AND n > 0 AND department_id NOT IN ({listed})"
+            " AND family <> 'empowerment' GROUP BY ALL HAVING count(*) = 1"
+        ).fetchall()
+        return set(rows)
+    finally:
+        con.close()
+
+
+def test_all_but_one_department_cannot_subtract_the_last_from_the_totals(sample_db, departments):
+    scope = tuple(d for d in departments if d != OUTSIDER)
+    truth = duckdb.connect(str(sample_db), read_only=True)
+    present = set(
+        truth.sql(
+            "SELECT channel, month, metric FROM metric_channel_month"
+            f" WHERE department_id = '{OUTSIDER}' AND n > 0 AND family <> 'empowerment'"
+        ).fetchall()
+    )
+    # Employee figures: the departments a reader cannot see in each cell (outside or withheld).
+    unseen = {
+        (month, metric): (departments, answers)
+        for month, metric, departments, answers in truth.sql(
+            "SELECT month, metric, count(*), sum(n) FROM metric_month WHERE family = 'empowerment'"
+            f" AND department_id <> 'ALL' AND n > 0 AND (department_id = '{OUTSIDER}'"
+            " OR value IS NULL) GROUP BY ALL"
+        ).fetchall()
+    }
+    billing_nps = dict(
+        truth.sql(
+            "SELECT month, value FROM metric_month WHERE metric = 'nps'"
+            f" AND department_id = '{OUTSIDER}' AND value IS NOT NULL"
+        ).fetchall()
+    )
+    truth.close()
+    assert len(billing_nps) > 12, "the sample's Billing has NPS months to protect"
+    con, reader = _reader(sample_db, scope)
+    try:
+        # The attack: the organisation's NPS times its answers, less every department shown.
+        sums = reader.sql(
+            "SELECT a.month, a.value, a.n, sum(d.value * d.n), sum(d.n)"
+            " FROM metric_month a JOIN metric_month d ON d.department_id <> 'ALL'"
+            " AND d.month = a.month AND d.metric = a.metric AND d.value IS NOT NULL"
+            " WHERE a.department_id = 'ALL' AND a.metric = 'nps' AND a.value IS NOT NULL"
+            " GROUP BY ALL"
+        ).fetchall()
+        solved = [
+            month
+            for month, value, n, weighted, answers in sums
+            if n - answers > 0
+            and abs((value * n - weighted) / (n - answers) - billing_nps.get(month, 1e9)) < 1e-6
+        ]  # fmt: skip
+        assert solved == []
+        shown = reader.sql(
+            "SELECT channel, month, metric FROM metric_channel_month WHERE department_id = 'ALL'"
+            " AND (value IS NOT NULL OR n IS NOT NULL)"
+        ).fetchall()
+        assert [c for c in shown if c in present] == []
+        survey = reader.sql(
+            "SELECT month, metric FROM metric_month WHERE department_id = 'ALL'"
+            " AND family = 'empowerment' AND value IS NOT NULL"
+        ).fetchall()
+        assert len(survey) > 10
+        seen_through = [c for c in survey if c in unseen and (unseen[c][0] < 2 or unseen[c][1] < 5)]
+        assert seen_through == []
+        wide = reader.sql(
+            "SELECT month FROM organisation_month WHERE nps IS NOT NULL OR nps_n IS NOT NULL"
+        ).fetchall()
+        assert [m for (m,) in wide if m in billing_nps] == []
+        for view in ("kpi_conflicts", "ex_cx_linkage", "int_linkage_outcome_month", "findings"):
+            rows = reader.sql(
+                f"SELECT count(*) FROM {view} WHERE department_id IN ('ALL', '*')"
+            ).fetchall()[0][0]
+            assert rows == 0, view
+    finally:
+        reader.close()
+        con.close()
+
+
+def test_a_total_with_a_single_outside_department_in_it_is_withheld(sample_db):
+    scope = (OUTSIDER,)
+    lone = _cells_with_one_outsider(sample_db, scope)
+    assert lone, "the sample has cells (a channel only one other department serves)"
+    con, reader = _reader(sample_db, scope)
+    try:
+        for view, channel in (("metric_channel_month", "channel"), ("kpi_headlines", "channel")):
+            rows = reader.sql(
+                f"SELECT {channel}, month, metric, value, n FROM {view}"
+                " WHERE department_id = 'ALL' AND (value IS NOT NULL OR n IS NOT NULL)"
+                + (" AND NOT is_all_channels" if view == "kpi_headlines" else "")
+            ).fetchall()
+            seen = [r for r in rows if tuple(r[:3]) in lone]
+            assert seen == [], (view, seen[:3])
+        # The totals a single reader cannot see through stay: this is not a blanket refusal.
+        kept = reader.sql(
+            "SELECT count(*) FROM metric_month WHERE department_id = 'ALL' AND value IS NOT NULL"
+        ).fetchall()[0][0]
+        assert kept > 100
+        assert (
+            reader.sql("SELECT count(*) FROM kpi_conflicts WHERE department_id = 'ALL'").fetchall()[
+                0
+            ][0]
+            > 0
+        )
+    finally:
+        reader.close()
+        con.close()
+
+
+def test_a_comparison_with_a_single_outside_department_is_withheld(sample_db):
+    truth = duckdb.connect(str(sample_db), read_only=True)
+    references = dict(truth.sql("SELECT department_id, reference_ids FROM department_value")
+                      .fetchall())  # fmt: skip
+    comparisons = truth.sql(
+        "SELECT initiative_id, department_id, comparison_ids FROM initiative_effects"
+        " WHERE comparison_departments > 0"
+    ).fetchall()
+    truth.close()
+    department, others = next((d, r) for d, r in references.items() if r and len(r) >= 2)
+    scope = (department, *others[1:])  # every unit it is set against but one
+    con, reader = _reader(sample_db, scope)
+    try:
+        row = reader.sql(
+            "SELECT nps_gap, hours_added, reference_ids, explanation FROM department_value"
+            " WHERE department_id = $d",
+            params={"d": department},
+        ).fetchall()[0]
+        assert row[:3] == (None, None, None)
+        assert "withheld" in row[3]
+        finding = reader.sql(
+            "SELECT strength, explanation FROM findings WHERE department_id = $d"
+            " AND kind IN ('watermelon', 'destroys_value')",
+            params={"d": department},
+        ).fetchall()
+        assert all(s is None and "withheld" in e for s, e in finding)
+    finally:
+        reader.close()
+        con.close()
+    initiative, owner, ids = comparisons[0]
+    con, reader = _reader(sample_db, (owner, *ids[1:]))
+    try:
+        lift = reader.sql(
+            "SELECT lift_1_month, lift_3_6_months, comparison_ids FROM initiative_effects"
+            " WHERE initiative_id = $i",
+            params={"i": initiative},
+        ).fetchall()[0]
+        assert lift == (None, None, None)
+    finally:
+        reader.close()
+        con.close()
+    con, reader = _reader(sample_db, (owner,))  # several outside: the lift is shown
+    try:
+        (lift,) = reader.sql(
+            "SELECT lift_3_6_months FROM initiative_effects WHERE initiative_id = $i",
+            params={"i": initiative},
+        ).fetchall()[0]
+        assert lift is not None
+    finally:
+        reader.close()
+        con.close()
+
+
+def test_a_snapshots_changes_name_no_department_outside_the_scope(sample_db, tmp_path):
+    db = tmp_path / "cx.duckdb"
+    shutil.copy(sample_db, db)
+    con = duckdb.connect(str(db))
+    con.execute(BOARD_SNAPSHOTS_DDL)
+    changes = "\n".join(
+        [
+            "against version 1:",
+            "file replaced: interactions/2026-10.csv (100 rows then, 120 now)",
+            "NPS: +20 then, +22 now",
+            "new flag: In Claims Processing, handle time fell 20% while NPS fell 9 points.",
+            "Claims Processing: verdict neutral then, watermelon now",
+        ]
+    )
+    con.execute(
+        "INSERT INTO board_snapshots VALUES ('2026-10-v2', '2026-10-01', 2, now(), 'a', 'p',"
+        " 'h', 's', 1, 'f', '[]', NULL, NULL, $c)",
+        {"c": changes},
+    )
+    con.close()
+    connection, reader = _reader(db, (OUTSIDER,))
+    try:
+        (shown,) = reader.sql(
+            "SELECT changes FROM board_snapshots WHERE snapshot_id = '2026-10-v2'"
+        ).fetchall()[0]
+    finally:
+        reader.close()
+        connection.close()
+    assert "Claims" not in shown and "NPS" not in shown
+    assert "file replaced: interactions/2026-10.csv" in shown
