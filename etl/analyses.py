@@ -753,6 +753,7 @@ _VALUE_SCHEMA = {
     "customer_touch_share": pl.Float64,
     "cases_touched": pl.Int64,
     "reference_units": pl.Int64,
+    "reference_ids": pl.List(pl.String),
     "nps_touched": pl.Float64,
     "nps_touched_n": pl.Int64,
     "nps_gap": pl.Float64,
@@ -826,7 +827,9 @@ def _gap(group: dict, units: list[dict], models: dict, failing: set[str]) -> dic
     function = group["department_function"]
     unit = (_ROLE[function], group["department_id"])
     model = models[unit[0]]
-    found = {"units": 0, "gap": None, "low": None, "high": None, "why": None, "reason": None}
+    found = {
+        "units": 0, "ids": [], "gap": None, "low": None, "high": None, "why": None, "reason": None
+    }  # fmt: skip
     if not group["cases"]:
         return found
     if group["answers"] < MIN_N_SURVEY or model is None or unit not in model.columns:
@@ -837,7 +840,7 @@ def _gap(group: dict, units: list[dict], models: dict, failing: set[str]) -> dic
         found["reason"] = "answers"
         return found
     reference = _reference(group, units, model, failing)
-    found["units"] = len(reference)
+    found["units"], found["ids"] = len(reference), [d for _, d in reference]
     if not reference:
         where = ", and whose cases can be set against its own" if function == "back_office" else ""
         found["why"] = (
@@ -887,6 +890,7 @@ def _value_row(group: dict, gap: dict, hours: tuple, targets: dict) -> tuple:
         group["customer_touch_share"],
         group["cases"],
         gap["units"],
+        gap["ids"],
         _nps(group),
         group["answers"],
         gap["gap"],
@@ -1234,6 +1238,7 @@ _EFFECT_SCHEMA = {
     "lift_3_6_months_ci_low": pl.Float64,
     "lift_3_6_months_ci_high": pl.Float64,
     "comparison_departments": pl.Int64,
+    "comparison_ids": pl.List(pl.String),
     "verdict": pl.String,
     "durable": pl.Boolean,
     "conflict_outcome": pl.String,
@@ -1277,6 +1282,7 @@ def _effect(
             *head,
             *([None] * 9),
             None,
+            None,
             "too_early",
             None,
             None,
@@ -1315,6 +1321,7 @@ def _effect(
         lift_late,
         *ci_late,
         len(others.departments) if others else 0,
+        others.departments if others else [],
         verdict,
         durable,
         conflict,
