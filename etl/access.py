@@ -59,7 +59,7 @@ ROLES = {
         Role("analyst", frozenset(PAGES), True, False,
              "every page, the SQL workbench and downloads"),
         Role("data_owner", frozenset(PAGES), True, True,
-             "as analyst, plus quarantined rows as they were sent"),
+             "as analyst, plus quarantined rows as they were sent and customers' comments"),
     )
 }  # fmt: skip
 
@@ -98,6 +98,9 @@ _WITHOUT_DRIVERS = (
     "* REPLACE (CASE WHEN drivers IS NULL THEN explanation"
     " ELSE replace(explanation, ': ' || drivers || '.', '.') END AS explanation{nulls})"
 )
+#: What only a data owner sees: rows as they were sent, and customers' free-text comments,
+#: which can hold names, e-mail addresses and phone numbers (docs/security.md).
+_PERSONAL = {"raw_record": "NULL::JSON", "comment": "NULL::VARCHAR"}
 #: The department rows of a view include these organisation-wide ones.
 EVERY_DEPARTMENT = ("ALL", "*")
 
@@ -251,8 +254,8 @@ class Visibility(NamedTuple):
         (`lone_outsider`).
         """
         select = "*"
-        if "raw_record" in columns and not self.raw_records:
-            select = "* REPLACE (NULL::JSON AS raw_record)"
+        if not self.raw_records and (personal := [c for c in _PERSONAL if c in columns]):
+            select = f"* REPLACE ({', '.join(f'{_PERSONAL[c]} AS {c}' for c in personal)})"
         if self.departments is None:
             return f"SELECT {select} FROM {{source}}"
         if "drivers" in columns:  # organisation sentences that name other departments

@@ -220,7 +220,11 @@ NPS_RESPONSES = Source(
         Column("score", "int", "Likelihood to recommend, 0-10.", min=0, max=10),
         Column("csat", "int", "Satisfaction, 1-5.", min=1, max=5),
         Column("effort", "int", "Customer effort, 1 (low) - 7 (high).", min=1, max=7),
-        Column("comment", "str", "Free-text comment."),
+        Column(
+            "comment",
+            "str",
+            "Free-text comment. Only a data owner sees it: it can hold personal details.",
+        ),
     ),
 )
 
