@@ -1001,6 +1001,9 @@ def _gap_text(subject: str, function: str, gap: dict) -> str:
 # --- ex_cx_linkage -------------------------------------------------------------------------
 
 
+_EMPOWERMENT = ["empowerment_index", "engagement_index", "teamwork_index", "enps"]
+
+
 def ex_cx_linkage(series: pl.DataFrame, outcomes: pl.DataFrame) -> pl.DataFrame:
     """Empowerment per department and wave against the customer outcomes of the following
     months: its own contacts', or a back-office unit's held cases' (int_linkage_outcome_month)."""
@@ -1160,7 +1163,19 @@ def _not_assessed(frame: pl.DataFrame, evidence: tuple[int, int]) -> str:
     total = frame.height
     enough = frame.filter(pl.col("responses").fill_null(0) >= MIN_N_ENGAGEMENT_GROUP)
     shown = enough.filter(pl.col("empowerment_index").is_not_null())
-    had = f"{shown.height} waves had {MIN_N_ENGAGEMENT_GROUP} or more employee answers, but"
+    # A wave of 5 or more with no figure at all is withheld beside a smaller group's
+    # (complementary suppression, docs/security.md).
+    withheld = enough.filter(pl.all_horizontal(pl.col(_EMPOWERMENT).is_null())).height
+    protected = (
+        f" and were shown ({withheld} more {'is' if withheld == 1 else 'are'} withheld so that"
+        " the organisation's total gives away no smaller group)"
+        if withheld
+        else ""
+    )
+    had = (
+        f"{shown.height} waves had {MIN_N_ENGAGEMENT_GROUP} or more employee answers{protected},"
+        " but"
+    )
     if total < MIN_WAVES:
         waves = "1 survey wave" if total == 1 else f"{total} survey waves"
         return f"Not assessed: {waves} so far, and a link needs {MIN_WAVES}."
@@ -1168,6 +1183,12 @@ def _not_assessed(frame: pl.DataFrame, evidence: tuple[int, int]) -> str:
         return (
             f"Not assessed: {enough.height} of {total} waves had {MIN_N_ENGAGEMENT_GROUP} or more"
             f" employee answers, and a link needs {MIN_WAVES}."
+        )
+    if shown.height < MIN_WAVES and withheld:
+        return (
+            f"Not assessed: {enough.height} waves had {MIN_N_ENGAGEMENT_GROUP} or more employee"
+            f" answers, but {withheld} of them are withheld so that the organisation's total"
+            f" gives away no smaller group, leaving {shown.height}, and a link needs {MIN_WAVES}."
         )
     if shown.height < MIN_WAVES:
         return (

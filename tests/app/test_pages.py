@@ -222,13 +222,13 @@ def test_small_engagement_groups_are_suppressed_never_shown(sample_db, reader, m
 def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, monkeypatch):
     explanation = one(
         reader,
-        "SELECT explanation FROM ex_cx_linkage WHERE department_id = 'CLM' ORDER BY wave DESC",
+        "SELECT explanation FROM ex_cx_linkage WHERE department_id = 'ACC' ORDER BY wave DESC",
     )
     app = open_app(
         sample_db,
         monkeypatch,
         "employee_voice",
-        department="Claims Processing",
+        department="Account Maintenance",
         period=["Nov 2024", "Oct 2026"],
     )
     assert app.info[0].value == explanation and "the NPS of the cases it held" in explanation

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
@@ -175,10 +177,17 @@ def test_back_offices_are_linked_through_the_cases_they_held(sample_con):
         " WHERE department_function = 'back_office' GROUP BY department_id ORDER BY 1"
     ).fetchall()
     assert [r[0] for r in rows] == ["ACC", "CLM", "COM", "FUL"]
+    assessed = 0
     for _, basis, waves, answers, supported, sentence in rows:
         assert (basis, supported) == ("held_cases", False), sentence
+        if sentence.startswith("Not assessed"):
+            # Claims Processing's small waves are withheld beside smaller groups' (anonymity).
+            assert "withheld so that the organisation's total" in sentence, sentence
+            continue
+        assessed += 1
         assert waves >= MIN_WAVES and answers >= 30, sentence
-        assert "the NPS of the cases it held" in sentence and not sentence.startswith("Not")
+        assert "the NPS of the cases it held" in sentence
+    assert assessed >= 3
 
 
 def test_units_customers_never_meet_say_so(sample_con):
@@ -188,11 +197,14 @@ def test_units_customers_never_meet_say_so(sample_con):
             " WHERE department_id IN ('WFM', 'QAT')"
         ).fetchall()
     )
-    assert sentences == {
-        d: "Not assessed: 7 waves had 5 or more employee answers, but customers rate no contact"
-        " this unit handles directly."
-        for d in PLANTED["no_customer_link"]
-    }
+    assert sentences.keys() == set(PLANTED["no_customer_link"])
+    for sentence in sentences.values():
+        assert re.fullmatch(
+            r"Not assessed: \d waves had 5 or more employee answers( and were shown \(\d more"
+            r" (is|are) withheld so that the organisation's total gives away no smaller group\))?,"
+            r" but customers rate no contact this unit handles directly\.",
+            sentence,
+        ), sentence
 
 
 def test_every_pair_is_assessed_for_every_department_and_the_organisation(sample_con):
