@@ -23,9 +23,9 @@ import functools
 import io
 import json
 import os
+import re
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,18 @@ from etl.query import expose
 _WAREHOUSE = "cxkpi_warehouse"
 #: Table functions a query may call: they generate rows and read nothing.
 TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
+#: Scalar functions that answer from the server's settings or catalog, not from the data.
+SETTING_READERS = frozenset(
+    {
+        "current_setting",
+        "getvariable",
+        "current_database",
+        "current_catalog",
+        "current_schema",
+        "current_schemas",
+        "in_search_path",
+    }
+)
 #: The SPEC's contract views, listed first in the schema browser.
 CONTRACT_VIEWS = (
     "department_month",
@@ -157,6 +169,32 @@ def examples(folder: Path = SQL_DIR / "examples") -> tuple[Example, ...]:
     return tuple(found)
 
 
+@functools.cache
+def catalog_readers() -> frozenset[str]:
+    """SETTING_READERS and every built-in macro that reads a table or calls one of them.
+
+    pg_get_viewdef() is a macro over duckdb_views(): allowing it by name would read the SQL of
+    every view, a scoped reader's filter included, past the table-function check.
+    """
+    with duckdb.connect(":memory:") as con:
+        macros = con.execute(
+            "SELECT DISTINCT lower(function_name), lower(coalesce(macro_definition, ''))"
+            " FROM duckdb_functions() WHERE function_type = 'macro'"
+        ).fetchall()
+    readers = set(SETTING_READERS)
+    while more := {
+        name
+        for name, body in macros
+        if name not in readers
+        and (
+            re.search(r"\bselect\b", body)
+            or any(re.search(rf"\b{re.escape(r)}\s*\(", body) for r in readers)
+        )
+    }:
+        readers |= more
+    return frozenset(readers)
+
+
 def _layer_rank(model: Model) -> int:
     return {"analyses": 0, "marts": 1, "snapshots": 2, "staging": 3}.get(model.layer, 4) + (
         1 if model.name.startswith("int_") else 0
@@ -184,6 +222,8 @@ class Sandbox:
         )
         try:
             self.views = self._expose(db_path, visibility or Visibility())
+            self._allowed = frozenset(name.lower() for name in self.views)
+            self._readers = catalog_readers()
             limits = self.limits
             for setting in (
                 f"max_temp_directory_size = '{limits.temp_limit}'",
@@ -246,24 +286,73 @@ class Sandbox:
             raise Refused(
                 "only plain SELECT queries are allowed here: " + tree.get("error_message", "")
             )
-        ctes = {name.lower() for name in _cte_names(tree)}
-        allowed = {name.lower() for name in self.views} | ctes
-        for node in _nodes(tree):
-            if node.get("type") == "BASE_TABLE":
-                self._check_table(node, allowed)
-            elif node.get("type") == "TABLE_FUNCTION":
-                name = node.get("function", {}).get("function_name", "?")
-                if name.lower() not in TABLE_FUNCTIONS:
-                    raise Refused(
-                        f"the table function {name}() is not allowed: query the analyst views "
-                        f"by name (allowed functions: {', '.join(sorted(TABLE_FUNCTIONS))})"
-                    )
+        self._walk(tree, frozenset())
 
-    def _check_table(self, node: dict, allowed: set[str]) -> None:
+    def _walk(self, node: object, ctes: frozenset[str]) -> None:
+        """Check every name in node as DuckDB resolves it, with ctes the CTE names in scope.
+
+        A CTE is seen by the query it belongs to, its nested queries and the CTEs after it; not
+        by its own body (unless recursive, and then only in the recursive part), not by the
+        CTEs before it, and not outside its WITH. Anywhere else the name is DuckDB's own.
+        """
+        if isinstance(node, list):
+            for item in node:
+                self._walk(item, ctes)
+            return
+        if not isinstance(node, dict):
+            return
+        for entry in (node.get("cte_map") or {}).get("map", []):
+            self._walk(entry["value"], ctes)
+            ctes = ctes | {entry["key"].lower()}
+        self._check_node(node, ctes)
+        for key, value in node.items():
+            if key == "right" and node.get("type") == "RECURSIVE_CTE_NODE":
+                self._walk(value, ctes | {node["cte_name"].lower()})
+            elif key != "cte_map":
+                self._walk(value, ctes)
+
+    def _check_node(self, node: dict, ctes: frozenset[str]) -> None:
+        kind = node.get("type")
+        if kind == "BASE_TABLE":
+            self._check_table(node, ctes)
+        elif kind == "SHOW_REF":
+            self._check_show(node)
+        elif kind == "TABLE_FUNCTION":
+            name = node.get("function", {}).get("function_name", "?")
+            if name.lower() not in TABLE_FUNCTIONS:
+                raise Refused(
+                    f"the table function {name}() is not allowed: query the analyst views "
+                    f"by name (allowed functions: {', '.join(sorted(TABLE_FUNCTIONS))})"
+                )
+        elif node.get("class") in ("FUNCTION", "WINDOW") and "function_name" in node:
+            name = str(node["function_name"])
+            if name.lower() in self._readers:
+                raise Refused(
+                    f"the function {name}() is not allowed: it reads the server's settings or "
+                    "catalog, not the data"
+                )
+
+    def _check_show(self, node: dict) -> None:
+        """DESCRIBE and SUMMARIZE of a query, SHOW of a view and SHOW TABLES; no other SHOW."""
+        show, name = node.get("show_type"), node.get("table_name", "")
+        if show in ("DESCRIBE", "SUMMARY") and node.get("query"):
+            return
+        if show == "SHOW" and name:
+            self._check_table(node, frozenset())
+            return
+        if show == "SHOW_SPECIAL" and name == '"tables"':
+            return
+        what = "ALL TABLES" if name == "__show_tables_expanded" else name.strip('"').upper()
+        raise Refused(f"SHOW {what} is not allowed: SHOW TABLES lists the views you can query")
+
+    def _check_table(self, node: dict, ctes: frozenset[str]) -> None:
         path = node.get("qualified_name", {}).get("path") or [node.get("table_name", "")]
         name = ".".join(path)
         qualifier = [p.lower() for p in path[:-1]]
-        if qualifier not in ([], ["main"], ["memory", "main"]) or path[-1].lower() not in allowed:
+        last = path[-1].lower()
+        if qualifier == [] and last in ctes:
+            return
+        if qualifier not in ([], ["main"], ["memory", "main"]) or last not in self._allowed:
             raise Refused(
                 f"{name!r} is not an analyst view: only the documented views can be queried "
                 "(listed in the schema browser and docs/data-dictionary.md), never files, "
@@ -357,26 +446,6 @@ def _frame(batches: list[pa.RecordBatch], schema: pa.Schema) -> pl.DataFrame:
     frame = pl.from_arrow(pa.Table.from_batches(batches, schema=schema))
     assert isinstance(frame, pl.DataFrame)
     return frame
-
-
-def _nodes(tree: object) -> Iterator[dict]:
-    """Every dict in a serialized statement, depth first."""
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _cte_names(tree: object) -> Iterator[str]:
-    for node in _nodes(tree):
-        cte_map = node.get("cte_map")
-        if isinstance(cte_map, dict):
-            for entry in cte_map.get("map", []):
-                yield entry["key"]
 
 
 def _statement_name(kind: str, query: str) -> str:

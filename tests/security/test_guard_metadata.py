@@ -71,6 +71,10 @@ ALLOWED = [
 ]
 
 
+#: A `cxkpi sql "..."` line in the docs, with the query's escaped quotes.
+DOCUMENTED = r'cxkpi (?:--db \S+ )?sql "((?:SELECT|FROM)(?:[^"\\]|\\.)*)"'
+
+
 @pytest.fixture(scope="module")
 def sandbox(sample_db):
     with Sandbox(sample_db, Limits(timeout_seconds=10)) as box:
@@ -116,7 +120,9 @@ def test_every_documented_query_still_runs(sandbox):
     queries = [e.sql for e in examples()] + list(EXAMPLE_QUERIES)
     for doc in ("docs/sql-workbench.md", "README.md", "docs/cli.md"):
         with open(doc) as text:
-            queries += re.findall(r'cxkpi (?:--db \S+ )?sql "((?:SELECT|FROM)(?:[^"\\]|\\.)*)"', text.read())
+            queries += re.findall(
+                r'cxkpi (?:--db \S+ )?sql "((?:SELECT|FROM)(?:[^"\\]|\\.)*)"', text.read()
+            )
     queries = [q.replace('\\"', '"') for q in queries if "..." not in q]
     assert len(queries) > 10
     for query in queries:
