@@ -1,6 +1,7 @@
 """The guard for ad-hoc SQL: one module behind `cxkpi sql` and the dashboard's SQL workbench.
 
-Two layers, each sufficient for the attacks it covers (tests/integration/test_sandbox.py):
+Three layers, each sufficient for the attacks it covers (tests/integration/test_sandbox.py,
+tests/security/test_guard_*.py):
 
 1. DuckDB's own controls. Queries run in a separate in-memory DuckDB instance that ATTACHes the
    warehouse READ_ONLY under a private name and exposes the analyst views as views in its own
@@ -12,6 +13,10 @@ Two layers, each sufficient for the attacks it covers (tests/integration/test_sa
    and SHOW included), every table it names is an analyst view or one of its own CTEs, and it
    calls no table function beyond a short list. This refuses what DuckDB would allow: USE, DETACH
    and `warehouse.raw_*` (not settings), and query()/query_table() (which name tables in strings).
+   Names resolve by scope as DuckDB resolves them, and functions that read settings or the
+   catalog are refused.
+3. A worker process per query (etl/worker.py), killed at the time limit and capped in memory,
+   because DuckDB checks its own limits only between operators.
 
 Individual engagement answers are not analyst views: employees are seen only through views that
 suppress groups under 5 responses (SPEC section 7).
