@@ -485,11 +485,7 @@ class Sandbox:
                     pass
                 return result
             except Stopped as stop:
-                raise Refused(
-                    stop.args[0]
-                    if stop.args[0] != stop.limit
-                    else _stopped(stop.limit, self.limits)
-                ) from None
+                raise Refused(stop.message or _stopped(stop.limit, self.limits)) from None
             except Failed as failed:
                 raise Refused(str(failed)) from None
 

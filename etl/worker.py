@@ -46,11 +46,13 @@ SCHEMA, BATCH, DONE, ERROR, READY = b"S", b"B", b"D", b"E", b"R"
 
 
 class Stopped(Exception):
-    """The worker was stopped: at the time limit ("time") or the memory limit ("memory")."""
+    """The worker was stopped: at the time limit ("time"), the memory limit ("memory"), or
+    before it started ("start"); message is the worker's own sentence, if it sent one."""
 
     def __init__(self, limit: str, message: str = ""):
-        super().__init__(message or limit)
+        super().__init__(limit)
         self.limit = limit
+        self.message = message
 
 
 class Failed(Exception):
@@ -73,6 +75,7 @@ class Worker:
             start_new_session=True,  # a Ctrl+C in the terminal reaches the caller only
         )
         self._ready = False
+        self.clean = True  # no answer half read: it may take the next query
 
     def configure(self, setup: dict) -> None:
         """Tell the worker which warehouse, views, reader and limits it serves."""
@@ -93,13 +96,19 @@ class Worker:
         """The schema and batches of one query, killed if it runs past timeout seconds."""
         self.wait_ready()
         deadline = time.monotonic() + timeout + GRACE_SECONDS
-        self._send(request)
+        self.clean = False
+        try:
+            self._send(request)
+        except OSError:  # it died while idle
+            self.kill()
+            raise Stopped("start") from None
         kind, payload = self._frame(deadline, "time")
         if kind == ERROR:
             answer = json.loads(payload)
             if answer.get("stopped"):
                 self.kill()
                 raise Stopped(answer["stopped"], answer["message"])
+            self.clean = True  # a refusal or DuckDB error is the whole answer
             raise Failed(answer["message"])
         schema = pa.ipc.read_schema(pa.py_buffer(payload))
         return schema, self._batches(schema, deadline)
@@ -108,6 +117,7 @@ class Worker:
         while True:
             kind, payload = self._frame(deadline, "time")
             if kind == DONE:
+                self.clean = True
                 return
             if kind == ERROR:
                 answer = json.loads(payload)
@@ -183,10 +193,9 @@ class Pool:
         """use(worker) with a worker of its own; a worker that was stopped is replaced."""
         worker = self._take()
         try:
-            result = use(worker)
+            return use(worker)
         finally:
             self._give(worker)
-        return result
 
     def _take(self) -> Worker:
         with self._lock:
@@ -209,7 +218,12 @@ class Pool:
     def _give(self, worker: Worker) -> None:
         with self._lock:
             self._busy -= 1
-            keep = worker.alive() and not self._closed and len(self._idle) < 1 + self.spare
+            keep = (
+                worker.clean
+                and worker.alive()
+                and not self._closed
+                and len(self._idle) < 1 + self.spare
+            )
             if keep:
                 self._idle.append(worker)
             elif not self._closed and not self._idle:  # a stopped worker's successor starts now
