@@ -31,6 +31,22 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def for_csv(frame: pl.DataFrame, raw: bool = False) -> pl.DataFrame:
+    """The frame as CSV can hold it: lists and structs as JSON text, formulas neutralised
+    unless raw (a Polars CSV writer refuses nested values outright)."""
+    import polars as pl
+
+    nested = [c for c, kind in frame.schema.items() if kind.is_nested()]
+    as_json = (
+        pl.when(pl.col(c).is_not_null())
+        .then(pl.struct(pl.col(c).alias("v")).struct.json_encode().str.slice(5).str.head(-1))
+        .alias(c)
+        for c in nested
+    )
+    frame = frame.with_columns(as_json)
+    return frame if raw else for_spreadsheet(frame)
+
+
 def for_spreadsheet(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with every text cell and column name that could be a formula neutralised."""
     import polars as pl

@@ -436,7 +436,7 @@ def sql(
     frame, shown = result.frame, limits.max_rows
     # color=True: otherwise click strips escape sequences from the values it prints.
     if fmt == "csv":
-        csv = (frame if raw else cells.for_spreadsheet(frame)).write_csv()
+        csv = cells.for_csv(frame, raw).write_csv()
         click.echo(csv, nl=False, color=True)
     elif fmt == "json":
         click.echo(frame.write_json(), color=True)

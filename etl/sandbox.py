@@ -572,8 +572,7 @@ class _Translate:
 
 
 def _csv_frame(batches: list[pa.RecordBatch], schema: pa.Schema, raw: bool) -> pl.DataFrame:
-    frame = _frame(batches, schema)
-    return frame if raw else cells.for_spreadsheet(frame)
+    return cells.for_csv(_frame(batches, schema), raw)
 
 
 def _frame(batches: list[pa.RecordBatch], schema: pa.Schema) -> pl.DataFrame:

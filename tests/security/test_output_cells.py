@@ -64,6 +64,12 @@ def test_a_formula_in_a_column_name_is_neutralised_too(sandbox):
     assert next(csv.reader(io.StringIO(data.decode()))) == ["'=cmd|' /C calc'!A0"]
 
 
+def test_lists_and_structs_in_csv_are_json_text_not_a_traceback(sandbox):
+    data, rows, _ = sandbox.download("SELECT ['=1', 'b'] AS l, {'k': 2} AS s", "csv")
+    assert rows == 1
+    assert list(csv.reader(io.StringIO(data.decode()))) == [["l", "s"], ['["=1","b"]', '{"k":2}']]
+
+
 def test_raw_csv_and_parquet_keep_values_exact(sandbox):
     query = cells(FORMULAS)
     data, _, _ = sandbox.download(query, "csv", raw=True)
