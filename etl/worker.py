@@ -104,12 +104,7 @@ class Worker:
             raise Stopped("start") from None
         kind, payload = self._frame(deadline, "time")
         if kind == ERROR:
-            answer = json.loads(payload)
-            if answer.get("stopped"):
-                self.kill()
-                raise Stopped(answer["stopped"], answer["message"])
-            self.clean = True  # a refusal or DuckDB error is the whole answer
-            raise Failed(answer["message"])
+            self._fail(payload, whole_answer=True)
         schema = pa.ipc.read_schema(pa.py_buffer(payload))
         return schema, self._batches(schema, deadline)
 
@@ -120,12 +115,19 @@ class Worker:
                 self.clean = True
                 return
             if kind == ERROR:
-                answer = json.loads(payload)
-                self.kill()
-                if answer.get("stopped"):
-                    raise Stopped(answer["stopped"], answer["message"])
-                raise Failed(answer["message"])
+                self._fail(payload, whole_answer=False)
             yield pa.ipc.read_record_batch(pa.py_buffer(payload), schema)
+
+    def _fail(self, payload: bytes, whole_answer: bool) -> None:
+        """Raise the worker's error; a refusal before any data leaves it ready for more."""
+        answer = json.loads(payload)
+        if answer.get("stopped") or not whole_answer:
+            self.kill()
+        else:
+            self.clean = True
+        if answer.get("stopped"):
+            raise Stopped(answer["stopped"], answer["message"])
+        raise Failed(answer["message"])
 
     def alive(self) -> bool:
         """Whether the process still runs."""
