@@ -189,7 +189,8 @@ def clear_cache() -> None:
 @st.cache_resource(max_entries=16, show_spinner=False, on_release=Sandbox.close)
 def _sandbox(identity: tuple[str, int, int], visibility: Visibility) -> Sandbox:
     try:
-        box = Sandbox(Path(identity[0]), visibility=visibility)
+        # A spare worker: one session's runaway query never makes another's wait for a start.
+        box = Sandbox(Path(identity[0]), visibility=visibility, spare=1)
     except CxkpiError as error:
         raise DataUnavailable(
             f"The SQL workbench cannot start: {error}.",

@@ -405,26 +405,41 @@ def validate(
     default=None,
     help="Seconds before the query is stopped (default 30, or $CXKPI_SQL_TIMEOUT).",
 )
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="With --format csv: cells exactly as stored, even those a spreadsheet would run as "
+    "formulas (starting with = + - @); by default they get a leading apostrophe.",
+)
 @click.pass_obj
-def sql(obj: dict, query: str, fmt: str, max_rows: int | None, timeout: float | None) -> None:
+def sql(
+    obj: dict, query: str, fmt: str, max_rows: int | None, timeout: float | None, raw: bool
+) -> None:
     """Run one read-only query over the analyst views ('-' reads it from standard input).
 
     The same guard as the dashboard's SQL workbench: one SELECT over the documented views
     (docs/data-dictionary.md), no files, URLs, settings or raw tables, with a time, memory
-    and row limit. A refusal is one line on standard error and exit status 1.
+    and row limit. A refusal is one line on standard error and exit status 1. The table
+    shows control characters escaped (\\x1b); CSV neutralises formula cells unless --raw;
+    JSON keeps values exact.
     """
+    from etl import cells
     from etl.sandbox import Limits, Sandbox
 
+    if raw and fmt != "csv":
+        raise click.UsageError("--raw applies to --format csv only (JSON is always exact)")
     if query == "-":
         query = sys.stdin.read()
     limits = Limits.from_env(max_rows=max_rows, timeout_seconds=timeout)
     with Sandbox(obj["db"], limits) as sandbox:
         result = sandbox.run(query)
     frame, shown = result.frame, limits.max_rows
+    # color=True: otherwise click strips escape sequences from the values it prints.
     if fmt == "csv":
-        click.echo(frame.write_csv(), nl=False)
+        csv = cells.for_csv(frame, raw).write_csv()
+        click.echo(csv, nl=False, color=True)
     elif fmt == "json":
-        click.echo(frame.write_json())
+        click.echo(frame.write_json(), color=True)
     else:
         import polars as pl
 
@@ -435,7 +450,8 @@ def sql(obj: dict, query: str, fmt: str, max_rows: int | None, timeout: float | 
             tbl_width_chars=200,
             tbl_hide_dataframe_shape=True,
         ):
-            click.echo(frame)
+            table = str(cells.for_terminal(frame))
+        click.echo(cells.escape_lines(table))
         click.echo(
             f"{frame.height} row(s) in {result.seconds:.2f}s"
             + (f", first {shown} shown" if result.truncated else "")

@@ -12,6 +12,7 @@ QUERY = "sql_query"
 RESULT = "sql_result"
 RUN_NOW = "sql_run_now"
 RUNS = "sql_runs"
+RAW_CSV = "sql_raw_csv"
 MAX_CATEGORIES = 12
 
 
@@ -56,17 +57,24 @@ def show_result(query: str, outcome) -> None:
     )
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     buttons = st.container(horizontal=True)
+    raw = st.session_state.get(RAW_CSV, False)
     for fmt, mime in (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet")):
         buttons.download_button(
             f"Download {'CSV' if fmt == 'csv' else 'Parquet'}",
             # Run again at click time, uncapped for display; the callable needs no session.
-            data=lambda fmt=fmt: box.download(query, fmt)[0],
+            data=lambda fmt=fmt: box.download(query, fmt, raw=raw)[0],
             file_name=f"cxkpi-query-{stamp}.{fmt}",
             mime=mime,
             on_click="ignore",
             icon=":material/download:",
             key=f"download_{fmt}",
         )
+    buttons.checkbox(
+        "Raw CSV",
+        key=RAW_CSV,
+        help="Cells exactly as stored. Unticked, a cell a spreadsheet would run as a formula"
+        " (starting with = + - @) gets a leading apostrophe and shows as text.",
+    )
     chart(frame)
 
 

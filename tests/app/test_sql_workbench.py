@@ -71,6 +71,7 @@ def test_a_long_result_is_capped_and_says_downloads_hold_more(workbench):
     assert "the query returned more" in status and "1,000,000 rows" in status
     labels = [b.proto.label for b in workbench.get("download_button")]
     assert labels == ["Download CSV", "Download Parquet"]
+    assert [c.label for c in workbench.checkbox] == ["Raw CSV"]  # formulas kept (security.md)
 
 
 def test_an_attack_is_refused_with_one_sentence(workbench):
