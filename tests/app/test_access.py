@@ -55,7 +55,11 @@ def signed_in(db: Path, monkeypatch, email: str | None, page: str = "overview", 
     monkeypatch.setenv("CXKPI_DB", str(db))
     app = AppTest.from_file(str(APP), default_timeout=120)
     app.secrets["auth"] = AUTH
-    app.user = {"is_logged_in": False} if email is None else {"is_logged_in": True, "email": email}
+    app.user = (
+        {"is_logged_in": False}
+        if email is None
+        else {"is_logged_in": True, "email": email, "email_verified": True}
+    )
     for key, value in query.items():
         app.query_params[key] = value
     app.run()

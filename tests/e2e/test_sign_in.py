@@ -24,10 +24,10 @@ grants:
     departments: [BIL]
 """
 USERS = {
-    "exec": {"email": "exec@example.com", "groups": ["cx-executives"]},
-    "analyst": {"email": "analyst@example.com"},
-    "head": {"email": "head.billing@example.com"},
-    "stranger": {"email": "stranger@example.com"},
+    "exec": {"email": "exec@example.com", "email_verified": True, "groups": ["cx-executives"]},
+    "analyst": {"email": "analyst@example.com", "email_verified": True},
+    "head": {"email": "head.billing@example.com", "email_verified": True},
+    "stranger": {"email": "stranger@example.com", "email_verified": True},
 }
 #: What `SELECT DISTINCT department_id FROM department_month` says to each reader.
 DEPARTMENTS = "SELECT DISTINCT department_id FROM department_month"
