@@ -205,7 +205,8 @@ class AccessFile:
         for grant in self.grants:
             if grant.matches(emails, groups):
                 because = f"{self.path.name}:{grant.line} ({grant.match} {grant.value})"
-                return Access(grant.role, grant.departments, who(user), because, self.contact)
+                name = email or who(user)
+                return Access(grant.role, grant.departments, name, because, self.contact)
         return None
 
     def verified_email(self, user: Mapping) -> str | None:
