@@ -14,8 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
-from etl.access import LOCAL, Access, AccessFile, configured, parse
+from dashboard import data, ui
+from etl.access import LOCAL, Access, AccessFile, configured, parse, who
 from etl.errors import CxkpiError
 
 
@@ -26,11 +26,27 @@ class _ServerOutput(logging.Handler):
         print(self.format(record), flush=True)
 
 
+class _OneLine(logging.Formatter):
+    """Each record on one line: claims and file contents cannot start a forged line.
+
+    Every control or separator character (newline, carriage return, escape, U+2028...) is
+    written as its Python escape (tests/security/test_closed_page.py).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def printable(text: str) -> str:
+    """text with each character that is not printable written as its escape, e.g. \\n."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 #: One line per signed-in session (and per refusal) on the server's output: who, as what.
 log = logging.getLogger("cxkpi.access")
 if not log.handlers:
     _handler = _ServerOutput()
-    _handler.setFormatter(logging.Formatter("%(asctime)s access: %(message)s"))
+    _handler.setFormatter(_OneLine("%(asctime)s access: %(message)s"))
     log.addHandler(_handler)
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -88,7 +104,8 @@ def admit() -> Access:
     try:
         found = access_file()
     except CxkpiError as error:
-        _closed(str(error))
+        _log_closed(str(error))
+        _closed()
         st.stop()
     access = found.resolve(st.user.to_dict())
     _log_once(access, found)
@@ -96,7 +113,10 @@ def admit() -> Access:
         _no_access(found.contact)
         st.stop()
     with st.sidebar:
-        st.caption(f":material/account_circle: Signed in as **{access.who}** ({access.describe()})")
+        st.caption(
+            f":material/account_circle: Signed in as **{ui.plain(access.who)}**"
+            f" ({ui.plain(access.describe())})"
+        )
         st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="cx_sign_out")
     return access
 
@@ -107,9 +127,10 @@ def _log_once(access: Access | None, found: AccessFile) -> None:
     line = (
         f"{access.who} as {access.describe()} ({access.because})"
         if access
-        else f"{user.get('email') or user.get('sub') or 'unknown'} refused: no grant in"
-        f" {found.path.name} matches"
+        else f"{who(user)} refused: no grant in {found.path.name} matches"
     )
+    if unused := found.unused_claims(user):
+        line += f" ({'; '.join(unused)})"
     if st.session_state.get("cx_access_logged") != line:
         st.session_state["cx_access_logged"] = line
         log.info(line)
@@ -125,18 +146,28 @@ def _sign_in() -> None:
 
 
 def _no_access(contact: str) -> None:
-    who = st.user.get("email") or st.user.get("name") or "this account"
     st.title("No access yet")
     st.markdown(
-        f"You are signed in as **{who}**, but this dashboard has not been opened to you."
-        f"\n\nAsk **{contact}** for access, saying which departments you need to see."
+        f"You are signed in as **{ui.plain(who(st.user.to_dict()))}**, but this dashboard has"
+        " not been opened to you."
+        f"\n\nAsk **{ui.plain(contact)}** for access, saying which departments you need to see."
     )
     st.button("Sign out", on_click=st.logout, icon=":material/logout:")
 
 
-def _closed(problem: str) -> None:
+def _log_closed(problem: str) -> None:
+    """The whole problem for whoever runs the server, once per session while it lasts."""
+    line = f"dashboard closed: {problem}"
+    if st.session_state.get("cx_access_logged") != line:
+        st.session_state["cx_access_logged"] = line
+        log.error(line)
+
+
+def _closed() -> None:
+    """What a visitor sees: that it is closed, and nothing of the warehouse or the server."""
     st.title("The dashboard is closed")
     st.error(
-        f"Its access file cannot be used, so no data is shown to anyone: {problem}",
+        "Its access file cannot be used, so no data is shown to anyone. Whoever runs the"
+        " dashboard finds the reason in its output.",
         icon=":material/lock:",
     )

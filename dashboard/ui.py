@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import streamlit as st
@@ -10,6 +11,29 @@ from dashboard.data import DataUnavailable
 from etl.catalog import description
 from etl.metrics import METRICS, format_change, format_value
 from etl.models import discover
+
+#: Marks Streamlit's Markdown gives a meaning anywhere in a line: emphasis, code, links and
+#: images, HTML, entities, `$...$` maths, tables, and a colon before a word (`:red[...]`
+#: directives, `:smile:` shortcodes, `:material/...:` icons), an underscore but inside a word
+#: (where it emphasises nothing: `raw_interactions` stays as written).
+_INLINE = re.compile(r"([\\`*~\[\]<>&${}|]|:(?=\S)|(?<![^\W_])_|_(?![^\W_]))")
+#: Marks that mean something at the start of a line: lists, headings, quotes, rules.
+_LINE_START = re.compile(r"^(\s*(?:\d+)?)([-+*#>=.)])")
+#: What Streamlit finds in text after Markdown has run (bare URLs, addresses, shortcodes):
+#: an invisible word joiner splits each so that no pattern matches.
+_AFTER_MARKDOWN = re.compile(r"(?<=:)(?=[\w/+-])|(?<=[\w.+-])(?=@)|(?<=www)(?=\.)", re.I)
+JOINER = "\u2060"
+
+
+def plain(text: object) -> str:
+    """Text from the data or a sign-in claim as Markdown that shows exactly that text.
+
+    Every page routes such text through here (tests/security/test_text_from_data.py): a
+    department named `![x](http://...)` would otherwise make each visitor's browser fetch it.
+    """
+    one_line = "".join(c if c.isprintable() else " " for c in str(text))
+    escaped = _INLINE.sub(r"\\\1", _AFTER_MARKDOWN.sub(JOINER, one_line))
+    return _LINE_START.sub(r"\1\\\2", escaped, count=1)
 
 
 @st.cache_resource(show_spinner=False)
@@ -70,7 +94,7 @@ def tile(row: dict) -> None:
     """A headline metric: value, change on the period before, year on year, n and interval."""
     metric = row["metric"]
     shown = row["value"] is not None
-    label = row["label"][0].upper() + row["label"][1:]
+    label = plain(row["label"][0].upper() + row["label"][1:])
     st.metric(
         label,
         value(metric, row["value"]) if shown else _withheld(row["note"]),
@@ -95,7 +119,7 @@ def tile_caption(row: dict) -> str:
     metric = row["metric"]
     parts = [f"n = {row['n']:,}"]
     if row["value"] is None:
-        parts.append(row["note"])
+        parts.append(plain(row["note"]))
     if row["ci_low"] is not None:
         parts.append(f"95% CI {row['ci_low']:+.1f} to {row['ci_high']:+.1f}")
     if row["period"] is not None and row["period"] != row["month"]:

@@ -15,6 +15,7 @@ URL parameter or query.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -343,23 +344,55 @@ class AccessFile:
     contact: str
     grants: tuple[Grant, ...]
     groups_claim: str = "groups"
+    email_verified: str = "required"  # or "optional": an absent claim vouches too
 
     def resolve(self, user: Mapping) -> Access | None:
         """The access of a signed-in user (their ID token's claims), None if nothing matches.
 
-        An e-mail the provider says is not verified (email_verified false) matches no e-mail
-        or domain grant: anyone can type an address into an account they create.
+        Only claims of the right type and shape take part (tests/security/test_sign_in_claims.py):
+        a string "false" is not a verified e-mail, nor a string a list of groups.
         """
-        email = str(user.get("email") or "").strip().lower()
-        emails = [email] if email and user.get("email_verified", True) is not False else []
-        claimed = user.get(self.groups_claim) or []
-        groups = [claimed] if isinstance(claimed, str) else [str(g) for g in claimed]
-        who = email or str(user.get("name") or user.get("sub") or "unknown")
+        email = self.verified_email(user)
+        emails = [email] if email else []
+        groups = _groups(user.get(self.groups_claim))
         for grant in self.grants:
             if grant.matches(emails, groups):
                 because = f"{self.path.name}:{grant.line} ({grant.match} {grant.value})"
-                return Access(grant.role, grant.departments, who, because, self.contact)
+                name = email or who(user)
+                return Access(grant.role, grant.departments, name, because, self.contact)
         return None
+
+    def verified_email(self, user: Mapping) -> str | None:
+        """The e-mail address that may match e-mail and domain grants, None if none may.
+
+        Anyone can type an address into an account they create, so only the JSON boolean
+        true in `email_verified` vouches for it; with `email_verified: optional` in the
+        access file, an absent claim does too (for providers that never send it).
+        """
+        said = user.get("email_verified", _ABSENT)
+        if said is not True and not (said is _ABSENT and self.email_verified == "optional"):
+            return None
+        return _address(user.get("email"))
+
+    def unused_claims(self, user: Mapping) -> list[str]:
+        """Why the e-mail or groups sent took no part in matching, for the access log."""
+        reasons = []
+        if user.get("email") is not None and self.verified_email(user) is None:
+            said = user.get("email_verified", _ABSENT)
+            reasons.append(
+                "e-mail not used: "
+                + (
+                    "no email_verified claim"
+                    if said is _ABSENT
+                    else f"email_verified is {said!r}, not true"
+                    if said is not True
+                    else "not one plain address"
+                )
+            )
+        claimed = user.get(self.groups_claim)
+        if claimed is not None and not _groups(claimed):
+            reasons.append(f"'{self.groups_claim}' not used: not a list of names")
+        return reasons
 
     def check_departments(self, known: Mapping[str, str]) -> None:
         """Every department named is in the warehouse; else the first unknown, by line."""
@@ -374,7 +407,38 @@ class AccessFile:
                     )
 
 
-_TOP = ("contact", "groups_claim", "grants")
+_ABSENT = object()
+#: One address: no second @, no blanks or separators that could smuggle another one in.
+_PART = r"[^@\s,;:<>()\[\]\\\"]+"
+_ADDRESS = re.compile(rf"{_PART}@{_PART}\.{_PART}")
+
+
+def _address(claimed: object) -> str | None:
+    """The claim as one lower-case e-mail address, None if it is anything else."""
+    if not isinstance(claimed, str):
+        return None
+    address = claimed.strip().lower()
+    return address if address.isprintable() and _ADDRESS.fullmatch(address) else None
+
+
+def _groups(claimed: object) -> list[str]:
+    """The groups claim when it is a list of names; any other shape gives no group."""
+    if isinstance(claimed, list | tuple) and all(isinstance(g, str) for g in claimed):
+        return list(claimed)
+    return []
+
+
+def who(user: Mapping) -> str:
+    """The signed-in person as the dashboard names them: e-mail, else name, else subject."""
+    for claim in ("email", "name", "sub"):
+        if isinstance(user.get(claim), str) and user[claim].strip():
+            return user[claim].strip()
+    return "unknown"
+
+
+_TOP = ("contact", "groups_claim", "email_verified", "grants")
+#: What `email_verified` may say in the access file.
+EMAIL_VERIFIED = ("required", "optional")
 _GRANT = ("email", "domain", "group", "role", "departments")
 
 
@@ -390,6 +454,7 @@ def parse(path: Path) -> AccessFile:
     if not str(contact or "").strip():
         fail(path, at, "'contact' is empty: say who people without access should ask")
     claim = str(scalar(path, top["groups_claim"])[0]) if "groups_claim" in top else "groups"
+    verified = _email_verified(path, top)
     node, at = top["grants"]
     if not getattr(node, "value", None):
         fail(path, at, "'grants' is empty: nobody could see anything")
@@ -404,7 +469,17 @@ def parse(path: Path) -> AccessFile:
                 f"{grant.match} '{grant.value}' is granted already on line {first}; "
                 "the first matching grant wins, so this one would never apply",
             )
-    return AccessFile(path, str(contact).strip(), grants, claim)
+    return AccessFile(path, str(contact).strip(), grants, claim, verified)
+
+
+def _email_verified(path: Path, top: dict) -> str:
+    """`required` unless the file says `optional` (its provider never sends the claim)."""
+    if "email_verified" not in top:
+        return "required"
+    said, at = scalar(path, top["email_verified"])
+    if said not in EMAIL_VERIFIED:
+        fail(path, at, f"'email_verified' is '{said}': write required or optional")
+    return str(said)
 
 
 def _grant(path: Path, node) -> Grant:

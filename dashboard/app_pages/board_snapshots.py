@@ -58,18 +58,21 @@ left, right = st.columns([3, 1])
 with left:
     st.markdown(
         f"**{month:%B %Y}, version {snap['version']}** (`{chosen}`), frozen on"
-        f" {snap['taken_at']:%d %B %Y at %H:%M} by {snap['taken_by']}. Inputs: {len(inputs)}"
-        f" files, fingerprint `{snap['fingerprint'][:16]}`. Analyses over"
+        f" {snap['taken_at']:%d %B %Y at %H:%M} by {ui.plain(snap['taken_by'])}."
+        f" Inputs: {len(inputs)} files, fingerprint `{snap['fingerprint'][:16]}`. Analyses over"
         f" {snap['analyses_from']:%b %Y} to {snap['analyses_to']:%b %Y}."
     )
     if snap["changes"]:
         with st.expander("What changed against the version before"):
-            st.markdown("\n".join(f"- {line}" for line in snap["changes"].splitlines()[1:]))
+            st.markdown(
+                "\n".join(f"- {ui.plain(line)}" for line in snap["changes"].splitlines()[1:])
+            )
 with right:
     if pack is None:
         st.caption(
-            "The board pack holds every department's figures; your access covers "
-            f"{', '.join(data.reader().departments or ())} only, so it is not offered here."
+            "The board pack holds every department's figures; your access covers"
+            f" {ui.plain(', '.join(data.reader().departments or ()))} only, so it is not"
+            " offered here."
         )
     else:
         st.download_button(
@@ -104,7 +107,7 @@ with frozen:
     if found.is_empty():
         st.success("No flags when this snapshot was taken.")
     for finding in found.iter_rows(named=True):
-        st.markdown(f"**{finding['headline']}**  \n{finding['explanation']}")
+        st.markdown(f"**{ui.plain(finding['headline'])}**  \n{ui.plain(finding['explanation'])}")
     st.subheader("Department scorecard as frozen")
     card = data.frozen_scorecard(chosen, month)
     shown = {"department": card["department_name"].to_list()}
@@ -135,7 +138,7 @@ with since:
             icon=":material/update:",
         )
         with st.expander("Files"):
-            st.markdown("\n".join(f"- {c}: {f}" for f, c in files.iter_rows()))
+            st.markdown("\n".join(f"- {c}: {ui.plain(f)}" for f, c in files.iter_rows()))
     moved = data.figures_since(chosen, month)
     if moved.is_empty():
         st.markdown(f"No headline figure of {month:%B %Y} differs from the frozen one.")
@@ -162,4 +165,4 @@ with since:
     if flags.is_empty():
         st.markdown("Flags and department verdicts are as frozen.")
     for change, detail in flags.iter_rows():
-        st.markdown(f"- **{change}**: {detail}")
+        st.markdown(f"- **{ui.plain(change)}**: {ui.plain(detail)}")

@@ -7,7 +7,7 @@ from dashboard import charts, data, filters, ui
 from etl.analyses import MIN_PERIODS
 
 f = filters.current()
-st.title(f"KPI conflicts: {f.department_name}")
+st.title(f"KPI conflicts: {ui.plain(f.department_name)}")
 st.markdown(
     "A **conflict** is a productivity KPI that got better while a customer outcome got worse"
     " over the same months: both moves material and clear (95% interval), their monthly"
@@ -26,7 +26,7 @@ st.caption(
 pairs = data.conflicts(f.department)
 if pairs.is_empty():
     st.info(
-        f"No pairs were tested for {f.department_name}: it has too few months with both a"
+        f"No pairs were tested for {ui.plain(f.department_name)}: it has too few months with both a"
         " productivity and an outcome figure."
     )
     st.stop()
@@ -63,9 +63,9 @@ chosen = pairs.filter((pairs["productivity_metric"] + ":" + pairs["outcome_metri
 )
 if chosen["flagged"]:
     whose = " One department's, through the totals." if chosen["shows_through"] else ""
-    st.error(f"**Flagged.{whose}** {chosen['explanation']}", icon=":material/flag:")
+    st.error(f"**Flagged.{whose}** {ui.plain(chosen['explanation'])}", icon=":material/flag:")
 else:
-    st.info(chosen["explanation"])
+    st.info(ui.plain(chosen["explanation"]))
 if chosen["association"] is not None:
     st.caption(
         f"Association {chosen['association']:+.2f} (Spearman, direction-aware) over"

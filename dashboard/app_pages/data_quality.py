@@ -31,9 +31,9 @@ if behind.is_empty() and reporting is not None and reporting["is_complete"]:
         " the dashboard reports."
     )
 for row in behind.iter_rows(named=True):
-    st.warning(f"**{row['source']}**: {row['status']}.")
+    st.warning(f"**{ui.plain(row['source'])}**: {ui.plain(row['status'])}.")
 for row in months.filter(months["is_in_progress"]).iter_rows(named=True):
-    st.info(f"{row['in_progress']}.", icon=":material/hourglass_top:")
+    st.info(f"{ui.plain(row['in_progress'])}.", icon=":material/hourglass_top:")
 st.dataframe(
     fresh,
     hide_index=True,

@@ -32,7 +32,7 @@ if f.department != "ALL":
     if not chosen.is_empty():
         row = chosen.row(0, named=True)
         label, _ = VERDICTS[row["verdict"]]
-        st.info(f"**{row['department_name']}: {label}.** {row['explanation']}")
+        st.info(f"**{ui.plain(row['department_name'])}: {label}.** {ui.plain(row['explanation'])}")
 
 st.subheader("Scorecard")
 scorecard = value.with_columns(

@@ -7,7 +7,7 @@ from dashboard import charts, data, filters, ui
 from etl.metrics import MIN_N_ENGAGEMENT_GROUP
 
 f = filters.current()
-st.title(f"Employee voice: {f.department_name}")
+st.title(f"Employee voice: {ui.plain(f.department_name)}")
 st.markdown(
     "Indices are the share of favourable answers (4 or 5 of 5). **Empowerment**: I can do the"
     " right thing for the customer, I have the time, I have the tools. Each wave is set"
@@ -28,11 +28,11 @@ st.altair_chart(
 )
 
 mine = waves.filter(pl.col("department_id") == f.department)
-st.subheader(f"{f.department_name}: wave by wave")
+st.subheader(f"{ui.plain(f.department_name)}: wave by wave")
 if mine.is_empty():
-    st.info(f"No survey waves for {f.department_name}.")
+    st.info(f"No survey waves for {ui.plain(f.department_name)}.")
     st.stop()
-st.info(mine["explanation"][-1])
+st.info(ui.plain(mine["explanation"][-1]))
 held = mine["outcome_basis"][-1] == "held_cases"
 table = mine.select(
     "wave",

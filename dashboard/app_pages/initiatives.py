@@ -22,7 +22,7 @@ effects = data.initiatives(f.department)
 if effects.is_empty():
     st.info(
         "No initiatives"
-        + ("" if f.department == "ALL" else f" in {f.department_name}")
+        + ("" if f.department == "ALL" else f" in {ui.plain(f.department_name)}")
         + ". Load an initiatives file (initiative_id, name, department_id, started_on, metric)."
     )
     st.stop()
@@ -37,8 +37,9 @@ for row in effects.iter_rows(named=True):
     if row["conflict_outcome"] is not None and row["verdict"] != "no_clear_lift":
         word, show = f"{word}, but customers lost out", st.error
     show(
-        f"**{row['initiative_name']}** ({row['department_id']}, {row['metric_label']},"
-        f" from {ui.month_label(row['started_on'])}): **{word}**. {row['explanation']}"
+        f"**{ui.plain(row['initiative_name'])}** ({ui.plain(row['department_id'])},"
+        f" {ui.plain(row['metric_label'])}, from {ui.month_label(row['started_on'])}):"
+        f" **{word}**. {ui.plain(row['explanation'])}"
     )
 
 lifts = data.initiative_lifts(f.department)

@@ -10,8 +10,8 @@ OUTCOMES = ["nps", "fcr_rate", "repeat_contact_rate", "promise_kept_rate"]
 SHOWN_FINDINGS = 5
 
 f = filters.current()
-st.title(f"Customer experience: {f.department_name}")
-channel = "all channels" if f.channel == "all" else f"the {f.channel} channel"
+st.title(f"Customer experience: {ui.plain(f.department_name)}")
+channel = "all channels" if f.channel == "all" else f"the {ui.plain(f.channel)} channel"
 st.caption(
     f"Tiles: {ui.month_label(f.headline_month)}, {channel}, change against the month before"
     " (survey waves: the wave before) and the same month a year before. The ? beside a tile"
@@ -19,7 +19,7 @@ st.caption(
 )
 for sentence in f.in_progress:
     st.info(
-        f"{sentence}. {ui.in_progress_note(f.headline_month, f.end)}",
+        f"{ui.plain(sentence)}. {ui.in_progress_note(f.headline_month, f.end)}",
         icon=":material/hourglass_top:",
     )
 
@@ -34,11 +34,13 @@ found = data.findings(f.department)
 if found.is_empty():
     st.success(
         "No flags: no KPI conflict, no watermelon or value-destroying department, no faded"
-        " initiative" + ("" if f.department == "ALL" else f" for {f.department_name}") + "."
+        " initiative"
+        + ("" if f.department == "ALL" else f" for {ui.plain(f.department_name)}")
+        + "."
     )
 for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
     with st.container(border=True):
-        st.markdown(f"**{finding['headline']}**  \n{finding['explanation']}")
+        st.markdown(f"**{ui.plain(finding['headline'])}**  \n{ui.plain(finding['explanation'])}")
         pair = {}
         if finding["productivity_metric"]:
             pair["pair"] = f"{finding['productivity_metric']}:{finding['outcome_metric']}"

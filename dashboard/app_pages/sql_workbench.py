@@ -5,7 +5,7 @@ from datetime import datetime
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import charts, data, ui
 from etl.sandbox import Refused, analyst_views, examples
 
 QUERY = "sql_query"
@@ -34,7 +34,7 @@ def execute(query: str) -> None:
 
 def show_result(query: str, outcome) -> None:
     if isinstance(outcome, Refused):
-        st.error(f"Not run: {outcome}", icon=":material/block:")
+        st.error(f"Not run: {ui.plain(outcome)}", icon=":material/block:")
         return
     box = data.workbench()
     frame = outcome.frame
@@ -104,7 +104,10 @@ def chart(frame: pl.DataFrame) -> None:
         st.caption("Pick at least one value to chart.")
         return
     if x not in temporal and frame[x].n_unique() > 60:
-        st.caption(f"{frame[x].n_unique()} categories in {x}: too many to chart; aggregate first.")
+        st.caption(
+            f"{frame[x].n_unique()} categories in {ui.plain(x)}: too many to chart;"
+            " aggregate first."
+        )
         return
     st.altair_chart(charts.result_chart(frame, x, ys, colour), width="stretch")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import data
+from dashboard import data, ui
 from etl.access import ROLES, Access
 from tests.app.test_pages import APP, PAGES, texts
 
@@ -55,7 +55,11 @@ def signed_in(db: Path, monkeypatch, email: str | None, page: str = "overview", 
     monkeypatch.setenv("CXKPI_DB", str(db))
     app = AppTest.from_file(str(APP), default_timeout=120)
     app.secrets["auth"] = AUTH
-    app.user = {"is_logged_in": False} if email is None else {"is_logged_in": True, "email": email}
+    app.user = (
+        {"is_logged_in": False}
+        if email is None
+        else {"is_logged_in": True, "email": email, "email_verified": True}
+    )
     for key, value in query.items():
         app.query_params[key] = value
     app.run()
@@ -85,7 +89,8 @@ def test_an_unknown_user_is_told_whom_to_ask_and_sees_no_data(
     assert said.count("access: stranger@example.com refused: no grant in access.yml matches") == 1
     shown = texts(app)
     assert app.title[0].value == "No access yet"
-    assert "stranger@example.com" in shown and "Maria Lopez, CX analytics" in shown
+    # Shown as text: dashboard/ui.plain keeps Streamlit from making the address a link.
+    assert ui.plain("stranger@example.com") in shown and "Maria Lopez, CX analytics" in shown
     assert not shows_data(app)
     assert [b.label for b in app.button] == ["Sign out"]
 
@@ -107,7 +112,7 @@ def test_pages_open_only_for_roles_that_include_them(
 ):
     app = signed_in(sample_db, monkeypatch, email)
     signed = "".join(c.value for c in app.sidebar.caption)
-    assert f"Signed in as **{email}**" in signed
+    assert f"Signed in as **{ui.plain(email)}**" in signed
     role = ACCESS.split(email)[1].split("role: ")[1].split()[0].replace("_", " ")
     assert f"access: {email} as {role} (access.yml:" in capsys.readouterr().out
     if opens:
@@ -174,11 +179,16 @@ def _reads_as_each_role() -> None:
     assert refused.value.fix == "Ask Maria for a role that does."
 
 
-def test_a_mistake_in_the_access_file_closes_the_dashboard(sample_db, monkeypatch, access_file):
+def test_a_mistake_in_the_access_file_closes_the_dashboard(
+    sample_db, monkeypatch, access_file, capsys
+):
     access_file.write_text(ACCESS.replace("[BIL]", "[BILL]"))
     app = signed_in(sample_db, monkeypatch, "exec@example.com")
     assert app.title[0].value == "The dashboard is closed"
-    assert f"{access_file}:11: unknown department 'BILL'" in app.error[0].value
+    assert "finds the reason in its output" in app.error[0].value
+    assert f"access: dashboard closed: {access_file}:11: unknown department 'BILL'" in (
+        capsys.readouterr().out
+    )
     assert not shows_data(app)
 
 

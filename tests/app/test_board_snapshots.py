@@ -74,7 +74,7 @@ def test_frozen_vs_live_names_the_late_file_and_the_figure_that_moved(moved_on, 
     frozen, live, _ = _figures(moved_on)
     app = open_app(moved_on, monkeypatch, "board_snapshots")
     assert "1 input file(s) were added, 0 replaced and 0 removed" in app.warning[0].value
-    assert "- added: nps_responses/2026-10-late.csv" in texts(app)
+    assert f"- added: {ui.plain('nps_responses/2026-10-late.csv')}" in texts(app)
     moved = app.dataframe[1].value  # the scorecard is the first
     organisation = moved[(moved["department"] == "Organisation") & (moved["metric"] == "NPS")]
     assert organisation["frozen"].tolist() == [ui.value("nps", frozen)]

@@ -155,7 +155,9 @@ def test_findings_open_their_evidence_with_the_department_selected(sample_db, mo
     buttons = [b for b in app.button if b.label == "See the evidence"]
     assert len(buttons) == 5
     headlines = [m.value for m in app.markdown if m.value.startswith("**")]
-    watermelon = next(i for i, h in enumerate(headlines) if "Watermelon: Claims Processing" in h)
+    watermelon = next(
+        i for i, h in enumerate(headlines) if ui.plain("Watermelon: Claims Processing") in h
+    )
     buttons[watermelon].click().run()
     assert app.title[0].value == "Departments and customer value"
     assert app.selectbox(key="department").value == "CLM"

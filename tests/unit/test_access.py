@@ -24,6 +24,9 @@ grants:
     role: data_owner
 """
 
+#: What a provider that checked the address sends with it.
+VERIFIED = {"email_verified": True}
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "access.yml"
@@ -37,26 +40,27 @@ def rules(tmp_path: Path):
 
 
 def test_first_matching_grant_decides(rules):
-    head = rules.resolve({"email": "head.billing@example.com", "roles": ["cx-board"]})
+    head = rules.resolve({**VERIFIED, "email": "head.billing@example.com", "roles": ["cx-board"]})
     assert (head.role.name, head.departments) == ("analyst", ("BIL", "CLM"))
     assert head.because == "access.yml:4 (email head.billing@example.com)"
     assert head.contact == "Maria Lopez, CX analytics (maria@example.com)"
-    board = rules.resolve({"email": "chair@example.com", "roles": ["cx-board"]})
+    board = rules.resolve({**VERIFIED, "email": "chair@example.com", "roles": ["cx-board"]})
     assert board.role.name == "board" and board.departments is None
-    assert rules.resolve({"email": "someone@EXAMPLE.com"}).role.name == "executive"
-    assert rules.resolve({"email": "owner@partner.org"}).role.name == "data_owner"
+    assert rules.resolve({**VERIFIED, "email": "someone@EXAMPLE.com"}).role.name == "executive"
+    assert rules.resolve({**VERIFIED, "email": "owner@partner.org"}).role.name == "data_owner"
 
 
 def test_no_match_is_no_access(rules):
     assert rules.resolve({"email": "stranger@elsewhere.org", "roles": ["cx-analysts"]}) is None
     assert rules.resolve({"sub": "1234"}) is None
     # A look-alike domain is not the domain.
-    assert rules.resolve({"email": "mallory@notexample.com"}) is None
+    assert rules.resolve({**VERIFIED, "email": "mallory@notexample.com"}) is None
 
 
 def test_an_unverified_email_matches_no_email_or_domain(rules):
     assert rules.resolve({"email": "head.billing@example.com", "email_verified": False}) is None
-    board = rules.resolve({"email": "x@example.com", "email_verified": False, "roles": "cx-board"})
+    claims = {"email": "x@example.com", "email_verified": False, "roles": ["cx-board"]}
+    board = rules.resolve(claims)
     assert board.role.name == "board"
 
 
