@@ -414,7 +414,8 @@ class Sandbox:
             raise Refused(
                 f"{name!r} is not an analyst view: only the documented views can be queried "
                 "(listed in the schema browser and docs/data-dictionary.md), never files, "
-                "URLs, raw tables or individual survey answers"
+                "URLs, raw tables or individual employee answers; customers' answers are in "
+                "int_nps_responses"
             )
 
     def run(self, query: str, max_rows: int | None = None) -> Result:

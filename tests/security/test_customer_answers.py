@@ -53,3 +53,15 @@ def test_the_sandbox_gives_an_analyst_answers_without_comments(written):
         )
     answers, written = result.frame.row(0)
     assert answers > 1000 and written == 0
+
+
+def test_the_guards_refusal_says_what_is_true_of_answers(written):
+    from etl.sandbox import Refused
+
+    with Sandbox(written, visibility=Visibility(None, raw_records=False)) as box:
+        for view in ("stg_engagement_responses", "raw_nps_responses"):
+            with pytest.raises(Refused) as refused:
+                box.run(f"SELECT * FROM {view}")
+            message = str(refused.value)
+            assert "individual employee answers" in message, message
+            assert "customers' answers are in int_nps_responses" in message, message
