@@ -10,7 +10,7 @@ import pytest
 
 from etl.access import ROLES, Visibility
 from etl.query import connect_read_only, cursor
-from etl.sandbox import Sandbox
+from etl.sandbox import Refused, Sandbox
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,6 @@ def test_the_sandbox_gives_an_analyst_answers_without_comments(written):
 
 
 def test_the_guards_refusal_says_what_is_true_of_answers(written):
-    from etl.sandbox import Refused
-
     with Sandbox(written, visibility=Visibility(None, raw_records=False)) as box:
         for view in ("stg_engagement_responses", "raw_nps_responses"):
             with pytest.raises(Refused) as refused:
