@@ -64,9 +64,13 @@ with left:
     )
     if snap["changes"]:
         with st.expander("What changed against the version before"):
-            st.markdown(
-                "\n".join(f"- {ui.plain(line)}" for line in snap["changes"].splitlines()[1:])
-            )
+            lines = snap["changes"].splitlines()[1:]
+            st.markdown("\n".join(f"- {ui.plain(line)}" for line in lines))
+            if data.reader().departments:
+                st.caption(
+                    "Changes to figures, flags and verdicts name departments, so they are"
+                    " listed for readers of every department; shown here are the files."
+                )
 with right:
     if pack is None:
         st.caption(
