@@ -33,6 +33,7 @@ from etl.config_file import scalar as _scalar
 from etl.config_file import sequence as _sequence
 from etl.contract import SOURCES, Source
 from etl.errors import FileRefused
+from etl.expression import ExpressionRefused, column_sql
 
 ROW = "_row_number"
 FILTERED = "_filtered"
@@ -432,7 +433,13 @@ def _column(
 def _expression(path: Path, entry: tuple[yaml.Node, int]) -> tuple[pl.Expr, list[str], list[str]]:
     text, line = _scalar(path, entry)
     try:
-        expr = pl.sql_expr(str(text))
+        checked = column_sql(str(text))
+    except ExpressionRefused as refused:
+        reason = str(refused)
+        quoted = "" if reason.startswith("does not parse") else f"{cut(text, 40)!r}: "
+        _fail(path, line, f"the expression {quoted}{reason}")
+    try:
+        expr = pl.sql_expr(checked)
         spelled = expr.meta.root_names()
     except Exception as error:  # polars raises SQLSyntaxError, InvalidOperationError, ...
         _fail(path, line, f"the expression does not parse: {_first_line(error)}")
