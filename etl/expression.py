@@ -27,7 +27,7 @@ MAX_DEPTH = 60
 FUNCTIONS = frozenset(
     {
         # text
-        "lower", "upper", "trim", "ltrim", "rtrim", "btrim", "length", "char_length",
+        "lower", "upper", "trim", "ltrim", "rtrim", "length", "char_length",
         "character_length", "octet_length", "substr", "substring", "left", "right", "concat",
         "concat_ws", "replace", "reverse", "starts_with", "ends_with", "strpos", "lpad",
         "rpad", "initcap", "split_part", "regexp_like", "regexp_replace", "nullif",
