@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from etl.config_file import compose, fail, line, mapping, scalar, sequence
+from etl.config_file import compose, cut, fail, line, mapping, scalar, sequence
 from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP
 from etl.sqltext import literal
 
@@ -403,7 +403,8 @@ class AccessFile:
                     fail(
                         self.path,
                         at,
-                        f"unknown department '{department}': the warehouse has {listed}",
+                        f"unknown department '{cut(department)}':"
+                        f" the warehouse has {cut(listed, 200)}",
                     )
 
 
@@ -466,7 +467,7 @@ def parse(path: Path) -> AccessFile:
             fail(
                 path,
                 grant.line,
-                f"{grant.match} '{grant.value}' is granted already on line {first}; "
+                f"{grant.match} '{cut(grant.value)}' is granted already on line {first}; "
                 "the first matching grant wins, so this one would never apply",
             )
     return AccessFile(path, str(contact).strip(), grants, claim, verified)
@@ -493,16 +494,16 @@ def _grant(path: Path, node) -> Grant:
     if match != "group":
         value = value.lower()
     if match == "email" and ("@" not in value or value.startswith("@")):
-        fail(path, at, f"'{value}' is not an e-mail address")
+        fail(path, at, f"'{cut(value)}' is not an e-mail address")
     if match == "domain" and ("@" in value or "." not in value):
-        fail(path, at, f"'{value}' is not a domain (example.com, without @)")
+        fail(path, at, f"'{cut(value)}' is not a domain (example.com, without @)")
     if not value:
         fail(path, at, f"'{match}' is empty")
     if "role" not in entries:
-        fail(path, line(node), f"the grant for {match} '{value}' has no role")
+        fail(path, line(node), f"the grant for {match} '{cut(value)}' has no role")
     role_name, at = scalar(path, entries["role"])
     if role_name not in ROLES:
-        fail(path, at, f"unknown role '{role_name}' (one of {', '.join(ROLES)})")
+        fail(path, at, f"unknown role '{cut(role_name)}' (one of {', '.join(ROLES)})")
     role = ROLES[str(role_name)]
     departments, lines = None, ()
     if "departments" in entries:
@@ -518,7 +519,7 @@ def _grant(path: Path, node) -> Grant:
             )
         for value_, at_ in listed:
             if not isinstance(value_, str) or not value_.strip():
-                fail(path, at_, f"{value_!r} is not a department id")
+                fail(path, at_, f"{cut(repr(value_))} is not a department id")
         departments = tuple(str(v).strip() for v, _ in listed)
         lines = tuple(at_ for _, at_ in listed)
     return Grant(match, value, role, departments, line(node), lines)

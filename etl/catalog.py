@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from etl import files
 from etl.contract import SOURCES, Source
 from etl.metrics import METRICS
 from etl.models import Model, discover
@@ -144,5 +145,5 @@ def dictionary() -> str:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else DICTIONARY
-    target.write_text(dictionary())
+    files.replace(target, dictionary().encode())
     print(f"wrote {target}")

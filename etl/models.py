@@ -8,9 +8,9 @@ from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from etl import metrics
+from etl.config_file import load
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
 from etl.metrics import metric_rows
@@ -71,10 +71,7 @@ def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
 def _read_spec(path: Path) -> dict:
     if not path.exists():
         return {}
-    try:
-        return yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise CxkpiError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    return load(path, "the model's YAML") or {}
 
 
 def _strip_comments(sql: str) -> str:

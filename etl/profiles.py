@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from etl.config_file import ConfigError, compose
+from etl.config_file import ConfigError, compose, cut
 from etl.config_file import fail as _fail
 from etl.config_file import line as _line
 from etl.config_file import mapping as _mapping
@@ -33,6 +33,7 @@ from etl.config_file import scalar as _scalar
 from etl.config_file import sequence as _sequence
 from etl.contract import SOURCES, Source
 from etl.errors import FileRefused
+from etl.expression import ExpressionRefused, column_sql
 
 ROW = "_row_number"
 FILTERED = "_filtered"
@@ -203,7 +204,9 @@ def parse(path: Path) -> Profile:
         _fail(path, _line(root), "'source' is missing: the contract source this export feeds")
     source_name, source_line = _scalar(path, top["source"])
     if source_name not in SOURCES:
-        _fail(path, source_line, f"unknown source '{source_name}' (one of {', '.join(SOURCES)})")
+        _fail(
+            path, source_line, f"unknown source '{cut(source_name)}' (one of {', '.join(SOURCES)})"
+        )
     source = SOURCES[source_name]
     read = _read_options(path, top.get("read"))
     drop = tuple(
@@ -218,7 +221,8 @@ def parse(path: Path) -> Profile:
             _fail(
                 path,
                 column.line,
-                f"'{column.name}' is made from dropped (personal) column(s) {', '.join(leaked)}",
+                f"'{column.name}' is made from dropped (personal) column(s)"
+                f" {cut(', '.join(leaked))}",
             )
     description = _scalar(path, top["description"])[0] if "description" in top else ""
     return Profile(
@@ -329,7 +333,7 @@ def _read_options(path: Path, node) -> dict:
         value, line = _scalar(path, entry)
         if key == "delimiter":
             if not isinstance(value, str) or len(value) != 1:
-                _fail(path, line, f"delimiter must be one character, not {value!r}")
+                _fail(path, line, f"delimiter must be one character, not {cut(repr(value))}")
             result["delimiter"] = value
         elif key == "encoding":
             normal = str(value).lower().replace("_", "-")
@@ -337,11 +341,13 @@ def _read_options(path: Path, node) -> dict:
                 normal, normal
             )
             if normal not in ENCODINGS:
-                _fail(path, line, f"encoding '{value}' is not one of {', '.join(ENCODINGS)}")
+                _fail(path, line, f"encoding '{cut(value)}' is not one of {', '.join(ENCODINGS)}")
             result["encoding"] = normal
         elif key == "header_row":
             if not isinstance(value, int) or value < 1:
-                _fail(path, line, f"header_row must be a line number from 1, not {value!r}")
+                _fail(
+                    path, line, f"header_row must be a line number from 1, not {cut(repr(value))}"
+                )
             result["header_row"] = value
         elif key == "sheet":
             if not isinstance(value, str | int) or isinstance(value, bool):
@@ -349,7 +355,9 @@ def _read_options(path: Path, node) -> dict:
             result["sheet"] = value
         else:
             _fail(
-                path, line, f"unknown read option '{key}' (delimiter, encoding, header_row, sheet)"
+                path,
+                line,
+                f"unknown read option '{cut(key)}' (delimiter, encoding, header_row, sheet)",
             )
     return result
 
@@ -366,7 +374,7 @@ def _columns(path: Path, source: Source, node, lines: dict) -> tuple[Column, ...
             _fail(
                 path,
                 line,
-                f"'{name}' is not a column of source '{source.name}'"
+                f"'{cut(name)}' is not a column of source '{source.name}'"
                 f" (its columns: {', '.join(source.column_names)})",
             )
         expr, inputs, spelled = _column(path, name, spec, line)
@@ -389,12 +397,12 @@ def _column(
 ) -> tuple[pl.Expr, list[str], list[str]]:
     """The expression making a contract column, the export columns it reads, and as spelled."""
     if isinstance(spec, yaml.ScalarNode):
-        column = column_name(_plain(spec))
+        column = column_name(_plain(spec, path))
         return pl.col(column), [column], []
     options = _mapping(path, spec, f"'{name}'")
     hows = [h for h in _HOWS if h in options]
     if len(hows) != 1:
-        _fail(path, line, f"'{name}' needs exactly one of {', '.join(_HOWS)}")
+        _fail(path, line, f"'{cut(name)}' needs exactly one of {', '.join(_HOWS)}")
     how = hows[0]
     allowed = {
         "column": {"column", "values", "scale", "reverse"},
@@ -405,7 +413,7 @@ def _column(
     }[how]
     for key, (_, key_line) in options.items():
         if key not in allowed:
-            _fail(path, key_line, f"'{key}' cannot be used with '{how}' in '{name}'")
+            _fail(path, key_line, f"'{cut(key)}' cannot be used with '{how}' in '{cut(name)}'")
     if how == "constant":
         value, _ = _scalar(path, options["constant"])
         return pl.lit(None if value is None else str(value), dtype=pl.String), [], []
@@ -425,7 +433,13 @@ def _column(
 def _expression(path: Path, entry: tuple[yaml.Node, int]) -> tuple[pl.Expr, list[str], list[str]]:
     text, line = _scalar(path, entry)
     try:
-        expr = pl.sql_expr(str(text))
+        checked = column_sql(str(text))
+    except ExpressionRefused as refused:
+        reason = str(refused)
+        quoted = "" if reason.startswith("does not parse") else f"{cut(text, 40)!r}: "
+        _fail(path, line, f"the expression {quoted}{reason}")
+    try:
+        expr = pl.sql_expr(checked)
         spelled = expr.meta.root_names()
     except Exception as error:  # polars raises SQLSyntaxError, InvalidOperationError, ...
         _fail(path, line, f"the expression does not parse: {_first_line(error)}")
@@ -448,7 +462,7 @@ def _when(path: Path, name: str, how: str, entry) -> tuple[pl.Expr, list[str]]:
         )
     for key, (_, key_line) in options.items():
         if key not in {k for pair in parts for k in pair}:
-            _fail(path, key_line, f"'{key}' is not a {how} option here")
+            _fail(path, key_line, f"'{cut(key)}' is not a {how} option here")
     columns, formats = [], []
     for column_key, format_key in parts:
         if format_key not in options:
@@ -471,7 +485,10 @@ def _values(path: Path, entry, expr: pl.Expr) -> pl.Expr:
     node, line = entry
     if not isinstance(node, yaml.MappingNode):
         _fail(path, line, "'values' must map export codes to contract values")
-    mapping = {str(_plain(k)): None if _plain(v) is None else str(_plain(v)) for k, v in node.value}
+    mapping = {}
+    for key, value in node.value:
+        code, meant = _plain(key, path), _plain(value, path)
+        mapping[str(code)] = None if meant is None else str(meant)
     text = expr.cast(pl.String).str.strip_chars()
     return text.replace(list(mapping), list(mapping.values()))
 
@@ -480,7 +497,7 @@ def _scale(path: Path, options: dict, expr: pl.Expr) -> pl.Expr:
     low_from, high_from, low_to, high_to = 1, 5, 1, 5
     if "scale" in options:
         node, line = options["scale"]
-        scale = _plain(node)
+        scale = _plain(node, path)
         try:
             (low_from, high_from), (low_to, high_to) = scale["from"], scale["to"]
             assert high_from > low_from and high_to > low_to

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from etl import files
 from etl.cli import cli
 
 CLI_REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
@@ -49,5 +50,5 @@ def reference() -> str:
 
 if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else CLI_REFERENCE
-    target.write_text(reference())
+    files.replace(target, reference().encode())
     print(f"wrote {target}")

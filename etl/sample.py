@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from etl import files
 from etl.contract import SOURCES
 
 #: The sample's months: MONTHS months ending with October 2026 (END is the day after).
@@ -213,11 +214,13 @@ def _write(out: Path, name: str, frame: pl.DataFrame) -> None:
         "engagement_responses": "wave",
     }.get(name)
     if period is None:
-        frame.write_csv(folder / f"{name}.csv", datetime_format=_TS)
+        with files.open_new(folder / f"{name}.csv") as handle:
+            frame.write_csv(handle, datetime_format=_TS)
         return
     keyed = frame.with_columns(pl.col(period).dt.strftime("%Y-%m").alias("_file"))
     for (month,), part in keyed.partition_by("_file", as_dict=True).items():
-        part.drop("_file").write_csv(folder / f"{month}.csv", datetime_format=_TS)
+        with files.open_new(folder / f"{month}.csv") as handle:
+            part.drop("_file").write_csv(handle, datetime_format=_TS)
 
 
 def _month_starts(months: int) -> list[datetime]:

@@ -14,7 +14,6 @@ import contextlib
 import getpass
 import hashlib
 import json
-import os
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl import files
 from etl.errors import CxkpiError
 from etl.metrics import format_value
 from etl.warehouse import writing
@@ -178,20 +178,22 @@ def _user() -> str:
 
 
 def _write_new(path: Path, content: bytes) -> None:
-    """Write a pack file; a file of that name from an earlier snapshot is never overwritten."""
+    """Write a pack file; a file (or link) of that name is never overwritten or followed."""
+    files.refuse_link(path)
     if path.exists():
         raise CxkpiError(
             f"{path} already exists: a board pack is never overwritten; move it away or"
             " choose another folder with --out"
         )
-    partial = path.with_name(path.name + ".partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(content)
-        os.replace(partial, path)
+        files.write_new(path, content)
+    except FileExistsError:
+        raise CxkpiError(
+            f"{path} already exists: a board pack is never overwritten; move it away or"
+            " choose another folder with --out"
+        ) from None
     except OSError as error:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
         raise CxkpiError(
             f"{path}: cannot write the board pack ({error.strerror or error}); nothing was"
             " recorded; choose another folder with --out"

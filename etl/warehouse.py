@@ -30,6 +30,7 @@ import duckdb
 
 from etl.contract import SOURCES, raw_ddl
 from etl.errors import CxkpiError
+from etl.files import open_lock, open_new, refuse_link, replace
 
 DEFAULT_DB = Path("data/cxkpi.duckdb")
 #: DuckDB's own memory cap for writing commands; beyond it DuckDB spills to disk.
@@ -120,6 +121,7 @@ def _cannot_write(error: Exception) -> str | None:
 @contextmanager
 def _writing(db_path: Path, on_wait, files: Sequence[dict]) -> Iterator[duckdb.DuckDBPyConnection]:
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    refuse_link(db_path)  # replaced by rename on publish: a link would be swapped out
     with writer_lock(db_path, on_wait):
         journal = db_path.with_name(db_path.name + ".journal")
         left_behind = _read_journal(journal)
@@ -128,7 +130,8 @@ def _writing(db_path: Path, on_wait, files: Sequence[dict]) -> Iterator[duckdb.D
         try:
             _remove(next_path)
             if db_path.exists():
-                shutil.copyfile(db_path, next_path)
+                with db_path.open("rb") as live, open_new(next_path) as copy:
+                    shutil.copyfileobj(live, copy, 1 << 20)
             con = duckdb.connect(
                 str(next_path),
                 config={
@@ -176,9 +179,7 @@ def _write_journal(journal: Path, attempts: list[dict]) -> None:
     if not attempts:
         journal.unlink(missing_ok=True)
         return
-    partial = journal.with_name(journal.name + ".partial")
-    partial.write_text(json.dumps(attempts))
-    os.replace(partial, journal)
+    replace(journal, json.dumps(attempts).encode())
 
 
 def _record_interrupted(con: duckdb.DuckDBPyConnection, attempts: list[dict]) -> None:
@@ -209,7 +210,7 @@ def _record_interrupted(con: duckdb.DuckDBPyConnection, attempts: list[dict]) ->
 def writer_lock(db_path: Path, on_wait=None) -> Iterator[None]:
     """Hold the writer's lock of db_path (a file beside it); on_wait is told if it must wait."""
     lock_path = db_path.with_name(db_path.name + ".lock")
-    with lock_path.open("a+") as handle:
+    with os.fdopen(open_lock(lock_path), "r+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
