@@ -32,6 +32,18 @@ def refuse_link(path: Path) -> None:
         )
 
 
+def refuse_links_in(folder: Path) -> None:
+    """One line if folder, or any folder or file under it, is a symbolic link.
+
+    For the Spark lake, whose folders Spark and DuckDB write into and remove whole: a linked
+    folder in it would move those writes and removals elsewhere.
+    """
+    refuse_link(folder)
+    for root, folders, files in os.walk(folder):  # a linked folder is listed, never entered
+        for name in (*folders, *files):
+            refuse_link(Path(root, name))
+
+
 def write_new(path: Path, content: bytes) -> None:
     """Write a file that must not exist yet (a link of that name included) via a temporary."""
     refuse_link(path)

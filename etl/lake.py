@@ -24,6 +24,7 @@ import duckdb
 
 from etl.contract import SOURCES
 from etl.errors import CxkpiError
+from etl.files import refuse_links_in
 from etl.sqltext import literal
 
 #: The partition key of every partitioned table: the calendar month as YYYY-MM.
@@ -56,6 +57,7 @@ def writing(lake: Path):
     from etl.warehouse import writer_lock
 
     lake = Path(lake)
+    refuse_links_in(lake)
     lake.mkdir(parents=True, exist_ok=True)
 
     def waiting(_):

@@ -88,3 +88,20 @@ def test_the_pack_still_writes_when_nothing_is_planted(sample_copy: Path, tmp_pa
     assert sorted(p.name for p in out.iterdir()) == [f"{PACK}.html", f"{PACK}.pdf"]
     assert not (out / f"{PACK}.pdf").is_symlink()
     shutil.rmtree(out)
+
+
+@pytest.mark.parametrize("planted", ["lake", "raw/raw_interactions", "raw/raw_interactions/x"])
+def test_a_link_in_the_lake_is_refused_before_a_spark_job_writes(tmp_path: Path, planted) -> None:
+    from etl import lake
+
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    root = tmp_path / "lake"
+    if planted == "lake":
+        root.symlink_to(target, target_is_directory=True)
+    else:
+        (root / planted).parent.mkdir(parents=True)
+        (root / planted).symlink_to(target, target_is_directory=True)
+    with pytest.raises(CxkpiError, match="symbolic link"), lake.writing(root):
+        pass
+    assert list(target.iterdir()) == []
