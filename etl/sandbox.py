@@ -79,6 +79,10 @@ CONTRACT_VIEWS = (
 )
 
 
+#: The longest query the guard checks: parsing runs in the caller, before the worker's limits.
+MAX_QUERY_CHARS = 100_000
+
+
 class Refused(CxkpiError):
     """A query the sandbox will not run, with one sentence saying what is not allowed.
 
@@ -318,6 +322,20 @@ class Sandbox:
         """Refuse, with one sentence, anything but one SELECT over the analyst views."""
         if not query.strip():
             raise Refused("the query is empty")
+        if len(query) > MAX_QUERY_CHARS:
+            # Parsing and checking run before the worker's limits apply: bound them here.
+            raise Refused(
+                f"the query is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}"
+                " (put long lists of values in a view, or filter by a condition)"
+            )
+        try:
+            self._check(query)
+        except RecursionError:
+            raise Refused(
+                "the query nests too deeply to check; write it with fewer nested parts"
+            ) from None
+
+    def _check(self, query: str) -> None:
         cursor = self._con.cursor()
         try:
             statements = cursor.extract_statements(query)

@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, data, ui
-from etl.sandbox import Refused, analyst_views, examples
+from etl.sandbox import MAX_QUERY_CHARS, Refused, analyst_views, examples
 
 QUERY = "sql_query"
 RESULT = "sql_result"
@@ -162,6 +162,7 @@ with editor:
             "Query",
             key=QUERY,
             height=240,
+            max_chars=MAX_QUERY_CHARS,
             placeholder="SELECT month, nps, nps_n FROM organisation_month ORDER BY month",
             help="Ctrl+Enter runs the query.",
         )

@@ -89,3 +89,20 @@ def test_cxkpi_sql_stops_at_its_memory_limit_with_one_line(sample_db, monkeypatc
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "needed more than the 200MB memory limit" in result.stderr
+
+
+def test_a_huge_query_is_refused_before_it_is_parsed(sandbox):
+    """The parse and check run in the caller, outside the worker's limits: they are bounded."""
+    huge = "SELECT 1 IN (" + ",".join(map(str, range(600_000))) + ") AS x"
+    started = time.monotonic()
+    with pytest.raises(Refused, match=r"characters long; the limit is 100,000"):
+        sandbox.run(huge)
+    assert time.monotonic() - started < 1
+
+
+def test_a_deeply_nested_query_is_refused_in_one_line(sample_db):
+    deep = "SELECT " + "+".join(["1"] * 400) + " AS x"
+    result = run_cxkpi("--db", str(sample_db), "sql", deep)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
