@@ -99,9 +99,18 @@ _WITHOUT_DRIVERS = (
     "* REPLACE (CASE WHEN drivers IS NULL THEN explanation"
     " ELSE replace(explanation, ': ' || drivers || '.', '.') END AS explanation{nulls})"
 )
-#: What only a data owner sees: rows as they were sent, and customers' free-text comments,
-#: which can hold names, e-mail addresses and phone numbers (docs/security.md).
-_PERSONAL = {"raw_record": "NULL::JSON", "comment": "NULL::VARCHAR"}
+#: What only a data owner sees: rows as they were sent, customers' free-text comments, which
+#: can hold names, e-mail addresses and phone numbers, and the server's paths (docs/security.md).
+_PERSONAL = {
+    "raw_record": "NULL::JSON",
+    "comment": "NULL::VARCHAR",
+    # Where the server keeps its files is the server's: the rest see a file's source folder
+    # and name (as in load_runs.file_key) and a pack's or profile's name.
+    "file": "regexp_extract(file, '[^/\\\\]*[/\\\\]?[^/\\\\]*$')",
+    "pdf_path": "regexp_extract(pdf_path, '[^/\\\\]*$')",
+    "html_path": "regexp_extract(html_path, '[^/\\\\]*$')",
+    "profile": "regexp_extract(profile, '[^/\\\\]*$')",
+}
 #: The department rows of a view include these organisation-wide ones.
 EVERY_DEPARTMENT = ("ALL", "*")
 
@@ -128,9 +137,9 @@ _CELL_FIGURES = (
 )  # fmt: skip
 #: Lines of a snapshot's `changes` that speak of no department: the files behind it.
 _CHANGES_IN_SCOPE = (
-    "* REPLACE (array_to_string(list_filter(string_split(changes, chr(10)),"
+    "array_to_string(list_filter(string_split(changes, chr(10)),"
     " lambda l: l LIKE 'against version %' OR l LIKE 'file %' OR l LIKE 'no input %'),"
-    " chr(10)) AS changes)"
+    " chr(10)) AS changes"
 )
 
 
@@ -254,9 +263,12 @@ class Visibility(NamedTuple):
         analyses are withheld whole when just one department with data lies outside
         (`lone_outsider`).
         """
-        select = "*"
-        if not self.raw_records and (personal := [c for c in _PERSONAL if c in columns]):
-            select = f"* REPLACE ({', '.join(f'{_PERSONAL[c]} AS {c}' for c in personal)})"
+        replaced = []
+        if not self.raw_records:
+            replaced = [f"{_PERSONAL[c]} AS {c}" for c in _PERSONAL if c in columns]
+        if self.departments is not None and name == "board_snapshots":
+            replaced.append(_CHANGES_IN_SCOPE)
+        select = f"* REPLACE ({', '.join(replaced)})" if replaced else "*"
         if self.departments is None:
             return f"SELECT {select} FROM {{source}}"
         if "drivers" in columns:  # organisation sentences that name other departments
@@ -279,7 +291,7 @@ class Visibility(NamedTuple):
         elif name in ("snapshot_packs", "quarantine"):
             return None  # a pack holds every department; raw rows may belong to any
         elif name == "board_snapshots":
-            return f"SELECT {_CHANGES_IN_SCOPE} FROM {{source}}"
+            return f"SELECT {select} FROM {{source}}"
         elif key:
             where = f'"{key}" IN ({wanted})'
         elif name in ORGANISATION_VIEWS:
