@@ -194,6 +194,47 @@ def _findings(name: str, scope: str) -> str:
     )
 
 
+def _through(scope: str) -> str:
+    """The organisation cells a reader of scope would see through, with every channel of a
+    month and metric where one channel is: the all-channel total less the other channels
+    would give that one back."""
+    through = _SEE_THROUGH.format(scope=scope)
+    return (
+        f"SELECT DISTINCT channel, month, metric FROM ({through})"
+        f" UNION SELECT c.channel, t.month, t.metric FROM ({through}) AS t,"
+        " (SELECT DISTINCT channel FROM {file}.metric_channel_month WHERE channel <> 'all') AS c"
+        " WHERE t.channel <> 'all'"
+    )
+
+
+#: An organisation row of an analysis a scoped reader sees only where, in its metrics and
+#: months, the departments they cannot see are not a single one (see _SEE_THROUGH).
+_LONE_IN_WINDOW = (
+    "NOT EXISTS (SELECT 1 FROM {{file}}.metric_month AS m WHERE m.metric IN"
+    " (v.productivity_metric, v.outcome_metric) AND m.n > 0 AND m.department_id <> 'ALL'"
+    " AND m.department_id NOT IN ({{scope}}){window} GROUP BY m.metric"
+    " HAVING count(DISTINCT m.department_id) = 1)"
+)
+_WAVE_SEEN_THROUGH = (
+    "NOT EXISTS (SELECT 1 FROM ({through}) AS t WHERE t.channel = 'all' AND ((t.month = v.wave"
+    " AND t.metric IN ('enps', 'engagement_index', 'empowerment_index', 'teamwork_index'))"
+    " OR (t.metric IN ('nps', 'fcr_rate') AND t.month > v.wave"
+    " AND t.month <= v.wave + INTERVAL 3 MONTH)))"
+)
+_ORGANISATION_ROWS = {
+    "kpi_conflicts": _LONE_IN_WINDOW.format(
+        window=" AND m.month BETWEEN v.first_month AND v.last_month"
+    ),
+    "findings": _LONE_IN_WINDOW.format(window=""),
+    "ex_cx_linkage": _WAVE_SEEN_THROUGH,
+    "int_linkage_outcome_month": (
+        "NOT EXISTS (SELECT 1 FROM ({through}) AS t WHERE t.channel = 'all'"
+        " AND t.month = v.month AND t.metric IN ('nps', 'fcr_rate'))"
+    ),
+}
+_ORGANISATION_ROWS.update({f"snapshot_{n}": g for n, g in list(_ORGANISATION_ROWS.items())})
+
+
 def _withheld(flag: str, column: str) -> str:
     """column, or nothing (its note saying why) where flag holds."""
     hidden = "NULL"
@@ -220,7 +261,7 @@ def _totals_by_cell(name: str, columns: Sequence[str], scope: str, wanted: str) 
     seen_through = " OR ".join(f"u.month = {m}" for m in months)
     return (
         f"SELECT v.* REPLACE ({figures}) FROM {{source}} AS v"
-        f" LEFT JOIN (SELECT DISTINCT channel, month, metric FROM ({through})) AS u"
+        f" LEFT JOIN ({_through(scope)}) AS u"
         f" ON v.department_id = 'ALL' AND u.channel = {channel} AND u.metric = v.metric"
         f" AND ({seen_through}) WHERE v.department_id IN ({wanted})"
     )
@@ -286,7 +327,8 @@ class Visibility(NamedTuple):
             wanted = scope
         if name in _COMPARED:
             select = _compared(name, columns, scope)
-        if name == "filter_values":
+        if name == "filter_values":  # a channel's contacts are the organisation's
+            select = "* REPLACE (CASE WHEN filter = 'channel' THEN NULL ELSE detail END AS detail)"
             where = f"filter <> 'department' OR value IN ({wanted})"
         elif name in ("snapshot_packs", "quarantine"):
             return None  # a pack holds every department; raw rows may belong to any
@@ -294,6 +336,13 @@ class Visibility(NamedTuple):
             return f"SELECT {select} FROM {{source}}"
         elif key:
             where = f'"{key}" IN ({wanted})'
+            if name in _ORGANISATION_ROWS:
+                guard = _ORGANISATION_ROWS[name].format(
+                    scope=scope, through=_through(scope), file="{file}"
+                )
+                where += f""" AND (v."{key}" NOT IN ('ALL', '*') OR {guard})"""
+            for handler in (c for c in columns if c.endswith("_handler_id")):
+                where += f' AND (v."{handler}" IS NULL OR v."{handler}" IN ({scope}))'
         elif name in ORGANISATION_VIEWS:
             where = "true"
         else:

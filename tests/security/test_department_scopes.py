@@ -228,3 +228,65 @@ def test_a_snapshots_changes_name_no_department_outside_the_scope(sample_db, tmp
         connection.close()
     assert "Claims" not in shown and "NPS" not in shown
     assert "file replaced: interactions/2026-10.csv" in shown
+
+
+def test_the_all_channel_total_cannot_give_back_a_withheld_channel(sample_db):
+    """ALL over all channels less the other channels shown would be the one withheld."""
+    scope = (OUTSIDER,)
+    lone = _cells_with_one_outsider(sample_db, scope)
+    months = {(month, metric) for channel, month, metric in lone if channel != "all"}
+    con, reader = _reader(sample_db, scope)
+    try:
+        shown = reader.sql(
+            "SELECT month, metric FROM metric_channel_month WHERE department_id = 'ALL'"
+            " AND channel <> 'all' AND value IS NOT NULL"
+        ).fetchall()
+        assert [c for c in shown if c in months] == []
+        details = reader.sql("SELECT detail FROM filter_values WHERE filter = 'channel'").fetchall()
+        assert details and all(d is None for (d,) in details)  # the organisation's contacts
+    finally:
+        reader.close()
+        con.close()
+
+
+def test_rows_of_the_scope_carry_no_outside_departments_work(sample_db):
+    """A case opened in the scope and handled by a back office outside it is that office's."""
+    con, reader = _reader(sample_db, ("RET", "SAL"))
+    try:
+        handlers = reader.sql(
+            "SELECT DISTINCT h FROM (SELECT unnest([first_handler_id, second_handler_id]) AS h"
+            " FROM int_department_value_cells) WHERE h IS NOT NULL"
+        ).fetchall()
+        assert {h for (h,) in handlers} <= {"RET", "SAL"}
+        assert reader.sql("SELECT count(*) FROM int_department_value_cells").fetchall()[0][0] > 0
+    finally:
+        reader.close()
+        con.close()
+
+
+def test_organisation_rows_are_judged_per_metric_and_month(sample_db, departments):
+    """Two departments outside, but one of them has no data in a metric or a wave."""
+    truth = duckdb.connect(str(sample_db), read_only=True)
+    survey_only = truth.sql(
+        "SELECT department_id FROM metric_month WHERE department_id <> 'ALL' GROUP BY 1"
+        " HAVING sum(n) FILTER (WHERE metric = 'nps') = 0"
+    ).fetchall()
+    truth.close()
+    assert survey_only, "the sample has units customers never rate"
+    quiet = survey_only[0][0]
+    scope = tuple(d for d in departments if d not in (OUTSIDER, quiet))
+    con, reader = _reader(sample_db, scope)
+    try:
+        for view in ("kpi_conflicts", "int_linkage_outcome_month", "findings"):
+            rows = reader.sql(
+                f"SELECT count(*) FROM {view} WHERE department_id IN ('ALL', '*')"
+                + (
+                    " AND 'nps' IN (productivity_metric, outcome_metric)"
+                    if view != "int_linkage_outcome_month"
+                    else ""
+                )
+            ).fetchall()[0][0]
+            assert rows == 0, view
+    finally:
+        reader.close()
+        con.close()
