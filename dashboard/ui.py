@@ -15,7 +15,7 @@ from etl.models import discover
 #: Marks Streamlit's Markdown gives a meaning anywhere in a line: emphasis, code, links and
 #: images, HTML, entities, `$...$` maths, tables, and a colon before a word (`:red[...]`
 #: directives, `:smile:` shortcodes, `:material/...:` icons), an underscore but inside a word
-#: (where it emphasises nothing: `raw_interactions` stays as written).
+#: (where it emphasises nothing: `first_contact` stays as written).
 _INLINE = re.compile(r"([\\`*~\[\]<>&${}|]|:(?=\S)|(?<![^\W_])_|_(?![^\W_]))")
 #: Marks that mean something at the start of a line: lists, headings, quotes, rules.
 _LINE_START = re.compile(r"^(\s*(?:\d+)?)([-+*#>=.)])")

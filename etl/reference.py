@@ -17,13 +17,22 @@ CLI_REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
 def _help(command: click.Command, path: list[str]) -> str:
+    # The settings the real command line runs with: click remembers a command's help option
+    # the first time it is asked, so a context without them would make the text depend on
+    # what ran before in the same process.
+    settings = cli.context_settings
     parent = None
     for name in path[:-1]:
         parent = click.Context(
-            cli if parent is None else parent.command, info_name=name, parent=parent
+            cli if parent is None else parent.command, info_name=name, parent=parent, **settings
         )
     context = click.Context(
-        command, info_name=path[-1], parent=parent, terminal_width=100, max_content_width=100
+        command,
+        info_name=path[-1],
+        parent=parent,
+        terminal_width=100,
+        max_content_width=100,
+        **settings,
     )
     return command.get_help(context)
 
