@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from etl.metrics import VERDICTS
+from etl.metrics import MIN_N_ENGAGEMENT_GROUP, VERDICTS
 
 #: Height of one small-multiple panel, in pixels (two rows fit a 1280x800 screen with tiles).
 PANEL_HEIGHT = 120
@@ -186,11 +186,14 @@ def counts(frame: pl.DataFrame, field: str, title: str) -> alt.Chart:
 
 
 def wave_heatmap(frame: pl.DataFrame, field: str) -> alt.LayerChart:
-    """An index per department and survey wave; groups under 5 responses marked suppressed."""
+    """An index per department and survey wave; groups under 5 responses marked suppressed,
+    and larger ones withheld beside them (complementary suppression) marked withheld."""
     data = frame.with_columns(
         shown=pl.col(field) * 100,
-        text=pl.when(pl.col(field).is_null())
-        .then(pl.lit("<5"))
+        text=pl.when(pl.col(field).is_null() & (pl.col("responses") < MIN_N_ENGAGEMENT_GROUP))
+        .then(pl.lit(f"<{MIN_N_ENGAGEMENT_GROUP}"))
+        .when(pl.col(field).is_null())
+        .then(pl.lit("withheld"))
         .otherwise((pl.col(field) * 100).round(0).cast(pl.Int64).cast(pl.String)),
     )
     base = alt.Chart(data).encode(

@@ -13,7 +13,9 @@ st.markdown(
     " right thing for the customer, I have the time, I have the tools. Each wave is set"
     " against the NPS and first-contact resolution of the 1-3 months after it; customers do not"
     " rate a back-office unit, so its waves are set against the NPS of the cases it held. Groups"
-    f" of fewer than {MIN_N_ENGAGEMENT_GROUP} responses are suppressed to protect anonymity."
+    f" of fewer than {MIN_N_ENGAGEMENT_GROUP} responses are suppressed to protect anonymity, and"
+    " the next smallest are withheld beside them, so that the organisation's total less the"
+    " groups shown never gives a suppressed group away."
 )
 st.caption("Survey waves within the period; answers have no channel.")
 
@@ -46,15 +48,22 @@ table = mine.select(
     *([] if held else ["fcr_rate_following"]),
 )
 suppressed = table["responses"] < MIN_N_ENGAGEMENT_GROUP
+
+
+def _hidden(column: str) -> pl.Expr:
+    """Why a wave's figure is not shown: too few answers, or withheld beside a smaller group."""
+    return pl.when(suppressed).then(pl.lit("suppressed")).when(pl.col(column).is_null())
+
+
 shown = table.with_columns(
-    pl.when(suppressed)
-    .then(pl.lit("suppressed"))
+    _hidden(c)
+    .then(pl.lit("withheld"))
     .otherwise(pl.col(c).mul(100).round(0).cast(pl.Int64).cast(pl.String) + "%")
     .alias(c)
     for c in ("empowerment_index", "engagement_index", "teamwork_index")
 ).with_columns(
-    pl.when(suppressed)
-    .then(pl.lit("suppressed"))
+    _hidden("enps")
+    .then(pl.lit("withheld"))
     .otherwise(pl.col("enps").round(0).cast(pl.Int64).cast(pl.String))
     .alias("enps"),
 )

@@ -221,6 +221,22 @@ def test_small_engagement_groups_are_suppressed_never_shown(sample_db, reader, m
     assert row["enps"] == "suppressed"
 
 
+def test_a_wave_withheld_beside_a_smaller_group_says_so(sample_db, reader, monkeypatch):
+    withheld = reader.execute(
+        "SELECT d.department_name, e.wave FROM ex_cx_linkage e JOIN department_value d"
+        " USING (department_id) WHERE e.responses >= 5 AND e.empowerment_index IS NULL"
+        " AND e.enps IS NULL ORDER BY e.wave DESC LIMIT 1"
+    ).fetchall()
+    assert withheld, "the sample has a wave withheld beside a smaller group's"
+    name, wave = withheld[0]
+    app = open_app(
+        sample_db, monkeypatch, "employee_voice", department=name, period=["Nov 2024", "Oct 2026"]
+    )
+    table = app.dataframe[0].value
+    row = table[table["wave"].dt.date == wave].iloc[0]
+    assert row["empowerment_index"] == "withheld" and row["enps"] == "withheld"
+
+
 def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, monkeypatch):
     explanation = one(
         reader,
