@@ -122,7 +122,8 @@ def test_roles_add_to_each_other():
          "SELECT * FROM {source} AS v"
          " WHERE \"first_department_id\" IN ('BIL', 'O''K', 'ALL', '*')"),
         ("filter_values", ["filter", "value"],
-         "SELECT * FROM {source} AS v WHERE filter <> 'department'"
+         "SELECT * REPLACE (CASE WHEN filter = 'channel' THEN NULL ELSE detail END AS detail)"
+         " FROM {source} AS v WHERE filter <> 'department'"
          " OR value IN ('BIL', 'O''K', 'ALL', '*')"),
         ("source_freshness", ["source", "rows_loaded"], "SELECT * FROM {source} AS v WHERE true"),
         ("snapshot_packs", ["snapshot_id", "pdf"], None),
@@ -137,7 +138,7 @@ def test_a_scoped_reader_sees_own_departments_and_totals_and_nothing_unknown(
 
 
 def test_raw_records_are_blanked_without_the_right():
-    assert Visibility(None, False).expose("quarantine", ["file", "raw_record"]) == (
+    assert Visibility(None, False).expose("quarantine", ["row_number", "raw_record"]) == (
         "SELECT * REPLACE (NULL::JSON AS raw_record) FROM {source}"
     )
     assert Visibility(None, True).expose("quarantine", ["raw_record"]) == "SELECT * FROM {source}"
