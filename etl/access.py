@@ -251,7 +251,7 @@ def _totals_by_cell(name: str, columns: Sequence[str], scope: str, wanted: str) 
     through = _SEE_THROUGH.format(scope=scope)
     if name in _WIDE_VIEWS:
         return _wide_totals(columns, through, wanted)
-    figures = ", ".join(_withheld("u.metric IS NOT NULL", c) for c in _CELL_FIGURES if c in columns)
+    figures = ", ".join(_withheld("v._seen_through", c) for c in _CELL_FIGURES if c in columns)
     channel = "v.channel" if "channel" in columns else "'all'"
     if "is_all_channels" in columns:
         channel = "CASE WHEN v.is_all_channels THEN 'all' ELSE v.channel END"
@@ -259,12 +259,14 @@ def _totals_by_cell(name: str, columns: Sequence[str], scope: str, wanted: str) 
     if "period" in columns:  # a tile: its period, the one before and a year before
         months = ("v.period", "v.previous_period", "v.period - INTERVAL 12 MONTH")
     seen_through = " OR ".join(f"u.month = {m}" for m in months)
-    return (
-        f"SELECT v.* REPLACE ({figures}) FROM {{source}} AS v"
-        f" LEFT JOIN ({_through(scope)}) AS u"
-        f" ON v.department_id = 'ALL' AND u.channel = {channel} AND u.metric = v.metric"
-        f" AND ({seen_through}) WHERE v.department_id IN ({wanted})"
+    # A semi-join: a tile whose period, month before and year before are all seen through
+    # is still one row.
+    flagged = (
+        f"SELECT v.*, v.department_id = 'ALL' AND EXISTS (SELECT 1 FROM ({_through(scope)}) AS u"
+        f" WHERE u.channel = {channel} AND u.metric = v.metric AND ({seen_through}))"
+        f" AS _seen_through FROM {{source}} AS v WHERE v.department_id IN ({wanted})"
     )
+    return f"SELECT v.* EXCLUDE (_seen_through) REPLACE ({figures}) FROM ({flagged}) AS v"
 
 
 def _wide_totals(columns: Sequence[str], through: str, wanted: str) -> str:

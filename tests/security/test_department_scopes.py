@@ -290,3 +290,21 @@ def test_organisation_rows_are_judged_per_metric_and_month(sample_db, department
     finally:
         reader.close()
         con.close()
+
+
+def test_withholding_a_total_keeps_one_row_per_cell(sample_db):
+    """A tile whose month, month before and year before are all withheld is one row still."""
+    con, reader = _reader(sample_db, (OUTSIDER,))
+    try:
+        for view, key in (
+            ("kpi_headlines", "department_id, channel, month, metric"),
+            ("metric_channel_month", "department_id, channel, month, metric"),
+            ("metric_month", "department_id, month, metric"),
+        ):
+            rows, cells = reader.sql(
+                f"SELECT count(*), count(DISTINCT ({key})) FROM {view}"
+            ).fetchall()[0]
+            assert rows == cells, view
+    finally:
+        reader.close()
+        con.close()
