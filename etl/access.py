@@ -80,9 +80,10 @@ ORGANISATION_VIEWS = frozenset(
         "quarantine_summary",
     }
 )
-#: Never exposed to the dashboard: individual engagement answers (SPEC 7), raw and load tables.
+#: Never exposed to the dashboard: individual engagement answers (SPEC 7), their counts before
+#: suppression, raw and load tables.
 HIDDEN_PREFIXES = ("raw_", "meta_")
-HIDDEN = frozenset({"stg_engagement_responses"})
+HIDDEN = frozenset({"stg_engagement_responses", "int_engagement_counts"})
 #: Columns of organisation rows that name the departments behind a figure: a reader limited to
 #: departments sees them empty, and the sentence without its `drivers` clause.
 _DRIVER_COLUMNS = frozenset(

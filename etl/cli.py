@@ -315,7 +315,10 @@ def _spark_build(obj: dict, lake: Path, session, progress: Progress) -> None:
     from etl.warehouse import writing
 
     marts = spark.build(
-        session, lake, on_model=lambda name: progress.stage(name, "building on Spark")
+        session,
+        lake,
+        on_model=lambda name: progress.stage(name, "building on Spark"),
+        published=_published_waves(obj["db"]),
     )
     progress.echo(f"{lake}: Spark built {len(marts)} marts into {lake / 'marts'}")
     with writing(obj["db"]) as con:
@@ -323,6 +326,19 @@ def _spark_build(obj: dict, lake: Path, session, progress: Progress) -> None:
             con, lake, marts, obj["db"], lambda name: progress.stage(name, "publishing")
         )
     progress.echo(f"{obj['db']}: published {len(built)} models from {lake}")
+
+
+def _published_waves(db: Path) -> list[tuple]:
+    """The employee-survey counts the warehouse's board snapshots published (none yet: [])."""
+    import duckdb
+
+    if not db.exists():
+        return []
+    with duckdb.connect(str(db), read_only=True) as con:
+        present = con.execute(
+            "SELECT 1 FROM duckdb_tables() WHERE table_name = 'meta_published_engagement'"
+        ).fetchall()
+        return con.execute("FROM meta_published_engagement").fetchall() if present else []
 
 
 @cli.group()

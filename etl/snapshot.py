@@ -24,7 +24,7 @@ import duckdb
 from etl import files
 from etl.errors import CxkpiError
 from etl.metrics import format_value
-from etl.warehouse import writing
+from etl.warehouse import PUBLISHED_ENGAGEMENT_COLUMNS, writing
 
 #: Sources that arrive every month (sql/marts/int_source_months.sql): a pack needs each loaded.
 MONTHLY_SOURCES = ("interactions", "case_tasks", "workforce", "nps_responses")
@@ -122,6 +122,7 @@ def take(
             con.begin()
             stage("freezing the figures")
             _freeze(con, snapshot_id, month)
+            publish_waves(con, snapshot_id, analysed[1])
             changes = _changes(con, month, version, snapshot_id, inputs)
             name = f"cxkpi-board-pack-{month:%Y-%m}-v{version}"
             pdf_path, html_path = out_dir / f"{name}.pdf", out_dir / f"{name}.html"
@@ -284,6 +285,40 @@ def _freeze(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: date) -> No
             con.execute(f"CREATE TABLE {table} AS {select} LIMIT 0", params)
         _add_new_columns(con, table, view)
         con.execute(f"INSERT INTO {table} BY NAME {select}", params)
+
+
+def publish_waves(con: duckdb.DuckDBPyConnection, snapshot_id: str, through: date) -> int:
+    """Record the employee-survey counts of every wave up to `through` that no snapshot has
+    published yet; the wave months newly published.
+
+    The snapshot's analyses run to `through`, so each of those waves may show in what it
+    froze. From now on every build reads these counts for them (int_engagement_counts):
+    figures published once are never re-chosen on later answers, which could be set against
+    the frozen ones to recover a group under 5 (docs/security.md).
+    """
+    columns = ", ".join(name for name, _ in PUBLISHED_ENGAGEMENT_COLUMNS[:-1])
+    new = (
+        "NOT is_published AND month <= $through"
+        " AND month NOT IN (SELECT month FROM meta_published_engagement)"
+    )
+    params = {"id": snapshot_id, "through": through}
+    months = con.execute(
+        f"SELECT count(DISTINCT month) FROM int_engagement_counts WHERE {new}",
+        {"through": through},
+    ).fetchall()[0][0]
+    con.execute(
+        f"INSERT INTO meta_published_engagement ({columns}, snapshot_id)"
+        f" SELECT {columns}, $id FROM int_engagement_counts WHERE {new}",
+        params,
+    )
+    # The built table says so at once; the next build reads the same counts back.
+    con.execute(
+        "UPDATE int_engagement_counts SET is_published = true, snapshot_id = $id"
+        " WHERE NOT is_published AND month IN"
+        " (SELECT month FROM meta_published_engagement WHERE snapshot_id = $id)",
+        {"id": snapshot_id},
+    )
+    return months
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:

@@ -8,7 +8,7 @@ dashboard, where the analyses' statistics run on the small marts, as they do aft
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from etl.models import (
     ordered,
     reading_analyses,
 )
+from etl.warehouse import PUBLISHED_ENGAGEMENT_COLUMNS
 
 #: Spark settings that make Spark SQL answer as DuckDB does: timestamps without a time zone,
 #: NULL (not an error) for a division by zero, partition keys kept as text.
@@ -188,8 +189,12 @@ def build(
     lake: Path,
     on_model: Callable[[str], None] | None = None,
     sql_dir: Path = SQL_DIR,
+    published: Sequence[tuple] = (),
 ) -> list[str]:
     """Build the models on Spark from the lake's raw and meta tables; the marts written.
+
+    published: the rows of the warehouse's meta_published_engagement (the counts its board
+    snapshots published), which live beside the snapshots, not in the lake.
 
     Views stay Spark temporary views; tables are written to LAKE/marts/<name> (split by month
     where they have a month column) and read back, so later models read what was stored.
@@ -200,6 +205,7 @@ def build(
         for name, folder in lakes.tables(lake, layer).items():
             read(spark, folder).createOrReplaceTempView(name)
     _seed(spark)
+    _values_view(spark, "meta_published_engagement", PUBLISHED_ENGAGEMENT_COLUMNS, published)
     written = []
     for model in spark_models(sql_dir):
         if on_model:
@@ -250,7 +256,10 @@ def values(spark, columns, rows):
     names = ", ".join(column for column, _ in columns)
     typed = ", ".join(f"CAST({c} AS {_SPARK_TYPES.get(k, k)}) AS {c}" for c, k in columns)
     body = ", ".join("(" + ", ".join(_spark_literal(v) for v in row) + ")" for row in rows)
-    return spark.sql(f"SELECT {typed} FROM VALUES {body} AS seed({names})")
+    if not rows:  # VALUES needs a row: one of NULLs, filtered out
+        body = "(" + ", ".join("NULL" for _ in columns) + ")"
+    where = "" if rows else " WHERE false"
+    return spark.sql(f"SELECT {typed} FROM VALUES {body} AS seed({names}){where}")
 
 
 def _spark_literal(value) -> str:

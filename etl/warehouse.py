@@ -44,6 +44,35 @@ LOAD_RUN_COLUMNS = (
     "load_id, file, file_key, source, sha256, rows_read, rows_loaded, rows_quarantined, status,"
     " started_at, finished_at, message, superseded_by"
 )
+#: One row per department (or 'ALL') and wave month a board snapshot published, with the
+#: counts it published; the models read them in place of later counts (int_engagement_counts).
+PUBLISHED_ENGAGEMENT_COLUMNS = (
+    ("department_id", "VARCHAR"),
+    ("month", "DATE"),
+    *(
+        (name, "BIGINT")
+        for name in (
+            "responses",
+            "enps_answers",
+            "enps_promoters",
+            "enps_detractors",
+            "engaged_answers",
+            "engaged_favourable",
+            "empowerment_responses",
+            "empowerment_answers",
+            "empowerment_favourable",
+            "teamwork_answers",
+            "teamwork_favourable",
+        )
+    ),
+    ("snapshot_id", "VARCHAR"),
+)
+PUBLISHED_ENGAGEMENT_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta_published_engagement ("
+    + ", ".join(f"{name} {kind} NOT NULL" for name, kind in PUBLISHED_ENGAGEMENT_COLUMNS)
+    + ", PRIMARY KEY (department_id, month))"
+)
+
 META_DDL = (
     """CREATE TABLE IF NOT EXISTS meta_load_runs (
         load_id BIGINT PRIMARY KEY, file VARCHAR NOT NULL, file_key VARCHAR NOT NULL,
@@ -59,6 +88,8 @@ META_DDL = (
         load_id BIGINT NOT NULL, source VARCHAR NOT NULL, file VARCHAR NOT NULL,
         row_number BIGINT NOT NULL, "column" VARCHAR NOT NULL, rule VARCHAR NOT NULL,
         message VARCHAR NOT NULL, problems VARCHAR NOT NULL, raw_record JSON)""",
+    # The employee-survey counts each wave was first published with (etl/snapshot.py).
+    PUBLISHED_ENGAGEMENT_DDL,
 )
 
 

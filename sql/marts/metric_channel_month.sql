@@ -106,25 +106,12 @@ contact_outcomes as (
 ),
 
 engagement as (
+    -- Counts of a wave already published are the published ones (int_engagement_counts).
     select
-        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
-        'all' as channel,
-        month,
-        count(enps_score) as enps_answers,
-        count(*) filter (where enps_score >= 9) as enps_promoters,
-        count(*) filter (where enps_score <= 6) as enps_detractors,
-        count(q_engaged) as engaged_answers,
-        count(*) filter (where q_engaged >= 4) as engaged_favourable,
-        count(*) filter (
-            where q_empowered is not null or q_time is not null or q_tools is not null
-        ) as empowerment_responses,
-        count(q_empowered) + count(q_time) + count(q_tools) as empowerment_answers,
-        count(*) filter (where q_empowered >= 4) + count(*) filter (where q_time >= 4)
-        + count(*) filter (where q_tools >= 4) as empowerment_favourable,
-        count(q_teamwork) as teamwork_answers,
-        count(*) filter (where q_teamwork >= 4) as teamwork_favourable
-    from stg_engagement_responses
-    group by grouping sets ((department_id, month), (month))
+        department_id, 'all' as channel, month, enps_answers, enps_promoters, enps_detractors,
+        engaged_answers, engaged_favourable, empowerment_responses, empowerment_answers,
+        empowerment_favourable, teamwork_answers, teamwork_favourable
+    from int_engagement_counts
 ),
 
 measured as (

@@ -33,6 +33,20 @@ source_months as (
     select * from int_source_months
 ),
 
+-- Waves a board snapshot published keep their published counts: what came or went since.
+revised_waves as (
+    select
+        'engagement_responses' as source,
+        count(*) as waves,
+        sum(responses_loaded - responses) filter (where responses_loaded > responses) as added,
+        sum(responses - responses_loaded) filter (where responses > responses_loaded) as removed,
+        strftime(min(month), '%b %Y') as first_wave,
+        strftime(max(month), '%b %Y') as last_wave
+    from int_engagement_counts
+    where department_id = 'ALL' and is_published and responses_loaded <> responses
+    having count(*) > 0
+),
+
 completeness as (
     select
         source,
@@ -92,13 +106,29 @@ final as (
                 then 'up to date; ' || strftime(open_months.month, '%b %Y') || ' in progress: '
                 || open_months.shortfall
             else 'up to date'
-        end as status
+        end
+        || coalesce(
+            '; ' || if(
+                revised_waves.waves = 1,
+                'the wave of ' || revised_waves.first_wave
+                || ', published in a board snapshot, keeps its published figures: ',
+                revised_waves.waves || ' waves published in board snapshots ('
+                || revised_waves.first_wave || ' to ' || revised_waves.last_wave
+                || ') keep their published figures: '
+            )
+            || concat_ws(' and ',
+                revised_waves.added || ' answers loaded since are not counted',
+                revised_waves.removed || ' answers removed since are still counted'
+            ),
+            ''
+        ) as status
     from sources
     cross join reach
     left join loads using (source)
     left join data_dates using (source)
     left join completeness using (source)
     left join open_months using (source)
+    left join revised_waves using (source)
 )
 
 select * from final

@@ -226,7 +226,13 @@ def test_every_analyst_view_is_queryable_and_only_those(sandbox, sample_con):
     in_file = {r[0] for r in sample_con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
     in_file |= {r[0] for r in sample_con.sql("SELECT view_name FROM duckdb_views()").fetchall()}
     hidden = in_file - exposed
-    assert {"stg_engagement_responses", "raw_engagement_responses", "meta_load_runs"} <= hidden
+    assert {
+        "stg_engagement_responses",
+        "int_engagement_counts",
+        "raw_engagement_responses",
+        "meta_load_runs",
+        "meta_published_engagement",
+    } <= hidden
     assert {"department_month", "kpi_conflicts", "department_value", "quarantine"} <= exposed
     assert exposed == {v.name for v in analyst_views()} & in_file
 

@@ -159,6 +159,12 @@ def test_late_data_changes_the_live_views_but_not_the_snapshot(taken, tmp_path):
     )
     inbox = tmp_path / "late"
     write(inbox, "nps_responses", late, "2026-10-late.csv")
+    # And 3 late answers to October's employee survey, which the snapshot published.
+    employees = "response_id,wave,department_id,enps_score,q_engaged,q_empowered\n" + "".join(
+        f"ELATE{i},2026-10-01,RET,0,1,1\n" for i in range(3)
+    )
+    write(inbox, "engagement_responses", employees, "2026-10-late.csv")
+    published = _employee_figures(db, "snapshot_department_month WHERE snapshot_id = '2026-10-v1'")
     loaded = run_cxkpi("--quiet", "--db", str(db), "load", str(inbox))
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     rebuilt = run_cxkpi("--quiet", "--db", str(db), "build")
@@ -166,6 +172,12 @@ def test_late_data_changes_the_live_views_but_not_the_snapshot(taken, tmp_path):
 
     live_after = _live_nps(db)
     assert live_after[1] == live_before[1] + 400 and live_after[0] < live_before[0] - 2
+    # The published wave keeps its figures: set against the snapshot, they give away nobody.
+    assert _employee_figures(db, "department_month") == published
+    assert (
+        "Oct 2026, published in a board snapshot, keeps its published figures: 3 answers loaded"
+        in (_engagement_status(db))
+    )
     assert _frozen(db, "2026-10-v1") == before
     assert _sha(pdf) == pdf_sha
 
@@ -183,6 +195,29 @@ def test_late_data_changes_the_live_views_but_not_the_snapshot(taken, tmp_path):
     text = "\n".join(_pages(second))
     assert "version 2" in text and "What changed since the previous version" in text
     assert format_value("nps", live_after[0]) in text
+
+
+def _employee_figures(db: Path, source: str) -> list[tuple]:
+    """October's employee figures per department, from a view or a frozen table."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT department_id, enps, enps_n, empowerment_index, empowerment_index_n"
+            f" FROM {source} {'AND' if 'WHERE' in source else 'WHERE'}"
+            " month = DATE '2026-10-01' ORDER BY department_id"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def _engagement_status(db: Path) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT status FROM source_freshness WHERE source = 'engagement_responses'"
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def _live_nps(db: Path) -> tuple[float, int]:

@@ -7,6 +7,7 @@ way an attacker would: the organisation's count minus the departments shown besi
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 import duckdb
 import pytest
@@ -132,3 +133,70 @@ def test_no_view_of_the_sample_gives_away_a_group_under_five(sample_db):
         assert small > 0
     finally:
         con.close()
+
+
+def _add_answers(con, department: str, count: int, wave: str = "2026-01-01") -> None:
+    """Answers loaded after the first ones: all detractors, so any leak of them shows."""
+    start = con.execute("SELECT count(*) FROM raw_engagement_responses").fetchone()[0]
+    for i in range(count):
+        con.execute(
+            "INSERT INTO raw_engagement_responses VALUES"
+            " (?, ?, ?, NULL, 0, 1, 1, 1, 1, 1, 0, 'late.csv', ?, NULL)",
+            [f"late-{department}-{wave}-{i}", wave, department, start + i + 1],
+        )
+
+
+def _employee_cells(con) -> dict[tuple, tuple]:
+    survey = ", ".join(f"'{m}'" for m in SURVEY)
+    rows = con.execute(
+        f"SELECT month, department_id, metric, n, value FROM metric_month WHERE metric IN"
+        f" ({survey})"
+    ).fetchall()
+    return {(str(m), d, metric): (n, v) for m, d, metric, n, v in rows}
+
+
+def test_a_published_wave_keeps_its_figures_when_late_answers_arrive():
+    """A snapshot froze January; 3 late answers to it must change no published figure, or the
+    frozen figure set against the live one gives those 3 answers away."""
+    from etl.snapshot import publish_waves
+
+    con = _warehouse({"A": 8, "B": 9, "C": 12})
+    frozen = _employee_cells(con)
+    assert publish_waves(con, "2026-01-v1", date(2026, 1, 1)) == 1
+    _add_answers(con, "A", 3)
+    _add_answers(con, "B", 2, wave="2026-02-01")  # a wave nobody has published yet
+    build(con)
+    live = _employee_cells(con)
+    january = {k: v for k, v in live.items() if k[0] == "2026-01-01"}
+    assert january == frozen
+    # The new wave is counted as usual (2 answers: withheld, and so is its total).
+    assert live[("2026-02-01", "B", "enps")] == (2, None)
+    status = con.execute(
+        "SELECT status FROM source_freshness WHERE source = 'engagement_responses'"
+    ).fetchone()[0]
+    assert "wave of Jan 2026, published in a board snapshot, keeps its published figures" in status
+    assert "3 answers loaded since are not counted" in status
+    # A second snapshot publishes nothing twice, and the next wave only once it is taken.
+    assert publish_waves(con, "2026-01-v2", date(2026, 1, 1)) == 0
+    assert publish_waves(con, "2026-02-v1", date(2026, 2, 1)) == 1
+
+
+def test_without_a_snapshot_late_answers_count():
+    con = _warehouse({"A": 8, "B": 9})
+    _add_answers(con, "A", 3)
+    build(con)
+    assert _employee_cells(con)[("2026-01-01", "A", "enps")][0] == 11
+
+
+def test_every_model_reading_employee_answers_or_their_counts_is_hidden_or_suppresses():
+    """The class: a view built on the survey's answers, or on its counts before suppression,
+    is exposed only if it is the model that suppresses (or carries months alone)."""
+    from etl.access import HIDDEN
+    from etl.models import discover
+
+    survey = {"stg_engagement_responses", "int_engagement_counts"}
+    readers = {name for name, model in discover().items() if model.depends_on & survey}
+    suppresses = {"metric_channel_month"}  # withholds small and complementary cells
+    months_only = {"source_freshness"}  # first and last wave, and the organisation's counts
+    assert readers - HIDDEN == suppresses | months_only
+    assert survey <= HIDDEN

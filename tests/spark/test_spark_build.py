@@ -165,6 +165,43 @@ def test_seed_tables_are_the_code_s_values_as_spark_sql_literals(session):
     assert [tuple(row) for row in session.table("awkward").collect()] == awkward
 
 
+def test_a_published_wave_keeps_its_counts_on_spark_as_on_duckdb(built, session):
+    """int_engagement_counts on Spark, with the published counts handed in as literals (and
+    with none: an empty view), equals DuckDB's on the same answers."""
+    from etl import spark
+    from etl.models import discover
+    from etl.warehouse import PUBLISHED_ENGAGEMENT_COLUMNS, PUBLISHED_ENGAGEMENT_DDL
+
+    model = discover()["int_engagement_counts"]
+    with duckdb.connect(str(built["duckdb"]), read_only=True) as sample:
+        answers = sample.sql("FROM stg_engagement_responses").pl()
+        first = sample.execute("SELECT min(month) FROM stg_engagement_responses").fetchall()[0][0]
+        counts = sample.execute(
+            "SELECT * EXCLUDE (responses_loaded, is_published, snapshot_id)"
+            " FROM int_engagement_counts WHERE month = $m",
+            {"m": first},
+        ).fetchall()
+    # Published with one answer fewer than the warehouse holds now, so the two differ.
+    published = [(d, m, n - 1, *rest, "x-v1") for d, m, n, *rest in counts]
+    session.createDataFrame(answers.to_pandas()).createOrReplaceTempView("stg_engagement_responses")
+    for rows in ([], published):
+        spark._values_view(session, "meta_published_engagement", PUBLISHED_ENGAGEMENT_COLUMNS, rows)
+        on_spark = pl.from_pandas(session.sql(spark.to_spark(model.sql)).toPandas())
+        with duckdb.connect() as con:
+            con.register("answers", answers)
+            con.execute("CREATE VIEW stg_engagement_responses AS FROM answers")
+            con.execute(PUBLISHED_ENGAGEMENT_DDL)
+            con.executemany(
+                "INSERT INTO meta_published_engagement VALUES (" + ", ".join("?" * 14) + ")",
+                rows,
+            )
+            on_duckdb = con.sql(model.sql).pl()
+        assert on_spark.filter(pl.col("is_published")).height == len(rows)
+        assert_frame_equal(
+            _rows(on_spark.cast(on_duckdb.schema)), _rows(on_duckdb), check_dtypes=False
+        )
+
+
 def test_a_model_spark_cannot_run_is_named_in_one_line(built, session, tmp_path):
     from etl import spark
 
