@@ -233,6 +233,8 @@ def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None
             results.append(result)
         if build:
             built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
+            progress.stage("the models' tests", "running")
+            models.refuse_failures(con, f"{obj['db']}: the loaded data")
             progress.echo(f"{obj['db']}: built {len(built)} models")
     return results
 
@@ -258,7 +260,10 @@ def _profile(name: str | None):
 def build(
     obj: dict, engine: str, lake: Path | None, master: str | None, confs: tuple[str, ...]
 ) -> None:
-    """Rebuild the staging views and marts from the raw layer.
+    """Rebuild the staging views and marts from the raw layer, and test them.
+
+    The tests the models' YAML declares run on the result; if one fails, nothing is
+    published and the previous build stays.
 
     With --engine spark, Spark builds the marts from the lake's Parquet into LAKE/marts, and
     the database file becomes the dashboard's copy of them (raw tables read from the lake).
@@ -282,7 +287,9 @@ def build(
                 f" --engine spark --lake {source} (its marts come from Spark)"
             )
         built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
-    click.echo(f"{obj['db']}: built {len(built)} models")
+        progress.stage("the models' tests", "running")
+        models.refuse_failures(con, f"{obj['db']}: the built models")
+    click.echo(f"{obj['db']}: built {len(built)} models and passed their tests")
 
 
 def _settings(confs: tuple[str, ...]) -> dict[str, str]:

@@ -335,15 +335,7 @@ def publish(
     names = models.build(con, on_model, prebuilt=marts)
     # The marts came from another engine through translated SQL: the models' own tests are
     # the last word before the dashboard shows them.
-    failures = models.run_tests(con)
-    if failures:
-        shown = "; ".join(failures[:3]) + (
-            f"; and {len(failures) - 3} more" if failures[3:] else ""
-        )
-        raise CxkpiError(
-            f"{db}: the lake's tables fail {len(failures)} of the models' tests, so nothing was"
-            f" published: {shown}"
-        )
+    models.refuse_failures(con, f"{db}: the lake's tables")
     con.execute(
         f"CREATE OR REPLACE TABLE {MARKER} AS SELECT $lake AS lake, 'spark' AS engine,"
         " now()::TIMESTAMP AS published_at",

@@ -237,6 +237,22 @@ def run_tests(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> list[s
     return failures
 
 
+def refuse_failures(con: duckdb.DuckDBPyConnection, what: str, sql_dir: Path | None = None) -> None:
+    """Raise, naming the first failures, if any test the models' YAML declares fails: raised
+    inside a writing session (etl/warehouse.py), nothing is published.
+
+    what: the start of the message, e.g. "data/cxkpi.duckdb: the models".
+    """
+    failures = run_tests(con, sql_dir or SQL_DIR)
+    if failures:
+        shown = "; ".join(failures[:3]) + (
+            f"; and {len(failures) - 3} more" if failures[3:] else ""
+        )
+        raise CxkpiError(
+            f"{what} fail {len(failures)} of the models' tests, so nothing was published: {shown}"
+        )
+
+
 def _test_queries(model: Model):
     table = model.name
     for column, entry in model.columns.items():

@@ -191,10 +191,11 @@ def test_a_published_wave_keeps_its_counts_on_spark_as_on_duckdb(built, session)
             con.register("answers", answers)
             con.execute("CREATE VIEW stg_engagement_responses AS FROM answers")
             con.execute(PUBLISHED_ENGAGEMENT_DDL)
-            con.executemany(
-                "INSERT INTO meta_published_engagement VALUES (" + ", ".join("?" * 14) + ")",
-                rows,
-            )
+            if rows:
+                con.executemany(
+                    "INSERT INTO meta_published_engagement VALUES (" + ", ".join("?" * 14) + ")",
+                    rows,
+                )
             on_duckdb = con.sql(model.sql).pl()
         assert on_spark.filter(pl.col("is_published")).height == len(rows)
         assert_frame_equal(

@@ -1,0 +1,51 @@
+"""`cxkpi build` runs the tests the models' YAML declares, and publishes nothing on a failure."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+from click.testing import CliRunner
+
+from etl import models
+from etl.cli import cli
+from etl.errors import CxkpiError
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_failing_model_test_stops_the_build_and_nothing_is_published(
+    sample_copy, tmp_path, monkeypatch
+):
+    sql = tmp_path / "sql"
+    shutil.copytree(models.SQL_DIR, sql)
+    spec = sql / "marts" / "department_month.yml"
+    # A rule the sample breaks: a department-month with fewer than 10^9 handled contacts.
+    spec.write_text(
+        spec.read_text().replace(
+            "tests:\n",
+            'tests:\n  - expression: "aht_seconds_n is null or aht_seconds_n > 1e9"\n',
+            1,
+        )
+    )
+    assert spec.read_text().count("aht_seconds_n > 1e9") == 1
+    before = _sha(sample_copy)
+    monkeypatch.setattr(models, "SQL_DIR", sql)
+    result = CliRunner().invoke(cli, ["--quiet", "--db", str(sample_copy), "build"])
+    assert isinstance(result.exception, CxkpiError), result.output
+    message = str(result.exception)
+    assert message.startswith(f"{sample_copy}: the built models fail 1 of the models' tests")
+    assert "so nothing was published: department_month:" in message
+    assert _sha(sample_copy) == before
+
+
+def test_a_passing_build_says_its_tests_passed(sample_copy):
+    result = CliRunner().invoke(cli, ["--quiet", "--db", str(sample_copy), "build"])
+    assert result.exit_code == 0, result.output
+    assert "models and passed their tests" in result.output
+    with duckdb.connect(str(sample_copy), read_only=True) as con:
+        assert models.run_tests(con) == []
