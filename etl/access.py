@@ -80,8 +80,8 @@ ORGANISATION_VIEWS = frozenset(
         "quarantine_summary",
     }
 )
-#: Never exposed to the dashboard: individual engagement answers (SPEC 7), their counts before
-#: suppression, raw and load tables.
+#: Never exposed to the dashboard: individual engagement answers, their counts before
+#: suppression (docs/security.md#employee-anonymity), raw and load tables.
 HIDDEN_PREFIXES = ("raw_", "meta_")
 HIDDEN = frozenset({"stg_engagement_responses", "int_engagement_counts"})
 #: Columns of organisation rows that name the departments behind a figure: a reader limited to

@@ -1,8 +1,8 @@
-"""The analyses of SPEC section 5: conflicting KPIs, department value, EX-CX linkage, initiatives.
+"""The analyses: conflicting KPIs, department value, EX-CX linkage, initiatives.
 
 SQL marts do the heavy aggregation; this module runs the statistics (scipy) on the small
 monthly tables and writes kpi_conflicts, department_value, ex_cx_linkage and
-initiative_effects back into the warehouse. Methods and thresholds: docs/methodology.md.
+initiative_effects back into the warehouse. Methods and thresholds: docs/methodology.md#analyses.
 """
 
 from __future__ import annotations

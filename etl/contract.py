@@ -1,4 +1,4 @@
-"""The input contract of SPEC section 3: every source, column, type and rule, named once."""
+"""The input contract (docs/contract.md): every source, column, type and rule, named once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Type and check a plain CSV export inside DuckDB's own CSV reader (issue 8).
+"""Type and check a plain CSV export inside DuckDB's own CSV reader.
 
 The checked path types every value with Polars (etl/read.py) and runs every row through
 Great Expectations (etl/validate.py): several times DuckDB's bare ingest of the same file.

@@ -1,13 +1,17 @@
-"""The metric definitions of SPEC section 4: name, family, direction, unit and minimum sample."""
+"""The metric definitions: name, family, direction, unit and minimum sample.
+
+The formulas in words are in docs/methodology.md#formulas; in SQL, in
+sql/marts/metric_channel_month.sql.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import astuple, dataclass
 
-#: Smallest number of survey answers for an NPS-like figure (SPEC section 4).
+#: Smallest number of survey answers for an NPS-like figure (docs/methodology.md#too-little-data).
 MIN_N_SURVEY = 30
-#: Smallest engagement group shown, for anonymity (SPEC sections 4 and 7).
+#: Smallest engagement group shown, for anonymity (docs/security.md#employee-anonymity).
 MIN_N_ENGAGEMENT_GROUP = 5
 #: Smallest number of observations for a share or mean of customer outcomes.
 MIN_N_OUTCOME = 30
@@ -15,7 +19,7 @@ MIN_N_OUTCOME = 30
 MIN_N_MEDIAN = 10
 #: Productivity figures are complete operational records, not samples: one observation suffices.
 MIN_N_CENSUS = 1
-#: Days after a contact in which another contact counts as a repeat (SPEC section 4).
+#: Days after a contact in which another contact counts as a repeat (fcr_rate, repeat_contact_rate).
 REPEAT_WINDOW_DAYS = 7
 #: z for the 95% intervals.
 Z_95 = 1.959963984540054

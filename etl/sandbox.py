@@ -19,7 +19,7 @@ tests/security/test_guard_*.py):
    because DuckDB checks its own limits only between operators.
 
 Individual engagement answers are not analyst views: employees are seen only through views that
-suppress groups under 5 responses (SPEC section 7).
+suppress groups under 5 responses (docs/security.md#employee-anonymity).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ SETTING_READERS = frozenset(
         "in_search_path",
     }
 )
-#: The SPEC's contract views, listed first in the schema browser.
+#: The contract views (docs/contract.md#output-views), listed first in the schema browser.
 CONTRACT_VIEWS = (
     "department_month",
     "kpi_conflicts",

@@ -1,4 +1,5 @@
--- SPEC contract view: one row per department and month with every metric, its n and its note.
+-- Contract view (docs/contract.md): one row per department and month with every metric, its
+-- n and its note.
 with wide as (
     select * from int_month_wide where department_id <> 'ALL'
 ),

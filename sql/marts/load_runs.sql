@@ -1,4 +1,4 @@
--- SPEC contract view: one row per file load attempt.
+-- Contract view (docs/contract.md): one row per file load attempt.
 with runs as (
     select * from meta_load_runs
 ),

@@ -1,5 +1,5 @@
--- One row per department (or 'ALL'), channel (or 'all'), month and metric: every SPEC
--- section 4 formula, once. Metrics fed by workforce, tasks or the employee survey have no
+-- One row per department (or 'ALL'), channel (or 'all'), month and metric: every
+-- metric_definitions formula (docs/methodology.md#formulas), once. Metrics fed by workforce, tasks or the employee survey have no
 -- channel and appear only under 'all'. Values below the metric's minimum sample are withheld
 -- (NULL) and say why in `note`.
 with settings as (

@@ -1,4 +1,4 @@
--- SPEC contract view: one row per rejected row, with the rule it broke and what was sent.
+-- Contract view (docs/contract.md): one row per rejected row, with the rule it broke and what was sent.
 with rejected as (
     select * from meta_quarantine
 ),

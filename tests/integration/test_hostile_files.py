@@ -1,4 +1,4 @@
-"""Hostile and broken exports through `cxkpi load`, as a user meets them (issue 7).
+"""Hostile and broken exports through `cxkpi load`, as a user meets them.
 
 Every case: exit status 1 when something is wrong (0 when the file is fine after all), one
 clear line naming the file (and row, column and rule for a bad row), no traceback, good

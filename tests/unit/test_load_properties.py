@@ -3,8 +3,9 @@
 Hypothesis writes interactions files mixing good rows with every kind of bad one (bad
 timestamps, unknown or missing departments, non-positive or non-integer durations, unknown
 channels, missing and repeated ids, values with commas, quotes and any Unicode) split over
-two files. A small oracle written from SPEC section 3, independent of the loader, says which
-rows must load; the warehouse must hold exactly those, each once, and quarantine the rest.
+two files. A small oracle written from the input contract (docs/contract.md), independent of
+the loader, says which rows must load; the warehouse must hold exactly those, each once, and
+quarantine the rest.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def _whole_positive(text: str) -> bool:
 
 
 def valid(row: dict) -> bool:
-    """SPEC section 3 for the columns generated, written independently of the loader."""
+    """The input contract for the columns generated, written independently of the loader."""
     started = row["started_at"]
     return (
         row["interaction_id"].strip() != ""
