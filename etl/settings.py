@@ -56,7 +56,7 @@ class Setting(Generic[T]):
     meaning: str
     #: Turns the text into the value; raises ValueError when the text breaks the rule.
     parse: Callable[[str], T]
-    #: The rule, as it completes "CXKPI_X='...' is not ...".
+    #: The rule, as it completes the sentence "<variable>='<value>' is not ...".
     rule: str
     #: Who sets it besides the user: a command handing its option to the dashboard.
     set_by: str = ""
