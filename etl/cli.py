@@ -194,11 +194,12 @@ def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master,
         )
     if lake is None:
         raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
-    settings = _settings(confs)
+    conf = _settings(confs)
+    settings.check(settings.LOAD)
     files = _collect(paths, source)
     with lakes.writing(lake), Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
-        with spark.running(master, settings) as session:
+        with spark.running(master, conf) as session:
             results = spark_load.load_files(
                 session,
                 lake,
@@ -217,6 +218,7 @@ def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None
     from etl.lake import refuse_load
     from etl.warehouse import writing
 
+    settings.check(settings.LOAD)  # before any file: a bad value may only show on a late row
     mapping = _profile(profile)
     files = _collect(paths, source, mapping)
     noted = [
@@ -286,16 +288,17 @@ def build(
 
 
 def _settings(confs: tuple[str, ...]) -> dict[str, str]:
-    settings = {}
+    """Spark's settings from --conf KEY=VALUE (not cxkpi's, which are etl/settings.py's)."""
+    spark_conf = {}
     for conf in confs:
         key, sep, value = conf.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--conf {conf!r}: expected KEY=VALUE")
-        settings[key.strip()] = value.strip()
-    return settings
+        spark_conf[key.strip()] = value.strip()
+    return spark_conf
 
 
-def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: dict) -> None:
+def _build_on_spark(obj: dict, lake: Path | None, master: str | None, conf: dict) -> None:
     from etl import lake as lakes
     from etl import spark
 
@@ -304,7 +307,7 @@ def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: 
     lakes.check(lake)
     with lakes.writing(lake), Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
-        with spark.running(master, settings) as session:
+        with spark.running(master, conf) as session:
             _spark_build(obj, lake, session, progress)
 
 

@@ -284,6 +284,9 @@ DASHBOARD: tuple[Setting[Any], ...] = (
     SQL_DOWNLOAD_ROWS,
     SQL_MEMORY,
 )
+#: The settings a load reads, checked before its first file: the time zone is used only
+#: when a value with an offset comes, perhaps late in a long load.
+LOAD: tuple[Setting[Any], ...] = (TIMEZONE, MEMORY_LIMIT, INGEST)
 
 
 def check(settings: tuple[Setting[Any], ...] = SETTINGS) -> None:

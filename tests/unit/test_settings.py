@@ -387,3 +387,13 @@ def test_serve_checks_the_dashboards_settings_before_it_starts(
     status, out, err = cxkpi(monkeypatch, capsys, *args)
     assert status == 1 and not dashboard and "cxkpi dashboard:" not in out
     assert err.startswith("error: CXKPI_SQL_DOWNLOAD_ROWS='many' is not a whole number")
+
+
+def test_a_load_checks_its_settings_before_any_file(monkeypatch, capsys, tmp_path):
+    """The time zone is used only by a value with an offset, perhaps late in a long load."""
+    (tmp_path / "exports").mkdir()
+    monkeypatch.setenv("CXKPI_TIMEZONE", "Mars/Olympus")
+    db = tmp_path / "w.duckdb"
+    status, _, err = cxkpi(monkeypatch, capsys, "--db", str(db), "load", str(tmp_path / "exports"))
+    assert status == 1 and not db.exists()
+    assert err.startswith("error: CXKPI_TIMEZONE='Mars/Olympus' is not a time zone name")
