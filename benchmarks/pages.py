@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import time
 from pathlib import Path
@@ -62,7 +61,9 @@ def arguments(doc: str) -> argparse.Namespace:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    os.environ["CXKPI_DB"] = str(args.db)
+    from etl import settings
+
+    settings.DB.hand_over(args.db)  # as `cxkpi serve` hands it to the dashboard
     logging.disable(logging.WARNING)  # Streamlit warns that no app is running; none is.
     return args
 

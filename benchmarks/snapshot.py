@@ -12,7 +12,6 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,9 +25,9 @@ CXKPI = str(Path(sys.executable).with_name("cxkpi"))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--db", type=Path, default=Path(os.environ.get("CXKPI_DB", "data/cxkpi.duckdb"))
-    )
+    from etl import settings
+
+    parser.add_argument("--db", type=Path, default=settings.DB.get())  # else $CXKPI_DB
     parser.add_argument("--month", default="2026-10")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()

@@ -46,7 +46,9 @@ def poll(db: Path, stop: Path, log: Path) -> None:
     """The poller process: every page's data, then the same-state check, until stop exists."""
     import logging
 
-    os.environ["CXKPI_DB"] = str(db)
+    from etl import settings
+
+    settings.DB.hand_over(db)  # as `cxkpi serve` hands it to the dashboard
     logging.disable(logging.WARNING)  # Streamlit warns that no app is running; none is.
     sys.path.insert(0, str(Path(__file__).parent))
     from pages import pages  # benchmarks/pages.py

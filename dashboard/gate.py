@@ -9,12 +9,12 @@ says what they may see. A run that cannot say who is looking shows no data.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import streamlit as st
 
 from dashboard import data, ui
+from etl import settings
 from etl.access import LOCAL, Access, AccessFile, configured, parse, who
 from etl.errors import CxkpiError
 
@@ -87,7 +87,7 @@ def access_file() -> AccessFile:
 def admit() -> Access:
     """The reader of this run; draws a page of its own and stops the run if there is none."""
     if not sign_in_configured():
-        if os.environ.get("CXKPI_UNSAFE_OPEN"):
+        if settings.UNSAFE_OPEN.get():
             st.sidebar.warning(
                 "**Not signed in, open to the network**: anyone who reaches this address sees"
                 " every department.",

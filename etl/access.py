@@ -14,13 +14,13 @@ URL parameter or query.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from etl import settings
 from etl.config_file import compose, cut, fail, line, mapping, scalar, sequence
 from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP
 from etl.sqltext import literal
@@ -591,5 +591,4 @@ def _grant(path: Path, node) -> Grant:
 
 def configured() -> Path | None:
     """The access file named by $CXKPI_ACCESS (set by `cxkpi serve --access`)."""
-    named = os.environ.get("CXKPI_ACCESS")
-    return Path(named) if named else None
+    return settings.ACCESS.get()

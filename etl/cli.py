@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from etl import settings
 from etl.errors import CxkpiError
 from etl.warehouse import resolve_db
 
@@ -194,11 +194,12 @@ def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master,
         )
     if lake is None:
         raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
-    settings = _settings(confs)
+    conf = _settings(confs)
+    settings.check(settings.LOAD)
     files = _collect(paths, source)
     with lakes.writing(lake), Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
-        with spark.running(master, settings) as session:
+        with spark.running(master, conf) as session:
             results = spark_load.load_files(
                 session,
                 lake,
@@ -217,6 +218,7 @@ def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None
     from etl.lake import refuse_load
     from etl.warehouse import writing
 
+    settings.check(settings.LOAD)  # before any file: a bad value may only show on a late row
     mapping = _profile(profile)
     files = _collect(paths, source, mapping)
     noted = [
@@ -293,16 +295,17 @@ def build(
 
 
 def _settings(confs: tuple[str, ...]) -> dict[str, str]:
-    settings = {}
+    """Spark's settings from --conf KEY=VALUE (not cxkpi's, which are etl/settings.py's)."""
+    spark_conf = {}
     for conf in confs:
         key, sep, value = conf.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--conf {conf!r}: expected KEY=VALUE")
-        settings[key.strip()] = value.strip()
-    return settings
+        spark_conf[key.strip()] = value.strip()
+    return spark_conf
 
 
-def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: dict) -> None:
+def _build_on_spark(obj: dict, lake: Path | None, master: str | None, conf: dict) -> None:
     from etl import lake as lakes
     from etl import spark
 
@@ -311,7 +314,7 @@ def _build_on_spark(obj: dict, lake: Path | None, master: str | None, settings: 
     lakes.check(lake)
     with lakes.writing(lake), Progress(obj["quiet"]) as progress:
         progress.stage("Spark", "starting")
-        with spark.running(master, settings) as session:
+        with spark.running(master, conf) as session:
             _spark_build(obj, lake, session, progress)
 
 
@@ -590,8 +593,8 @@ def serve(
     section in Streamlit's secrets, people sign in and the access file decides what each
     may see (docs/access.md).
     """
-    if sql_timeout is not None:
-        os.environ["CXKPI_SQL_TIMEOUT"] = f"{sql_timeout:g}"
+    if sql_timeout is not None:  # the option wins over $CXKPI_SQL_TIMEOUT
+        settings.SQL_TIMEOUT.hand_over(sql_timeout)
     _serve(obj["db"], host, port, secrets, access, unsafe_no_sign_in)
 
 
@@ -606,8 +609,8 @@ def _sign_in(
 ) -> list[str]:
     """Check sign-in and access before serving; returns Streamlit flags for them.
 
-    Sets $CXKPI_ACCESS for the dashboard. Refuses to serve beyond this machine without
-    sign-in unless told so loudly, and refuses an access file with any mistake.
+    Hands $CXKPI_ACCESS and $CXKPI_UNSAFE_OPEN to the dashboard. Refuses to serve beyond this
+    machine without sign-in unless told so loudly, and refuses an access file with any mistake.
     """
     import tomllib
 
@@ -645,8 +648,9 @@ def _sign_in(
                 " department and could query the warehouse. Configure sign-in (docs/access.md),"
                 " serve 127.0.0.1, or pass --unsafe-no-sign-in"
             )
+        # Set either way, so a value left in the environment cannot say otherwise.
+        settings.UNSAFE_OPEN.hand_over(host not in LOOPBACK)
         if host not in LOOPBACK:
-            os.environ["CXKPI_UNSAFE_OPEN"] = "1"
             click.echo(f"WARNING: serving {host} without sign-in: anyone who reaches it sees all")
         return [item for f in files for item in ("--secrets.files", str(f.resolve()))]
     missing = [k for k in AUTH_KEYS if not str(auth.get(k, "")).strip()]
@@ -664,7 +668,8 @@ def _sign_in(
         )
     rules = parse(access)
     _check_departments(rules, db)
-    os.environ["CXKPI_ACCESS"] = str(access.resolve())
+    settings.UNSAFE_OPEN.hand_over(False)
+    settings.ACCESS.hand_over(access.resolve())
     click.echo(
         f"sign-in: {auth['server_metadata_url']}; access: {len(rules.grants)} grant(s) in"
         f" {access}, questions to {rules.contact}"
@@ -682,7 +687,11 @@ def _serve(
     access: Path | None = None,
     unsafe: bool = False,
 ) -> None:
-    """Run the Streamlit server on the dashboard, reading db; returns when it stops."""
+    """Run the Streamlit server on the dashboard, reading db; returns when it stops.
+
+    The dashboard runs in this process, so its settings are handed over in the environment
+    (etl/settings.py says why), and checked here first: a bad value stops serve in one line.
+    """
     sign_in = _sign_in(db, host, secrets, access, unsafe)
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As the server will: a port a stopped server left in TIME_WAIT is free to use.
@@ -695,10 +704,13 @@ def _serve(
             ) from None
     if not db.exists():
         click.echo(f"note: {db} does not exist yet; the dashboard will say how to create it")
-    os.environ["CXKPI_DB"] = str(db.resolve())
+    settings.DB.hand_over(db.resolve())  # --db, else $CXKPI_DB, as the commands resolved it
+    settings.check(settings.DASHBOARD)
     click.echo(f"cxkpi dashboard: http://{host}:{port}  (database {db}; Ctrl+C stops it)")
     from streamlit.web import cli as streamlit_cli
 
+    # Streamlit's own command line (its flags, not cxkpi's settings): its main() and the
+    # server it starts read sys.argv.
     sys.argv = ["streamlit", "run", str(DASHBOARD), *_streamlit_flags(host, port), *sign_in]
     streamlit_cli.main()
 
@@ -787,12 +799,12 @@ def profile() -> None:
 @profile.command("list")
 def profile_list() -> None:
     """The profiles found by name (your folder, then those shipped with cxkpi)."""
-    from etl.profiles import SHIPPED, USER, available, parse
+    from etl.profiles import SHIPPED, available, parse, user_folder
 
     for path in available():
         found = parse(path)
         click.echo(f"{found.name}: {found.source.name} - {found.description}  ({path})")
-    click.echo(f"(your profiles go in {USER}, or set $CXKPI_PROFILES; shipped: {SHIPPED})")
+    click.echo(f"(your profiles go in {user_folder()}, or set $CXKPI_PROFILES; shipped: {SHIPPED})")
 
 
 @profile.command("check")

@@ -25,13 +25,13 @@ timestamp shape SQL leaves to Polars): checking it whole in chunks is then as qu
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from etl import settings
 from etl.contract import ALL_DEPARTMENTS, BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Source
 from etl.read import EXTRA, ROW, Lines
 from etl.sqltext import literal
@@ -57,7 +57,7 @@ class Ingested:
 
 def enabled() -> bool:
     """False when CXKPI_INGEST=checked asks for every row to be checked the slow way."""
-    return os.environ.get("CXKPI_INGEST", "").strip().lower() != "checked"
+    return settings.INGEST.get() != "checked"
 
 
 def plain(path: Path, source: Source, columns: list[str], lines: Lines) -> bool:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
+from etl import settings
 from etl.config_file import ConfigError, compose, cut
 from etl.config_file import fail as _fail
 from etl.config_file import line as _line
@@ -38,9 +38,8 @@ from etl.expression import ExpressionRefused, column_sql
 ROW = "_row_number"
 FILTERED = "_filtered"
 RAW = "_raw"
-#: Profiles shipped with cxkpi; $CXKPI_PROFILES (a folder) is searched first.
+#: Profiles shipped with cxkpi; the user's folder (user_folder()) is searched first.
 SHIPPED = Path(__file__).parent / "profiles"
-USER = Path(os.environ.get("CXKPI_PROFILES", Path.home() / ".config" / "cxkpi" / "profiles"))
 ENCODINGS = ("utf-8", "latin-1", "windows-1252", "utf-16")
 SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 _HOWS = ("column", "timestamp", "date", "constant", "expression")
@@ -167,6 +166,11 @@ class Profile:
         return None
 
 
+def user_folder() -> Path:
+    """The user's profiles: $CXKPI_PROFILES, else ~/.config/cxkpi/profiles."""
+    return settings.PROFILES.get()
+
+
 def find(name_or_path: str) -> Profile:
     """A profile by path, or by name in $CXKPI_PROFILES, ~/.config/cxkpi/profiles or shipped."""
     candidate = Path(name_or_path)
@@ -174,14 +178,15 @@ def find(name_or_path: str) -> Profile:
         if not candidate.is_file():
             raise ProfileError(f"{candidate}: no such profile file")
         return parse(candidate)
-    for folder in (USER, SHIPPED):
+    user = user_folder()
+    for folder in (user, SHIPPED):
         for suffix in (".yml", ".yaml"):
             path = folder / f"{name_or_path}{suffix}"
             if path.is_file():
                 return parse(path)
     known = ", ".join(sorted(p.stem for p in available())) or "none"
     raise ProfileError(
-        f"no profile named '{name_or_path}' in {USER} or {SHIPPED} (known: {known});"
+        f"no profile named '{name_or_path}' in {user} or {SHIPPED} (known: {known});"
         " or give a path to a .yml file"
     )
 
@@ -189,7 +194,7 @@ def find(name_or_path: str) -> Profile:
 def available() -> list[Path]:
     """Every profile file found by name (user folder first)."""
     found: dict[str, Path] = {}
-    for folder in (SHIPPED, USER):
+    for folder in (SHIPPED, user_folder()):
         if folder.is_dir():
             for path in sorted(folder.glob("*.y*ml")):
                 found[path.stem] = path

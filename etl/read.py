@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from etl import settings
 from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
 from etl.errors import FileRefused
 from etl.profiles import FILTERED, RAW, Profile, column_name
@@ -21,7 +21,6 @@ EXTRA = "_extra"
 _OURS = (ROW, FILTERED, RAW)
 REDACTED = "<redacted>"
 SUFFIXES = (".csv", ".parquet")
-BUSINESS_TIMEZONE = os.environ.get("CXKPI_TIMEZONE", "UTC")
 
 _NAIVE_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f",
@@ -468,10 +467,11 @@ def _other_timestamp_formats(text: pl.DataFrame, typed: pl.DataFrame, names: lis
 def _parse_timestamp(
     column: pl.Expr, naive_formats=_NAIVE_FORMATS, zoned_formats=_ZONED_FORMATS
 ) -> pl.Expr:
+    zone = settings.TIMEZONE.get()  # the business time zone values with an offset land in
     naive = [column.str.to_datetime(f, strict=False, time_unit="us") for f in naive_formats]
     zoned = [
         column.str.to_datetime(f, strict=False, time_unit="us")
-        .dt.convert_time_zone(BUSINESS_TIMEZONE)
+        .dt.convert_time_zone(zone)
         .dt.replace_time_zone(None)
         for f in zoned_formats
     ]

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, TypeVar
 import duckdb
 import pyarrow as pa
 
-from etl import cells
+from etl import cells, settings
 from etl.access import Visibility
 from etl.errors import CxkpiError
 from etl.models import SQL_DIR, Model, discover
@@ -100,30 +100,22 @@ class Refused(CxkpiError):
 class Limits:
     """What one ad-hoc query may use. Defaults can be changed with CXKPI_SQL_* variables."""
 
-    timeout_seconds: float = 30.0
-    max_rows: int = 1_000
-    download_rows: int = 1_000_000
-    memory_limit: str = "2GB"
+    timeout_seconds: float = settings.SQL_TIMEOUT.default_value
+    max_rows: int = settings.SQL_MAX_ROWS.default_value
+    download_rows: int = settings.SQL_DOWNLOAD_ROWS.default_value
+    memory_limit: str = settings.SQL_MEMORY.default_value
     temp_limit: str = "1GB"
     threads: int = max(1, (os.cpu_count() or 2) - 1)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Limits:
         """Limits from CXKPI_SQL_TIMEOUT, _MAX_ROWS, _DOWNLOAD_ROWS, _MEMORY, then overrides."""
-        values: dict[str, object] = {}
-        for field, variable, kind in (
-            ("timeout_seconds", "CXKPI_SQL_TIMEOUT", float),
-            ("max_rows", "CXKPI_SQL_MAX_ROWS", int),
-            ("download_rows", "CXKPI_SQL_DOWNLOAD_ROWS", int),
-            ("memory_limit", "CXKPI_SQL_MEMORY", str),
-        ):
-            raw = os.environ.get(variable)
-            if raw:
-                try:
-                    values[field] = kind(raw)
-                except ValueError:
-                    what = "a whole number" if kind is int else "a number"
-                    raise CxkpiError(f"{variable}={raw!r} is not {what}") from None
+        values: dict[str, object] = {
+            "timeout_seconds": settings.SQL_TIMEOUT.get(),
+            "max_rows": settings.SQL_MAX_ROWS.get(),
+            "download_rows": settings.SQL_DOWNLOAD_ROWS.get(),
+            "memory_limit": settings.SQL_MEMORY.get(),
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         limits = cls(**values)  # type: ignore[arg-type]
         if limits.timeout_seconds <= 0 or limits.max_rows < 1 or limits.download_rows < 1:

@@ -23,11 +23,11 @@ import polars as pl
 
 from etl import lake as lakes
 from etl import load as loading
+from etl import settings
 from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, DEPARTMENTS, Source
 from etl.errors import CxkpiError, FileRefused
 from etl.load import REJECTED, FileResult, Staged
 from etl.read import (
-    BUSINESS_TIMEZONE,
     PROBLEM_SCHEMA,
     ROW,
     check_columns,
@@ -454,8 +454,8 @@ def _timestamp(column):
     )
     utc = naive - F.make_dt_interval(F.lit(0), F.lit(0), minutes, F.lit(0))
     local = utc
-    if BUSINESS_TIMEZONE != "UTC":
-        local = F.from_utc_timestamp(utc.cast("timestamp"), BUSINESS_TIMEZONE).cast("timestamp_ntz")
+    if (business := settings.TIMEZONE.get()) != "UTC":
+        local = F.from_utc_timestamp(utc.cast("timestamp"), business).cast("timestamp_ntz")
     shaped = column.rlike(_TIMESTAMP) & ((zone == "") | (part(6) != "")) & (number(6) <= 60)
     return F.when(shaped & (zone == ""), naive).when(shaped, local)
 

@@ -28,13 +28,11 @@ from pathlib import Path
 
 import duckdb
 
+from etl import settings
 from etl.contract import SOURCES, raw_ddl
 from etl.errors import CxkpiError
 from etl.files import open_lock, open_new, refuse_link, replace
 
-DEFAULT_DB = Path("data/cxkpi.duckdb")
-#: DuckDB's own memory cap for writing commands; beyond it DuckDB spills to disk.
-WRITER_MEMORY_LIMIT = os.environ.get("CXKPI_MEMORY_LIMIT", "2GB")
 #: New files use the storage format DuckDB 1.4 reads, so analysts' own clients (the duckdb
 #: CLI on PyPI is still 1.5, DBeaver's driver often older) open the warehouse as well.
 STORAGE_VERSION = "v1.4.0"
@@ -95,7 +93,7 @@ META_DDL = (
 
 def resolve_db(db: str | os.PathLike | None) -> Path:
     """The database path: the argument, else $CXKPI_DB, else data/cxkpi.duckdb."""
-    return Path(db or os.environ.get("CXKPI_DB") or DEFAULT_DB)
+    return Path(db) if db else settings.DB.get()
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -166,7 +164,8 @@ def _writing(db_path: Path, on_wait, files: Sequence[dict]) -> Iterator[duckdb.D
             con = duckdb.connect(
                 str(next_path),
                 config={
-                    "memory_limit": WRITER_MEMORY_LIMIT,
+                    # DuckDB's own cap for writing commands; beyond it DuckDB spills.
+                    "memory_limit": settings.MEMORY_LIMIT.get(),
                     "storage_compatibility_version": STORAGE_VERSION,
                 },
             )

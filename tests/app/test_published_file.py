@@ -49,15 +49,15 @@ def test_a_newly_published_file_is_read_while_a_connection_to_the_old_one_is_ope
 
 def _page_that_straddles_a_publish():
     import os
-    from pathlib import Path
 
     import streamlit as st
 
     from dashboard import data
+    from etl import settings
     from tests.app.test_published_file import publish
 
     data.pin()
-    live = Path(os.environ["CXKPI_DB"])
+    live = settings.DB.get()
     first = data.fetch("SELECT version FROM published").item()
     if os.environ.get("PUBLISH_AT") == "between" and not (live.parent / "done").exists():
         (live.parent / "done").touch()
@@ -69,16 +69,15 @@ def _page_that_straddles_a_publish():
 
 
 def _page_pinned_before_a_publish():
-    import os
-    from pathlib import Path
 
     import streamlit as st
 
     from dashboard import data
+    from etl import settings
     from tests.app.test_published_file import publish
 
     data.pin()
-    live = Path(os.environ["CXKPI_DB"])
+    live = settings.DB.get()
     if not (live.parent / "done").exists():
         (live.parent / "done").touch()
         publish(live.parent, live, 2)  # before this run's first query opens a connection
@@ -88,16 +87,15 @@ def _page_pinned_before_a_publish():
 
 
 def _workbench_opened_after_a_publish():
-    import os
-    from pathlib import Path
 
     import streamlit as st
 
     from dashboard import data
+    from etl import settings
     from tests.app.test_published_file import publish
 
     data.pin()
-    live = Path(os.environ["CXKPI_DB"])
+    live = settings.DB.get()
     if not (live.parent / "done").exists():
         (live.parent / "done").touch()
         publish(live.parent, live, 2)  # before this run opens the workbench

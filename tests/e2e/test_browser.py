@@ -5,7 +5,6 @@ Set CXKPI_SCREENSHOTS=docs to refresh the README's screenshot (docs/screenshot-o
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from etl import settings
 from tests.e2e.conftest import TALL, main_text, serving, visit
 
 LAPTOP = {"width": 1280, "height": 800}
@@ -87,8 +87,8 @@ def test_every_page_renders_without_error_and_fits_1280_by_800(browser, server, 
     page.screenshot(
         path=str(shots / f"{name}.png"), clip={"x": 0, "y": 0, "width": 1280, "height": height}
     )
-    if name == "overview" and os.environ.get("CXKPI_SCREENSHOTS"):
-        target = Path(os.environ["CXKPI_SCREENSHOTS"]) / "screenshot-overview.png"
+    if name == "overview" and (folder := settings.SCREENSHOTS.get()):
+        target = folder / "screenshot-overview.png"
         shutil.copyfile(shots / "overview.png", target)
     page.close()
 

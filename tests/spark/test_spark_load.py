@@ -175,11 +175,10 @@ def test_spark_types_odd_values_as_the_duckdb_load_does(spark_session, monkeypat
     land in the business time zone ($CXKPI_TIMEZONE), across a change of summer time too."""
     from pyspark.sql import functions as F
 
-    from etl import read, spark_load
+    from etl import spark_load
     from etl.spark import values
 
-    monkeypatch.setattr(read, "BUSINESS_TIMEZONE", zone)
-    monkeypatch.setattr(spark_load, "BUSINESS_TIMEZONE", zone)
+    monkeypatch.setenv("CXKPI_TIMEZONE", zone)
 
     odd = [
         "1", "-1.5", "+2", "1e3", "1E-2", ".5", "5.", "inf", "-Infinity", "nan", "-nan", "1_000",

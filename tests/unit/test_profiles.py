@@ -275,7 +275,7 @@ def test_a_file_without_a_column_the_profile_reads_is_refused_naming_the_profile
 
 def test_profiles_are_found_by_path_by_name_in_the_user_folder_and_shipped(tmp_path, monkeypatch):
     path = profile_file(tmp_path, GOOD, "mine")
-    monkeypatch.setattr(profiles, "USER", tmp_path)
+    monkeypatch.setenv("CXKPI_PROFILES", str(tmp_path))
     assert find(str(path)).name == "mine"
     assert find("mine").path == path
     assert find("technion_bank").path == profiles.SHIPPED / "technion_bank.yml"
