@@ -24,7 +24,7 @@ import polars as pl
 import streamlit as st
 
 from etl.access import LOCAL, Access, Visibility
-from etl.errors import CxkpiError
+from etl.errors import CxkpiError, first_line
 from etl.query import connect_read_only, cursor
 from etl.sandbox import Sandbox
 from etl.warehouse import resolve_db
@@ -146,20 +146,16 @@ def _fetch(
         return reader.sql(sql, params=params).pl()
     except duckdb.CatalogException as error:
         raise DataUnavailable(
-            f"The warehouse has no view the dashboard needs ({_first_line(error)}).",
+            f"The warehouse has no view the dashboard needs ({first_line(error).rstrip('.')}).",
             "Run `cxkpi build` to create the views, or `cxkpi demo` for sample data.",
         ) from None
     except duckdb.Error as error:
         raise DataUnavailable(
-            f"A query failed: {_first_line(error)}.",
+            f"A query failed: {first_line(error).rstrip('.')}.",
             "Run `cxkpi build`; if it persists, report it with this message.",
         ) from None
     finally:
         reader.close()
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).splitlines()[0].rstrip(".")
 
 
 def fetch(sql: str, params: dict | None = None) -> pl.DataFrame:

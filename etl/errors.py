@@ -16,3 +16,10 @@ class FileRefused(CxkpiError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """What went wrong in one line: the message's first line that says something, cut to
+    `limit` characters, or the error's type where the message is empty."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0][:limit] if lines else type(error).__name__

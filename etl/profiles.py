@@ -32,7 +32,7 @@ from etl.config_file import plain as _plain
 from etl.config_file import scalar as _scalar
 from etl.config_file import sequence as _sequence
 from etl.contract import SOURCES, Source
-from etl.errors import FileRefused
+from etl.errors import FileRefused, first_line
 from etl.expression import ExpressionRefused, column_sql
 
 ROW = "_row_number"
@@ -154,7 +154,7 @@ class Profile:
             hint = ""
             if "utf-8" in str(error).lower():
                 hint = f" (if it is not UTF-8, state read.encoding in {self.path})"
-            return f"not readable with profile {self.name}: {_first_line(error)}{hint}"
+            return f"not readable with profile {self.name}: {first_line(error)}{hint}"
         frame = self._with_spellings(frame, frame.collect_schema().names())
         parts = [(c.line, f"'{c.name}'", c.expr) for c in self.columns]
         parts += [(f.line, f"the filter '{f.reason}'", f.condition) for f in self.filters]
@@ -162,7 +162,7 @@ class Profile:
             try:
                 frame.select(expr).collect()
             except Exception as error:  # the failure being looked for
-                return f"{self.path}:{line}: {what} failed on this file: {_first_line(error)}"
+                return f"{self.path}:{line}: {what} failed on this file: {first_line(error)}"
         return None
 
 
@@ -274,7 +274,7 @@ def _read(path: Path, profile: Profile) -> pl.LazyFrame:
         raise
     except Exception as error:  # polars and fastexcel raise many types for a broken file
         raise FileRefused(
-            path, f"not readable with profile {profile.name} ({_first_line(error)})"
+            path, f"not readable with profile {profile.name} ({first_line(error)})"
         ) from None
     frame = frame.rename({n: column_name(n) for n in names})
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
@@ -314,11 +314,6 @@ def _utf8(path: Path, encoding: str) -> Path:
             out.write(decoder.decode(b"", final=True))
         _CONVERTED[key] = target
     return _CONVERTED[key]
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def column_name(value: object) -> str:
@@ -447,7 +442,7 @@ def _expression(path: Path, entry: tuple[yaml.Node, int]) -> tuple[pl.Expr, list
         expr = pl.sql_expr(checked)
         spelled = expr.meta.root_names()
     except Exception as error:  # polars raises SQLSyntaxError, InvalidOperationError, ...
-        _fail(path, line, f"the expression does not parse: {_first_line(error)}")
+        _fail(path, line, f"the expression does not parse: {first_line(error)}")
     return expr, [column_name(c) for c in spelled], spelled
 
 
@@ -587,7 +582,7 @@ def check(profile: Profile, file: Path | None, rows: int = 5) -> Iterator[tuple[
         counts = frame.group_by(FILTERED).len().collect()
         preview = frame.drop(RAW).head(rows).collect()
     except Exception as error:  # an expression that fails on this file's values
-        yield f"{file}: the mapping failed: {_first_line(error)}", False
+        yield f"{file}: the mapping failed: {first_line(error)}", False
         return
     total = int(counts["len"].sum())
     aside = {r: n for r, n in counts.iter_rows() if r is not None}

@@ -12,7 +12,7 @@ import polars as pl
 
 from etl import settings
 from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
-from etl.errors import FileRefused
+from etl.errors import FileRefused, first_line
 from etl.profiles import FILTERED, RAW, Profile, column_name
 
 ROW = "_row_number"
@@ -91,11 +91,11 @@ def text_chunks(
         if profile is not None:
             found = profile.diagnose(path)
             raise FileRefused(
-                path, found or f"profile {profile.name} could not map the file ({_first_line(exc)})"
+                path, found or f"profile {profile.name} could not map the file ({first_line(exc)})"
             ) from None
         problem = _invalid_utf8(path) if "utf-8" in str(exc).lower() else None
         raise FileRefused(
-            path, problem or f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
+            path, problem or f"not readable as comma-separated UTF-8 ({first_line(exc)})"
         ) from None
     if rows == 0:
         raise FileRefused(path, "file has a header but no data rows")
@@ -265,7 +265,7 @@ def _scan_parquet(path: Path) -> pl.LazyFrame:
         scan = pl.scan_parquet(path)
         schema = scan.collect_schema()
     except Exception as exc:  # polars raises several types for a broken file
-        raise FileRefused(path, f"not a readable Parquet file ({_first_line(exc)})") from None
+        raise FileRefused(path, f"not a readable Parquet file ({first_line(exc)})") from None
     return scan.select(_as_text(name, dtype) for name, dtype in schema.items())
 
 
@@ -288,7 +288,7 @@ def _scan_csv(path: Path) -> pl.LazyFrame:
         names = scan.collect_schema().names()
     except Exception as exc:  # polars raises ComputeError/NoDataError/... for unreadable text
         raise FileRefused(
-            path, f"not readable as comma-separated UTF-8 ({_first_line(exc)})"
+            path, f"not readable as comma-separated UTF-8 ({first_line(exc)})"
         ) from None
     if len(names) == 1 and _looks_delimited(names[0]):
         raise FileRefused(
@@ -341,10 +341,6 @@ def _utf8_message(block: bytes, start: int, offset: int, line_of_block: int) -> 
 
 def _looks_delimited(header: str) -> bool:
     return any(sep in header for sep in (";", "\t", "|"))
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
 
 
 def check_columns(path: Path, source: Source, columns: list[str]) -> None:

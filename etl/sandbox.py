@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from etl import cells, settings
 from etl.access import Visibility
-from etl.errors import CxkpiError
+from etl.errors import CxkpiError, first_line
 from etl.models import SQL_DIR, Model, discover
 from etl.query import expose
 from etl.worker import Failed, Pool, Stopped, Worker
@@ -271,7 +271,7 @@ class Sandbox:
                 self._pool.configure(self._setup(db_path, visibility))
         except duckdb.Error as error:
             self.close()
-            raise CxkpiError(f"{db_path}: cannot open for queries: {_first_line(error)}") from None
+            raise CxkpiError(f"{db_path}: cannot open for queries: {first_line(error)}") from None
 
     def _setup(self, db_path: Path, visibility: Visibility) -> dict:
         """What a worker needs to open the same views for the same reader (JSON, not pickle)."""
@@ -332,7 +332,7 @@ class Sandbox:
         try:
             statements = cursor.extract_statements(query)
         except duckdb.Error as error:
-            raise Refused(f"the query is not valid SQL: {_first_line(error)}") from None
+            raise Refused(f"the query is not valid SQL: {first_line(error)}") from None
         if len(statements) != 1:
             raise Refused(
                 f"run one statement at a time (this has {len(statements)}); "
@@ -578,7 +578,7 @@ class _Translate:
         elif isinstance(error, duckdb.PermissionException):
             message = "the query tried to reach a file, URL or setting, which is not allowed"
         else:
-            message = f"the query failed: {_first_line(error)}"
+            message = f"the query failed: {first_line(error)}"
         raise Refused(message, stopped) from None
 
 
@@ -597,10 +597,6 @@ def _frame(batches: list[pa.RecordBatch], schema: pa.Schema) -> pl.DataFrame:
 def _statement_name(kind: str, query: str) -> str:
     word = query.strip().split(None, 1)[0].upper()
     return f"{word if word.isalpha() and word != 'WITH' else kind.replace('_', ' ')} statements"
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0]
 
 
 def _quote(text: str) -> str:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from etl import lake as lakes
-from etl.errors import CxkpiError
+from etl.errors import CxkpiError, first_line
 from etl.metrics import metric_rows
 from etl.models import (
     BUILT,
@@ -219,7 +219,7 @@ def build(
             _write(frame, folder)  # Spark runs the query here: errors at run time land below
         except Exception as error:  # sqlglot and Spark raise many types; one line for a person
             raise CxkpiError(
-                f"sql model {model.layer}/{model.name}.sql failed on Spark: {_first_line(error)}"
+                f"sql model {model.layer}/{model.name}.sql failed on Spark: {reason(error)}"
             ) from None
         read(spark, folder).createOrReplaceTempView(model.name)
         written.append(model.name)
@@ -295,9 +295,10 @@ def read(spark, folder: Path):
     return frame.drop(*(k for k in lakes.PARTITION_KEYS if k in frame.columns))
 
 
-def _first_line(error: Exception) -> str:
-    """What went wrong, in one line: py4j's errors say which Java call failed before why."""
+def reason(error: Exception) -> str:
+    """What went wrong on Spark, in one line (errors.first_line, but py4j's errors say which
+    Java call failed before why, and prefix the why with ': ')."""
     lines = [line.strip().lstrip(": ") for line in str(error).splitlines() if line.strip()]
     if lines[1:] and lines[0].startswith("An error occurred while calling"):
         lines = lines[1:]
-    return lines[0][:300] if lines else type(error).__name__
+    return first_line(CxkpiError("\n".join(lines))) if lines else type(error).__name__

@@ -80,7 +80,7 @@ def load_files(
     A batch is the files of one source in a row (with the same header), read by Spark in one
     pass: its files are read in parallel, and Spark's fixed cost per job is paid once.
     """
-    from etl.spark import _first_line
+    from etl.spark import reason
 
     lake = Path(lake)
     for key, value in SETTINGS.items():
@@ -96,7 +96,7 @@ def load_files(
         except Exception as error:  # Spark and py4j raise many types; one line for a person
             raise CxkpiError(
                 f"{group[0][0]}: loading on Spark failed, nothing of its batch was kept:"
-                f" {_first_line(error)}"
+                f" {reason(error)}"
             ) from None
         finally:
             lakes.tidy(lake)

@@ -76,16 +76,16 @@ def test_the_metric_definitions_seed_has_the_metric_fields_in_order_on_both_engi
 
 
 def test_a_spark_failure_is_told_by_its_cause_not_by_the_java_call_that_failed():
-    from etl.spark import _first_line
+    from etl.spark import reason
 
     py4j = Exception(
         "An error occurred while calling o151.parquet.\n"
         ": org.apache.hadoop.fs.ParentNotDirectoryException: Parent path is not a directory\n"
         "\tat org.apache.hadoop.fs.RawLocalFileSystem.mkdirs(RawLocalFileSystem.java:814)"
     )
-    assert _first_line(py4j) == (
+    assert reason(py4j) == (
         "org.apache.hadoop.fs.ParentNotDirectoryException: Parent path is not a directory"
     )
     captured = Exception("[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001\nJVM stacktrace: ...")
-    assert _first_line(captured) == "[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001"
-    assert _first_line(Exception()) == "Exception"
+    assert reason(captured) == "[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001"
+    assert reason(Exception()) == "Exception"
