@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import data, filters, gate, ui
 from dashboard.data import DataUnavailable
+from etl import reporting
 
 HERE = Path(__file__).parent
 
@@ -17,30 +18,13 @@ st.set_page_config(
 )
 
 PAGES = {
-    "overview": st.Page(
-        "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
-    ),
-    "conflicts": st.Page(
-        "app_pages/conflicts.py", title="KPI conflicts", icon=":material/compare_arrows:"
-    ),
-    "departments": st.Page(
-        "app_pages/departments.py", title="Departments", icon=":material/apartment:"
-    ),
-    "employee_voice": st.Page(
-        "app_pages/employee_voice.py", title="Employee voice", icon=":material/groups:"
-    ),
-    "initiatives": st.Page(
-        "app_pages/initiatives.py", title="Initiatives", icon=":material/rocket_launch:"
-    ),
-    "data_quality": st.Page(
-        "app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"
-    ),
-    "sql_workbench": st.Page(
-        "app_pages/sql_workbench.py", title="SQL workbench", icon=":material/terminal:"
-    ),
-    "board_snapshots": st.Page(
-        "app_pages/board_snapshots.py", title="Board snapshots", icon=":material/picture_as_pdf:"
-    ),
+    page.name: st.Page(
+        f"app_pages/{page.name}.py",
+        title=page.title,
+        icon=page.icon,
+        default=page == reporting.PAGES[0],
+    )
+    for page in reporting.PAGES
 }
 
 # Who is looking decides which pages exist in this run: a page opened by URL that the

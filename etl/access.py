@@ -23,19 +23,11 @@ from typing import NamedTuple
 from etl import settings
 from etl.config_file import compose, cut, fail, line, mapping, scalar, sequence
 from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP
+from etl.reporting import PAGE_NAMES
 from etl.sqltext import literal
 
-#: The dashboard's pages, by the name in their URL.
-PAGES = (
-    "overview",
-    "conflicts",
-    "departments",
-    "employee_voice",
-    "initiatives",
-    "data_quality",
-    "sql_workbench",
-    "board_snapshots",
-)
+#: The dashboard's pages, by the name in their URL (etl/reporting.py lists them).
+PAGES = PAGE_NAMES
 _DASHBOARD = frozenset(PAGES) - {"sql_workbench"}
 
 

@@ -29,35 +29,9 @@ from etl.metrics import (
     format_change,
     format_value,
 )
+from etl.reporting import HEADLINES, SCORECARD, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: The headline KPIs of the cover, in reading order: customers first, then productivity, people.
-HEADLINES = [
-    "nps",
-    "fcr_rate",
-    "repeat_contact_rate",
-    "promise_kept_rate",
-    "case_resolution_hours",
-    "aht_seconds",
-    "contacts_per_hour",
-    "occupancy",
-    "cost_per_contact",
-    "task_sla_met_rate",
-    "enps",
-    "empowerment_index",
-]
-TREND_PRODUCTIVITY = ["aht_seconds", "contacts_per_hour", "occupancy", "cost_per_contact"]
-TREND_OUTCOMES = ["nps", "fcr_rate", "repeat_contact_rate", "promise_kept_rate"]
-TREND_MONTHS = 13
-#: The scorecard's columns: one metric each, with its n where it is a sample.
-SCORECARD = [
-    "nps",
-    "fcr_rate",
-    "promise_kept_rate",
-    "aht_seconds",
-    "occupancy",
-    "task_sla_met_rate",
-]
 SECTIONS = [
     "Headline KPIs",
     "What the analyses flag",

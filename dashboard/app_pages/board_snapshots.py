@@ -7,9 +7,7 @@ import streamlit as st
 
 from dashboard import data, ui
 from etl.metrics import METRICS, VERDICTS, format_value
-
-TILES = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy", "empowerment_index"]
-SCORECARD = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy"]
+from etl.reporting import SCORECARD, TILES
 
 st.title("Board snapshots")
 st.caption(

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from dashboard import charts, data, filters, ui
+from etl.reporting import TILES
+from etl.reporting import TREND_OUTCOMES as OUTCOMES
+from etl.reporting import TREND_PRODUCTIVITY as PRODUCTIVITY
 
-TILES = ["nps", "fcr_rate", "promise_kept_rate", "aht_seconds", "occupancy", "empowerment_index"]
-PRODUCTIVITY = ["aht_seconds", "contacts_per_hour", "occupancy", "cost_per_contact"]
-OUTCOMES = ["nps", "fcr_rate", "repeat_contact_rate", "promise_kept_rate"]
 SHOWN_FINDINGS = 5
 
 f = filters.current()

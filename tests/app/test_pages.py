@@ -29,6 +29,17 @@ PAGES = {
 }
 
 
+def test_the_page_list_is_one_list_with_a_file_per_page():
+    """etl/reporting.py lists the pages; the navigation, the access file's names and these
+    tests follow it, and each page is a file of its name."""
+    from etl import access, reporting
+
+    files = sorted(p.stem for p in (APP.parent / "app_pages").glob("*.py"))
+    assert sorted(reporting.PAGE_NAMES) == files
+    assert access.PAGES == reporting.PAGE_NAMES
+    assert tuple(PAGES) == reporting.PAGE_NAMES
+
+
 def open_app(db: Path, monkeypatch, page: str = "overview", **query: str | list[str]) -> AppTest:
     """The dashboard on db, run once on page with the given URL query parameters."""
     monkeypatch.setenv("CXKPI_DB", str(db))
