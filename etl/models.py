@@ -118,12 +118,12 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
 
 def model_settings() -> list[tuple[str, str, object]]:
     """The model_settings seed row: (column, DuckDB type, value) of each threshold SQL reads."""
-    from etl import analyses  # scipy: imported only by commands that build (not `cxkpi sql`)
+    from etl import thresholds
 
     return [
         ("repeat_window_days", "INTEGER", metrics.REPEAT_WINDOW_DAYS),
         ("z_95", "DOUBLE", metrics.Z_95),
-        ("value_window_months", "INTEGER", analyses.VALUE_WINDOW_MONTHS),
+        ("value_window_months", "INTEGER", thresholds.VALUE_WINDOW_MONTHS),
         ("complete_share", "DOUBLE", metrics.COMPLETE_SHARE),
         ("typical_months", "INTEGER", metrics.TYPICAL_MONTHS),
         ("min_judged_rows", "INTEGER", metrics.MIN_JUDGED_ROWS),

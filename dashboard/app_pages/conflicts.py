@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from dashboard import charts, data, filters, ui
-from etl.analyses import MIN_PERIODS
+from etl.thresholds import MIN_PERIODS
 
 f = filters.current()
 st.title(f"KPI conflicts: {ui.plain(f.department_name)}")

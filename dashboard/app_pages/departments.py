@@ -3,8 +3,8 @@
 import streamlit as st
 
 from dashboard import charts, data, filters, ui
-from etl.analyses import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
 from etl.metrics import VERDICTS
+from etl.thresholds import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
 
 f = filters.current()
 st.title("Departments and customer value")

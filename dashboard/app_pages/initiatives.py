@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, data, filters, ui
-from etl.analyses import DURABLE_SHARE
+from etl.thresholds import DURABLE_SHARE
 
 f = filters.current()
 st.title("Initiatives: lasting or fading")

@@ -1,0 +1,37 @@
+"""The dashboard's pages start without the statistics: no page imports scipy, directly or
+through a module it imports (the analyses' thresholds live apart, in etl/thresholds.py)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "dashboard"
+
+
+def _imported(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return {n for n in names if n.split(".")[0] in ("etl", "dashboard")}
+
+
+def test_no_page_nor_what_it_imports_loads_scipy():
+    modules = sorted(set().union(*(_imported(p) for p in DASHBOARD.rglob("*.py"))))
+    assert "etl.thresholds" in modules and "etl.analyses" not in modules
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.strip() == "[]"
