@@ -90,6 +90,9 @@ final as (
         completeness.last_complete_month,
         case
             when coalesce(loads.rows_loaded, 0) = 0 then 'nothing loaded'
+            -- Loads on record whose rows are all gone (replaced by an empty file, or removed).
+            when data_dates.source is not null and data_dates.first_month is null
+                then 'nothing loaded'
             when data_dates.source is null then 'reference data'
             when completeness.source is null
                 then 'survey waves, the latest in ' || strftime(data_dates.last_month, '%b %Y')
