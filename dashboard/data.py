@@ -25,6 +25,7 @@ import streamlit as st
 
 from etl.access import LOCAL, Access, Visibility
 from etl.errors import CxkpiError, first_line
+from etl.models import query
 from etl.query import connect_read_only, cursor
 from etl.sandbox import Sandbox
 from etl.warehouse import resolve_db
@@ -306,11 +307,8 @@ def reporting_months() -> pl.DataFrame:
 def conflicts(department: str) -> pl.DataFrame:
     """Every productivity x outcome pair of a department (or 'ALL') with its association."""
     return fetch(
-        "SELECT c.*, p.label AS productivity_label, o.label AS outcome_label"
-        " FROM kpi_conflicts c"
-        " JOIN metric_definitions p ON p.metric = c.productivity_metric"
-        " JOIN metric_definitions o ON o.metric = c.outcome_metric"
-        " WHERE c.department_id = $department ORDER BY c.productivity_metric, c.outcome_metric",
+        "SELECT * FROM kpi_conflict_pairs WHERE department_id = $department"
+        " ORDER BY productivity_metric, outcome_metric",
         {"department": department},
     )
 
@@ -318,11 +316,9 @@ def conflicts(department: str) -> pl.DataFrame:
 def series(department: str, metrics: list[str]) -> pl.DataFrame:
     """Monthly values of some metrics of a department (or 'ALL'), over all months."""
     return fetch(
-        "SELECT m.month, m.metric, d.label, d.unit, d.better, m.value, m.n, m.ci_low, m.ci_high,"
-        " m.note"
-        " FROM metric_month m JOIN metric_definitions d USING (metric)"
-        " WHERE m.department_id = $department AND list_contains($metrics, m.metric)"
-        " ORDER BY m.metric, m.month",
+        "SELECT month, metric, label, unit, better, value, n, ci_low, ci_high, note"
+        " FROM metric_series WHERE department_id = $department"
+        " AND list_contains($metrics, metric) ORDER BY metric, month",
         {"department": department, "metrics": metrics},
     )
 
@@ -347,9 +343,8 @@ def linkage(start: date, end: date) -> pl.DataFrame:
 def initiatives(department: str) -> pl.DataFrame:
     """Each initiative's lift after 1 month and 3-6 months (one department's, or all)."""
     return fetch(
-        "SELECT i.*, d.label AS metric_label, d.unit, d.better FROM initiative_effects i"
-        " LEFT JOIN metric_definitions d USING (metric)"
-        " WHERE $department = 'ALL' OR i.department_id = $department ORDER BY started_on",
+        "SELECT * FROM initiative_results WHERE $department = 'ALL' OR department_id = $department"
+        " ORDER BY started_on",
         {"department": department},
     )
 
@@ -385,14 +380,8 @@ def quarantined_rows(limit: int = 1000) -> pl.DataFrame:
 def initiative_lifts(department: str) -> pl.DataFrame:
     """Each initiative's two lifts (1 month, 3-6 months) with intervals, one row per lift."""
     return fetch(
-        "SELECT i.initiative_name || ' (' || d.label || ')' AS title, i.initiative_name,"
-        " w.stage, w.lift, w.low, w.high FROM initiative_effects i"
-        " LEFT JOIN metric_definitions d USING (metric),"
-        " LATERAL (VALUES ('after 1 month', i.lift_1_month, i.lift_1_month_ci_low,"
-        " i.lift_1_month_ci_high), ('after 3-6 months', i.lift_3_6_months,"
-        " i.lift_3_6_months_ci_low, i.lift_3_6_months_ci_high)) AS w(stage, lift, low, high)"
-        " WHERE $department = 'ALL' OR i.department_id = $department"
-        " ORDER BY i.started_on, w.stage",
+        "SELECT title, initiative_name, stage, lift, low, high FROM initiative_lifts"
+        " WHERE $department = 'ALL' OR department_id = $department ORDER BY started_on, stage",
         {"department": department},
     )
 
@@ -435,12 +424,7 @@ def frozen_findings(snapshot_id: str) -> pl.DataFrame:
 
 def frozen_scorecard(snapshot_id: str, month: date) -> pl.DataFrame:
     """Every department's figures of the month as frozen, with its frozen verdict."""
-    return fetch(
-        "SELECT m.*, v.verdict FROM snapshot_department_month m LEFT JOIN"
-        " snapshot_department_value v USING (snapshot_id, department_id)"
-        " WHERE m.snapshot_id = $id AND m.month = $month ORDER BY m.department_name",
-        {"id": snapshot_id, "month": month},
-    )
+    return fetch(query("frozen_scorecard"), {"id": snapshot_id, "month": month})
 
 
 def frozen_pack(snapshot_id: str) -> bytes | None:
@@ -455,50 +439,17 @@ def frozen_pack(snapshot_id: str) -> bytes | None:
 def figures_since(snapshot_id: str, month: date) -> pl.DataFrame:
     """Headline figures of the month (organisation and departments, all channels) whose live
     value or n differs today from the frozen one."""
-    return fetch(
-        "WITH frozen AS (SELECT * FROM snapshot_kpi_headlines WHERE snapshot_id = $id"
-        " AND month = $month), live AS (SELECT * FROM kpi_headlines WHERE channel = 'all'"
-        " AND month = $month), names AS (SELECT DISTINCT department_id, department_name"
-        " FROM snapshot_department_month WHERE snapshot_id = $id)"
-        " SELECT coalesce(names.department_name, 'Organisation') AS department,"
-        " coalesce(f.metric, l.metric) AS metric, coalesce(f.label, l.label) AS label,"
-        " f.value AS frozen_value, f.n AS frozen_n, l.value AS live_value, l.n AS live_n"
-        " FROM frozen f FULL JOIN live l USING (department_id, metric)"
-        " LEFT JOIN names ON names.department_id = coalesce(f.department_id, l.department_id)"
-        " WHERE f.value IS DISTINCT FROM l.value OR f.n IS DISTINCT FROM l.n"
-        " ORDER BY department <> 'Organisation', department, metric",
-        {"id": snapshot_id, "month": month},
-    )
+    return fetch(query("figures_since"), {"id": snapshot_id, "month": month})
 
 
 def flags_since(snapshot_id: str) -> pl.DataFrame:
     """KPI-conflict flags and department verdicts that differ today from the frozen ones."""
-    return fetch(
-        "WITH frozen AS (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $id AND flagged),"
-        " live AS (SELECT * FROM kpi_conflicts WHERE flagged)"
-        " SELECT CASE WHEN l.department_id IS NULL THEN 'flag withdrawn since'"
-        " ELSE 'new flag since' END AS change, coalesce(l.explanation, f.explanation) AS detail"
-        " FROM frozen f FULL JOIN live l"
-        " USING (department_id, productivity_metric, outcome_metric)"
-        " WHERE f.department_id IS NULL OR l.department_id IS NULL"
-        " UNION ALL SELECT 'verdict changed', l.department_name || ': ' || f.verdict || ' then, '"
-        " || l.verdict || ' now' FROM snapshot_department_value f"
-        " JOIN department_value l USING (department_id)"
-        " WHERE f.snapshot_id = $id AND f.verdict <> l.verdict ORDER BY 1, 2",
-        {"id": snapshot_id},
-    )
+    changes = fetch(query("flags_since"), {"id": snapshot_id})
+    since = {"new flag": "new flag since", "flag withdrawn": "flag withdrawn since"}
+    return changes.select(pl.col("change").replace(since), "detail")
 
 
 def inputs_since(snapshot_id: str) -> pl.DataFrame:
     """Input files added, replaced or no longer loaded since the snapshot (its fingerprint's
     list against the current loads)."""
-    return fetch(
-        "WITH frozen AS (SELECT i.file, i.sha256 FROM board_snapshots,"
-        ' unnest(from_json(inputs, \'[{"file": "VARCHAR", "sha256": "VARCHAR"}]\')) AS t(i)'
-        " WHERE snapshot_id = $id), live AS (SELECT file_key AS file, sha256 FROM load_runs"
-        " WHERE is_current)"
-        " SELECT file, CASE WHEN f.sha256 IS NULL THEN 'added' WHEN l.sha256 IS NULL"
-        " THEN 'removed' ELSE 'replaced' END AS change FROM frozen f FULL JOIN live l USING (file)"
-        " WHERE f.sha256 IS DISTINCT FROM l.sha256 ORDER BY change, file",
-        {"id": snapshot_id},
-    )
+    return fetch(query("inputs_since"), {"id": snapshot_id})

@@ -109,8 +109,8 @@ EVERY_DEPARTMENT = ("ALL", "*")
 
 
 #: Monthly figures in long form ('ALL' rows are the organisation's), and in wide form.
-_CELL_VIEWS = frozenset({"metric_channel_month", "metric_month", "kpi_headlines",
-                         "snapshot_kpi_headlines"})  # fmt: skip
+_CELL_VIEWS = frozenset({"metric_channel_month", "metric_month", "metric_series",
+                         "kpi_headlines", "snapshot_kpi_headlines"})  # fmt: skip
 _WIDE_VIEWS = frozenset({"int_month_wide", "organisation_month"})
 #: The organisation's cells a scoped reader would see through: those where the departments the
 #: reader cannot see (outside the scope, or withheld for anonymity) are one department, or
@@ -146,6 +146,9 @@ _COMPARED = {
                            "lift_3_6_months_ci_high")),
 }  # fmt: skip
 _COMPARED.update({f"snapshot_{name}": found for name, found in _COMPARED.items()})
+#: Marts that add labels to a comparing view, or unpivot it: its rules, on their columns.
+_COMPARED["initiative_results"] = _COMPARED["initiative_effects"]
+_COMPARED["initiative_lifts"] = ("comparison_ids", ("lift", "low", "high"))
 _COMPARISON_WITHHELD = (
     "'The comparison is withheld: a single department it is set against lies outside the"
     " departments you see, so its figures would give that department away.'"
@@ -226,6 +229,8 @@ _ORGANISATION_ROWS = {
     ),
 }
 _ORGANISATION_ROWS.update({f"snapshot_{n}": g for n, g in list(_ORGANISATION_ROWS.items())})
+#: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
+_ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
 
 
 def _withheld(flag: str, column: str) -> str:

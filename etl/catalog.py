@@ -5,13 +5,14 @@ Run `python -m etl.catalog` to rewrite docs/data-dictionary.md; a test fails whe
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 from etl import files
 from etl.contract import SOURCES, Source
 from etl.metrics import METRICS
-from etl.models import Model, discover
+from etl.models import QUERIES_DIR, Model, discover, query
 
 DICTIONARY = Path(__file__).resolve().parent.parent / "docs" / "data-dictionary.md"
 _SUFFIXES = {
@@ -140,6 +141,22 @@ def dictionary() -> str:
             for column in columns(model, models):
                 lines.append(f"| {column} | {description(model, column, models) or ''} |")
             lines.append("")
+    lines += [
+        "## Queries",
+        "",
+        "Reads that need a value known only when they run, such as a snapshot or a month:",
+        "sql/queries/<name>.sql, read by `etl.models.query` and run with DuckDB `$name`",
+        "parameters over the views above (the dashboard's through the reader's scope).",
+        "",
+    ]
+    for path in sorted(QUERIES_DIR.glob("*.sql")):
+        text = query(path.stem)
+        parameters = sorted(set(re.findall(r"\$([a-z_]+)", text)))
+        comment = " ".join(
+            line.removeprefix("--").strip() for line in text.splitlines() if line.startswith("--")
+        )
+        lines += [f"### {path.stem}", "", f"Parameters: {', '.join(parameters) or 'none'}.", ""]
+        lines += [comment, ""]
     return "\n".join(lines)
 
 

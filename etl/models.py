@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -26,6 +27,9 @@ MATERIALIZATION = {
     "snapshots": "snapshot",
 }
 BUILT = ("view", "table")
+#: Reads that need a value known only when they run (a snapshot, a month): named SQL files,
+#: not models, read by `query` and run with DuckDB `$name` parameters.
+QUERIES_DIR = SQL_DIR / "queries"
 
 
 @dataclass
@@ -66,6 +70,16 @@ def discover(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
         words = set(re.findall(r"\b[a-z_][a-z0-9_]*\b", _strip_comments(model.sql)))
         model.depends_on = (words & set(models)) - {model.name}
     return models
+
+
+@functools.cache
+def query(name: str) -> str:
+    """The SQL of sql/queries/<name>.sql, to run with its `$name` parameters bound by DuckDB
+    (never formatted into the text)."""
+    path = QUERIES_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise CxkpiError(f"no query sql/queries/{name}.sql")
+    return path.read_text()
 
 
 def _read_spec(path: Path) -> dict:

@@ -29,6 +29,7 @@ from etl.metrics import (
     format_change,
     format_value,
 )
+from etl.models import query
 from etl.reporting import HEADLINES, SCORECARD, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -104,16 +105,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         productivity_label=pl.col("productivity_metric").replace_strict(_labels()),
         outcome_label=pl.col("outcome_metric").replace_strict(_labels()),
     )
-    flagged = _frame(
-        con,
-        "WITH flags AS (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $id AND flagged)"
-        " SELECT department_id, department_name, explanation, count(*) OVER (PARTITION BY"
-        " department_id) AS pairs, (SELECT count(*) FROM flags t WHERE t.shows_through ="
-        " flags.department_id) AS through_totals FROM flags WHERE shows_through IS NULL"
-        " QUALIFY department_id = 'ALL' OR row_number() OVER (PARTITION BY department_id"
-        " ORDER BY association) = 1 ORDER BY department_id <> 'ALL', pairs DESC, department_name",
-        ids,
-    )
+    flagged = _frame(con, query("frozen_conflict_leads"), ids)
     value = _frame(
         con,
         "SELECT * FROM snapshot_department_value WHERE snapshot_id = $id ORDER BY department_name",

@@ -24,6 +24,7 @@ import duckdb
 from etl import files
 from etl.errors import CxkpiError
 from etl.metrics import format_value
+from etl.models import query
 from etl.warehouse import PUBLISHED_ENGAGEMENT_COLUMNS, writing
 
 #: Sources that arrive every month (sql/marts/int_source_months.sql): a pack needs each loaded.
@@ -354,34 +355,19 @@ def _changes(
     ).fetchall()[0]
     lines = _input_changes(json.loads(before_inputs), inputs)
     ids = {"before": before_id, "now": snapshot_id, "month": month}
-    for label, old, new, metric in con.execute(
-        "SELECT n.label, b.value, n.value, n.metric FROM snapshot_kpi_headlines n"
-        " JOIN snapshot_kpi_headlines b ON b.snapshot_id = $before"
-        " AND b.department_id = n.department_id AND b.channel = n.channel"
-        " AND b.month = n.month AND b.metric = n.metric"
-        " WHERE n.snapshot_id = $now AND n.department_id = 'ALL' AND n.month = $month"
-        " AND b.value IS DISTINCT FROM n.value ORDER BY n.family, n.metric",
-        ids,
-    ).fetchall():
+    for label, old, new, metric in con.execute(query("headline_changes"), ids).fetchall():
         lines.append(f"{label}: {_shown(metric, old)} then, {_shown(metric, new)} now")
-    for kind, sentence in con.execute(
-        "SELECT CASE WHEN b.snapshot_id IS NULL THEN 'new flag' ELSE 'flag withdrawn' END,"
-        " coalesce(n.explanation, b.explanation)"
-        " FROM (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $now AND flagged) n"
-        " FULL JOIN (SELECT * FROM snapshot_kpi_conflicts WHERE snapshot_id = $before AND flagged)"
-        " b USING (scope, department_id, productivity_metric, outcome_metric)"
-        " WHERE n.snapshot_id IS NULL OR b.snapshot_id IS NULL ORDER BY 1, 2",
-        {"before": before_id, "now": snapshot_id},
-    ).fetchall():
-        lines.append(f"{kind}: {sentence}")
-    for name, old, new in con.execute(
-        "SELECT n.department_name, b.verdict, n.verdict FROM snapshot_department_value n"
-        " JOIN snapshot_department_value b USING (department_id)"
-        " WHERE n.snapshot_id = $now AND b.snapshot_id = $before AND n.verdict <> b.verdict"
-        " ORDER BY 1",
-        {"before": before_id, "now": snapshot_id},
-    ).fetchall():
-        lines.append(f"{name}: verdict {old.replace('_', ' ')} then, {new.replace('_', ' ')} now")
+    # The flags and verdicts of the version before against the live views, which hold what
+    # this version has just frozen: the diff the dashboard shows for a snapshot.
+    since = con.execute(query("flags_since"), {"id": before_id})
+    names = [d[0] for d in since.description]
+    changes = [dict(zip(names, row, strict=True)) for row in since.fetchall()]
+    for change in (c for c in changes if c["change"] != "verdict changed"):
+        lines.append(f"{change['change']}: {change['explanation']}")
+    verdicts = [c for c in changes if c["change"] == "verdict changed"]
+    for change in sorted(verdicts, key=lambda c: c["department_name"]):
+        old, new = (change[k].replace("_", " ") for k in ("verdict_then", "verdict_now"))
+        lines.append(f"{change['department_name']}: verdict {old} then, {new} now")
     if len(lines) == 0:
         lines.append(f"no input and no figure changed since version {version - 1}")
     return [f"against version {version - 1}:"] + lines
