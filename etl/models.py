@@ -168,6 +168,7 @@ def build(
     if missing:
         raise CxkpiError(f"raw tables missing ({', '.join(missing)}): run `cxkpi load` first")
     from etl import analyses
+    from etl.snapshot import close_frozen_waves
 
     models = discover(sql_dir)
     readers = reading_analyses(models)
@@ -179,6 +180,7 @@ def build(
         for model in (m for m in steps if m.name not in readers):
             _create(con, model, on_model, prebuilt.get(model.name))
             built.append(model.name)
+        close_frozen_waves(con)  # before the analyses read the figures of those waves
         if on_model:
             on_model("analyses")
         built += analyses.build(con)

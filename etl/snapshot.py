@@ -322,6 +322,41 @@ def publish_waves(con: duckdb.DuckDBPyConnection, snapshot_id: str, through: dat
     return months
 
 
+#: department_month's employee-survey sample sizes: a frozen row with any above 0 showed a wave.
+_EMPLOYEE_N = ("enps_n", "engagement_index_n", "empowerment_index_n", "teamwork_index_n")
+
+
+def close_frozen_waves(con: duckdb.DuckDBPyConnection) -> int:
+    """Record the counts of waves a snapshot froze without recording them (snapshots taken
+    before counts were kept); the wave months closed. Run by every build, a no-op after.
+
+    Their answers as loaded now are the best record left: from here on they stay as they are.
+    """
+    frozen = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'snapshot_department_month'"
+    ).fetchall()
+    if not frozen:
+        return 0
+    showed = " OR ".join(f"coalesce({n}, 0) > 0" for n in _EMPLOYEE_N)
+    shown = (
+        "SELECT month, min(snapshot_id) AS snapshot_id FROM snapshot_department_month"
+        f" WHERE {showed} GROUP BY month"
+    )
+    columns = ", ".join(f"c.{name}" for name, _ in PUBLISHED_ENGAGEMENT_COLUMNS[:-1])
+    new = (
+        f"FROM int_engagement_counts AS c INNER JOIN ({shown}) AS s USING (month)"
+        " WHERE NOT c.is_published AND c.month NOT IN (SELECT month FROM meta_published_engagement)"
+    )
+    months = con.execute(f"SELECT count(DISTINCT c.month) {new}").fetchall()[0][0]
+    con.execute(f"INSERT INTO meta_published_engagement SELECT {columns}, s.snapshot_id {new}")
+    con.execute(
+        "UPDATE int_engagement_counts AS c SET is_published = true, snapshot_id = p.snapshot_id"
+        " FROM meta_published_engagement AS p"
+        " WHERE NOT c.is_published AND p.month = c.month AND p.department_id = c.department_id"
+    )
+    return months
+
+
 def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, view: str) -> None:
     """A view that gained a column since the first snapshot: the frozen table gains it too."""
     have = _column_types(con, table)

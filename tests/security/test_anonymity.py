@@ -200,3 +200,24 @@ def test_every_model_reading_employee_answers_or_their_counts_is_hidden_or_suppr
     months_only = {"source_freshness"}  # first and last wave, and the organisation's counts
     assert readers - HIDDEN == suppresses | months_only
     assert survey <= HIDDEN
+
+
+def test_waves_frozen_before_counts_were_kept_close_at_the_next_build():
+    """A warehouse whose snapshot predates the published counts: the waves its frozen table
+    shows close at the next build, and later answers to them change no figure."""
+    con = _warehouse({"A": 8, "B": 9, "C": 12})
+    con.execute(
+        "CREATE TABLE snapshot_department_month AS SELECT 'old-v1' AS snapshot_id, *"
+        " FROM department_month"
+    )
+    frozen = _employee_cells(con)
+    build(con)
+    assert con.execute(
+        "SELECT DISTINCT month::VARCHAR, snapshot_id FROM meta_published_engagement"
+    ).fetchall() == [("2026-01-01", "old-v1")]
+    _add_answers(con, "A", 3)
+    _add_answers(con, "B", 6, wave="2026-02-01")  # never frozen: counted as usual
+    build(con)
+    live = _employee_cells(con)
+    assert {k: v for k, v in live.items() if k[0] == "2026-01-01"} == frozen
+    assert live[("2026-02-01", "B", "enps")][0] == 6
