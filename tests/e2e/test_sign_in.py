@@ -8,6 +8,7 @@ provider's own page, in a browser context of their own (their own cookies).
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from dashboard.ui import JOINER
 from tests.e2e.conftest import free_port, main_text, serving
@@ -123,7 +124,10 @@ def test_an_executive_by_group_sees_the_dashboard_but_not_the_workbench(browser,
     assert "Signed in as exec@example.com (executive)" in page.locator(
         "[data-testid=stSidebar]"
     ).inner_text().replace("\n", " ").replace(JOINER, "")
-    assert "What needs attention" in main_text(page)
+    # The tiles draw before the findings: wait for the section, not the first paint.
+    expect(page.locator("[data-testid=stMain]")).to_contain_text(
+        "What needs attention", timeout=60_000
+    )
     assert [n for n in navigation(page) if "SQL" in n] == []
     assert len(navigation(page)) == 7
     assert "KPI conflicts: the organisation" in go(page, f"{signed_server['url']}/conflicts")
