@@ -76,6 +76,13 @@ def invoke_cxkpi(*args: str, input: str | None = None) -> Invoked:
     return Invoked(code, stdout.getvalue().decode(), stderr.getvalue().decode())
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that drives Chromium is a `browser` test, wherever it lives."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def _keep_main_module():
     """Put back the `__main__` module a test replaced.
