@@ -874,10 +874,13 @@ def _invoked_as() -> str:
         return str(program)
 
 
-def main() -> None:
-    """Entry point: user errors print one line and exit 1, never a traceback."""
+def main(args: list[str] | None = None) -> None:
+    """Entry point: user errors print one line and exit 1, never a traceback.
+
+    args: the command line after `cxkpi` (default: the process's own), for running in-process.
+    """
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=args, prog_name="cxkpi", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:

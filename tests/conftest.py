@@ -1,14 +1,25 @@
-"""Shared fixtures: tiny inline exports and one sample warehouse per test session."""
+"""Shared fixtures: tiny inline exports and one sample warehouse per test run.
+
+The sample warehouse and the other read-only warehouses are built once per run, not once per
+xdist worker: the first worker that needs one builds it under a file lock in the run's shared
+temporary folder, and the others wait for it and open the same file read-only. A test that
+changes a warehouse works on a copy (`sample_copy`, or a module fixture copying the file).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from etl.sample import generate
 
@@ -33,6 +44,45 @@ def run_cxkpi(*args: str, input: str | None = None) -> subprocess.CompletedProce
     return subprocess.run([CXKPI, *args], capture_output=True, text=True, input=input, timeout=600)
 
 
+@dataclass
+class Invoked:
+    """What `invoke_cxkpi` saw: the same three fields as a finished subprocess."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke_cxkpi(*args: str, input: str | None = None) -> Invoked:
+    """Run cxkpi's entry point in this process, as `run_cxkpi` would run the command.
+
+    The same `main` the installed command calls (its one-line errors and exit codes), without
+    a new interpreter: for tests of a command's output and exit code. Tests about the process
+    itself (signals, kills, the real entry point, `cxkpi serve`) use `run_cxkpi`.
+    """
+    from click.testing import CliRunner
+
+    from etl.cli import main
+
+    code = 0
+    with CliRunner().isolation(input=input) as (stdout, stderr, _):
+        try:
+            main(list(args))
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+    return Invoked(code, stdout.getvalue().decode(), stderr.getvalue().decode())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that drives Chromium is a `browser` test, wherever it lives."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def _keep_main_module():
     """Put back the `__main__` module a test replaced.
@@ -53,21 +103,45 @@ def inbox(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def sample_dir(tmp_path_factory) -> Path:
-    """The seeded sample exports at the default scale."""
-    folder = tmp_path_factory.mktemp("sample")
-    generate(folder)
+def shared(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder `name`, filled by build(folder) once per run for every xdist worker.
+
+    Its files are for reading only: every worker of the run gets the same folder. A build that
+    failed leaves no mark, so the next worker that asks tries again from an empty folder.
+    """
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    root = base / "shared"
+    root.mkdir(exist_ok=True)
+    folder, built = root / name, root / f"{name}.built"
+    with FileLock(root / f"{name}.lock"):
+        if not built.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            built.touch()
     return folder
 
 
 @pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    """The seeded sample exports at the default scale (shared by the run's workers)."""
+    return shared(tmp_path_factory, "sample", generate)
+
+
+@pytest.fixture(scope="session")
 def sample_db(sample_dir: Path, tmp_path_factory) -> Path:
-    """A warehouse built from the sample by the real `cxkpi load` (load, validate, build)."""
-    db = tmp_path_factory.mktemp("warehouse") / "cxkpi.duckdb"
-    result = run_cxkpi("--quiet", "--db", str(db), "load", str(sample_dir))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return db
+    """A warehouse built from the sample by the real `cxkpi load` (load, validate, build).
+
+    Shared by the run's workers: open it read-only, or copy it (`sample_copy`) to change it.
+    """
+
+    def build(folder: Path) -> None:
+        result = run_cxkpi("--quiet", "--db", str(folder / "cxkpi.duckdb"), "load", str(sample_dir))
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    return shared(tmp_path_factory, "warehouse", build) / "cxkpi.duckdb"
 
 
 @pytest.fixture
@@ -88,8 +162,11 @@ def sample_copy(sample_db: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def quarantined_db(tmp_path_factory) -> Path:
-    """A warehouse holding one quarantined interaction, sent with its customer id."""
-    folder = tmp_path_factory.mktemp("inbox")
+    """A warehouse holding one quarantined interaction, sent with its customer id (shared)."""
+    return shared(tmp_path_factory, "quarantined", _quarantined) / "w.duckdb"
+
+
+def _quarantined(folder: Path) -> None:
     write(folder, "departments", "department_id,name,function,headcount\nFL,Front,frontline,3\n")
     write(
         folder,
@@ -97,10 +174,8 @@ def quarantined_db(tmp_path_factory) -> Path:
         "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
         "A,2026-01-05T09:00:00,FL,300,phone,C1\nB,2026-01-05T10:00:00,FL,-5,phone,C-SECRET\n",
     )
-    db = folder / "w.duckdb"
-    result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
+    result = run_cxkpi("--quiet", "--db", str(folder / "w.duckdb"), "load", str(folder))
     assert "1 quarantined" in result.stdout + result.stderr, result.stdout + result.stderr
-    return db
 
 
 #: Stragglers of November 2026 after the sample's last month: a month that has barely begun.
@@ -110,8 +185,15 @@ STRAGGLING_ANSWERS = 40
 
 @pytest.fixture(scope="session")
 def straggler_db(sample_db: Path, tmp_path_factory) -> Path:
-    """The sample warehouse with a few contacts and detractor answers of November 2026 loaded."""
-    folder = tmp_path_factory.mktemp("stragglers")
+    """The sample warehouse with a few contacts and detractor answers of November 2026 loaded.
+
+    Shared by the run's workers, like `sample_db`.
+    """
+    build = partial(_stragglers, sample_db=sample_db)
+    return shared(tmp_path_factory, "stragglers", build) / "cxkpi.duckdb"
+
+
+def _stragglers(folder: Path, sample_db: Path) -> None:
     contacts = "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
     contacts += "".join(
         f"LATE{i:04d},2026-11-0{1 + i % 3}T10:{i % 60:02d}:00,RET,300,phone,CLATE{i}\n"
@@ -126,4 +208,3 @@ def straggler_db(sample_db: Path, tmp_path_factory) -> Path:
     shutil.copyfile(sample_db, db)
     result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
     assert result.returncode == 0, result.stdout + result.stderr
-    return db

@@ -11,7 +11,7 @@ import pytest
 from dashboard import data, ui
 from etl.query import connect_read_only
 from tests.app.test_pages import open_app, texts
-from tests.conftest import run_cxkpi, write
+from tests.conftest import invoke_cxkpi, write
 
 LATE_ANSWERS = 400
 
@@ -22,13 +22,15 @@ def moved_on(sample_db: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("snapshots_page")
     db = folder / "cxkpi.duckdb"
     shutil.copyfile(sample_db, db)
-    taken = run_cxkpi("-q", "--db", str(db), "snapshot", "--month", "2026-10", "--by", "Board Sec")
+    taken = invoke_cxkpi(
+        "-q", "--db", str(db), "snapshot", "--month", "2026-10", "--by", "Board Sec"
+    )
     assert taken.returncode == 0, taken.stderr
     late = "response_id,responded_at,customer_id,department_id,score\n" + "".join(
         f"LATE{i:05d},2026-10-30T12:00:00,CLATE{i},RET,0\n" for i in range(LATE_ANSWERS)
     )
     write(folder / "late", "nps_responses", late, "2026-10-late.csv")
-    loaded = run_cxkpi("-q", "--db", str(db), "load", str(folder / "late"))
+    loaded = invoke_cxkpi("-q", "--db", str(db), "load", str(folder / "late"))
     assert loaded.returncode == 0, loaded.stderr
     yield db
     data.clear_cache()
@@ -103,7 +105,7 @@ def test_a_link_opens_the_snapshot_it_names_and_the_newest_is_the_default(
 ):
     db = tmp_path / "cxkpi.duckdb"
     shutil.copyfile(moved_on, db)
-    again = run_cxkpi(
+    again = invoke_cxkpi(
         "-q", "--db", str(db), "snapshot", "--month", "2026-10", "--out", str(tmp_path)
     )
     assert again.returncode == 0, again.stderr

@@ -266,14 +266,16 @@ def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, mon
 
 
 def test_data_quality_lists_quarantined_rows_with_the_fix(sample_copy, monkeypatch, tmp_path):
-    from tests.conftest import run_cxkpi, write
+    from tests.conftest import invoke_cxkpi, write
 
     write(
         tmp_path / "late",
         "nps_responses",
         "response_id,responded_at,score\nLATE-1,2026-10-05T09:00:00,11\nLATE-2,2026-10-05,9\n",
     )
-    assert run_cxkpi("-q", "--db", str(sample_copy), "load", str(tmp_path / "late")).returncode == 1
+    assert (
+        invoke_cxkpi("-q", "--db", str(sample_copy), "load", str(tmp_path / "late")).returncode == 1
+    )
     app = open_app(sample_copy, monkeypatch, "data_quality")
     assert "1 rows are in quarantine, in 1 file(s)." in texts(app)
     problems = app.dataframe[1].value

@@ -18,6 +18,8 @@ from etl.sample import generate
 from tests.conftest import CXKPI, run_cxkpi
 from tests.e2e.conftest import main_text, serving, visit
 
+pytestmark = pytest.mark.reliability
+
 #: Files of months up to this one are loaded first; the rest arrive while people watch.
 FIRST_MONTHS = "2025-12"
 CONSISTENCY = (

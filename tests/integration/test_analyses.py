@@ -136,6 +136,7 @@ def test_the_tiny_department_is_judged_insufficient_and_shows_no_numbers(sample_
     assert row[0] == "insufficient_data" and row[1] is None and row[2] < 30
 
 
+@pytest.mark.generated
 def test_a_majority_of_bad_back_offices_do_not_hide_each_other():
     con = warehouse_from(majority_bad=True)
     verdicts = dict(con.execute("SELECT department_id, verdict FROM department_value").fetchall())
@@ -224,6 +225,7 @@ def test_rebuilding_gives_identical_analyses(sample_copy):
     con.close()
 
 
+@pytest.mark.generated
 @pytest.mark.parametrize(
     "variant",
     [{"seed": 1}, {"seed": 2}, {"scale": "200k"}, {"noise": 2.0}],

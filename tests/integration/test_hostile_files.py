@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import run_cxkpi, write
 
+pytestmark = pytest.mark.reliability
+
 HEADER = "interaction_id,started_at,department_id,handle_seconds,channel,customer_id"
 GOOD = "A,2026-01-05T09:00:00,FL,300,phone,C1\nB,2026-01-05T10:00:00,BO,200,chat,C2\n"
 NPS = "response_id,responded_at,score,csat"

@@ -14,13 +14,13 @@ from etl.errors import CxkpiError
 from etl.models import run_tests
 from etl.spark import spark_models
 from etl.warehouse import writing
-from tests.conftest import run_cxkpi
+from tests.conftest import invoke_cxkpi
 
 
 @pytest.fixture(scope="module")
 def exported(sample_db: Path, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("lake")
-    result = run_cxkpi("--db", str(sample_db), "lake", "export", str(folder))
+    result = invoke_cxkpi("--db", str(sample_db), "lake", "export", str(folder))
     assert result.returncode == 0, result.stderr
     return folder
 
@@ -54,7 +54,7 @@ def test_export_writes_every_raw_and_meta_table_split_by_month(exported, sample_
 
 def test_export_again_replaces_the_tables_rather_than_adding_files(exported, sample_db):
     before = sorted(p.relative_to(exported) for p in exported.rglob("*.parquet"))
-    result = run_cxkpi("--db", str(sample_db), "lake", "export", str(exported))
+    result = invoke_cxkpi("--db", str(sample_db), "lake", "export", str(exported))
     assert result.returncode == 0, result.stderr
     assert sorted(p.relative_to(exported) for p in exported.rglob("*.parquet")) == before
 
@@ -63,7 +63,7 @@ def test_a_lake_without_a_table_is_refused_before_spark_starts(exported, tmp_pat
     partial = tmp_path / "lake"
     shutil.copytree(exported, partial)
     shutil.rmtree(partial / "raw" / "raw_workforce")
-    result = run_cxkpi(
+    result = invoke_cxkpi(
         "--db", str(tmp_path / "x.duckdb"), "build", "--engine", "spark", "--lake", str(partial)
     )
     assert result.returncode == 1
@@ -72,9 +72,9 @@ def test_a_lake_without_a_table_is_refused_before_spark_starts(exported, tmp_pat
 
 
 def test_spark_options_need_the_spark_engine_and_a_lake(sample_copy, tmp_path):
-    without = run_cxkpi("--db", str(sample_copy), "build", "--lake", str(tmp_path))
+    without = invoke_cxkpi("--db", str(sample_copy), "build", "--lake", str(tmp_path))
     assert without.returncode != 0 and "--engine spark" in without.stderr
-    no_lake = run_cxkpi("--db", str(sample_copy), "build", "--engine", "spark")
+    no_lake = invoke_cxkpi("--db", str(sample_copy), "build", "--engine", "spark")
     assert no_lake.returncode != 0 and "needs --lake" in no_lake.stderr
 
 
@@ -200,14 +200,14 @@ def test_a_new_lake_gets_every_table_empty_and_passes_the_check(tmp_path):
 
 def test_load_on_spark_refuses_profiles_and_needs_a_lake(sample_dir, tmp_path):
     files = str(sample_dir / "departments")
-    no_lake = run_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--engine", "spark", files)
+    no_lake = invoke_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--engine", "spark", files)
     assert no_lake.returncode != 0 and "needs --lake" in no_lake.stderr
-    profile = run_cxkpi(
+    profile = invoke_cxkpi(
         "--db", str(tmp_path / "x.duckdb"), "load", "--engine", "spark", "--lake",
         str(tmp_path / "lake"), "--profile", "technion_bank", files,
     )  # fmt: skip
     assert profile.returncode != 0 and "--profile goes with the DuckDB engine" in profile.stderr
-    stray = run_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--lake", "l", files)
+    stray = invoke_cxkpi("--db", str(tmp_path / "x.duckdb"), "load", "--lake", "l", files)
     assert stray.returncode != 0 and "go with --engine spark" in stray.stderr
     assert not (tmp_path / "lake").exists() and not (tmp_path / "x.duckdb").exists()
 

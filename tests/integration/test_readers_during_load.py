@@ -6,9 +6,12 @@ import subprocess
 import time
 
 import duckdb
+import pytest
 
 from etl.sample import generate
 from tests.conftest import CXKPI
+
+pytestmark = pytest.mark.reliability
 
 
 def test_queries_succeed_throughout_a_load_in_another_process(tmp_path):

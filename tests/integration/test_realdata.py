@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import data
 from etl.access import PAGES
-from tests.conftest import run_cxkpi
+from tests.conftest import invoke_cxkpi
 
 ROOT = Path(__file__).resolve().parents[2]
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -47,7 +47,7 @@ def warehouse(tmp_path: Path, departments: str) -> Path:
     reference = tmp_path / "departments.csv"
     reference.write_text(departments)
     db = tmp_path / "cxkpi.duckdb"
-    loaded = run_cxkpi("-q", "--db", str(db), "load", str(reference))
+    loaded = invoke_cxkpi("-q", "--db", str(db), "load", str(reference))
     assert loaded.returncode == 0, loaded.stderr
     return db
 
@@ -63,7 +63,7 @@ def rows(db: Path, sql: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def bank_db(tmp_path_factory) -> tuple[Path, str]:
     db = warehouse(tmp_path_factory.mktemp("bank"), BANK_DEPARTMENTS)
-    run = run_cxkpi("-q", "--db", str(db), "load", "--profile", "technion_bank", str(BANK))
+    run = invoke_cxkpi("-q", "--db", str(db), "load", "--profile", "technion_bank", str(BANK))
     return db, run
 
 
@@ -149,14 +149,14 @@ def test_calls_that_end_past_midnight_keep_their_day_and_handle_time(bank_db):
 
 def test_loading_the_bank_log_again_changes_nothing(bank_db):
     db, _ = bank_db
-    again = run_cxkpi("-q", "--db", str(db), "load", "--profile", "technion_bank", str(BANK))
+    again = invoke_cxkpi("-q", "--db", str(db), "load", "--profile", "technion_bank", str(BANK))
     assert again.returncode == 0 and "unchanged" in again.stdout
 
 
 @pytest.fixture(scope="module")
 def hr_db(tmp_path_factory) -> tuple[Path, object]:
     db = warehouse(tmp_path_factory.mktemp("hr"), HR_DEPARTMENTS)
-    run = run_cxkpi("-q", "--db", str(db), "load", "--profile", "ibm_hr_survey", str(HR))
+    run = invoke_cxkpi("-q", "--db", str(db), "load", "--profile", "ibm_hr_survey", str(HR))
     return db, run
 
 

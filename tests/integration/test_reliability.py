@@ -19,6 +19,8 @@ import pytest
 from etl.sample import generate
 from tests.conftest import CXKPI, run_cxkpi
 
+pytestmark = pytest.mark.reliability
+
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -13,6 +13,8 @@ import pytest
 
 from etl import simulate_conflicts
 
+pytestmark = pytest.mark.generated
+
 ORGANISATIONS = range(2001, 2013)
 
 

