@@ -32,6 +32,9 @@ if behind.is_empty() and reporting is not None and reporting["is_complete"]:
     )
 for row in behind.iter_rows(named=True):
     st.warning(f"**{ui.plain(row['source'])}**: {ui.plain(row['status'])}.")
+for row in fresh.filter(fresh["revised_waves"] > 0).iter_rows(named=True):
+    # The sentence is long and the table cuts it: a published wave's late answers, in full.
+    st.info(f"**{ui.plain(row['source'])}**: {ui.plain(row['status'])}.", icon=":material/lock:")
 for row in months.filter(months["is_in_progress"]).iter_rows(named=True):
     st.info(f"{ui.plain(row['in_progress'])}.", icon=":material/hourglass_top:")
 st.dataframe(

@@ -124,7 +124,8 @@ final as (
                 revised_waves.removed || ' answers removed since are still counted'
             ),
             ''
-        ) as status
+        ) as status,
+        revised_waves.waves as revised_waves
     from sources
     cross join reach
     left join loads using (source)

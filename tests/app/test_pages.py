@@ -341,3 +341,33 @@ def test_initiatives_say_durable_or_faded_for_the_department(sample_db, reader, 
     assert "**faded**" in app.error[0].value and not app.success
     quiet = open_app(sample_db, monkeypatch, "initiatives", department="Quality Assurance")
     assert "No initiatives in Quality Assurance" in quiet.info[0].value
+
+
+def test_data_quality_says_when_a_published_wave_holds_back_late_answers(
+    sample_copy, monkeypatch, tmp_path
+):
+    from datetime import date
+
+    from etl.snapshot import publish_waves
+    from tests.conftest import invoke_cxkpi, write
+
+    con = duckdb.connect(str(sample_copy))
+    publish_waves(con, "2026-10-v1", date(2026, 10, 1))
+    con.close()
+    write(
+        tmp_path / "late",
+        "engagement_responses",
+        "response_id,wave,department_id,enps_score\n"
+        + "".join(f"LATE-{i},2026-10-01,RET,0\n" for i in range(3)),
+        "2026-10-late.csv",  # a new file: one named like a sample file would replace it
+    )
+    loaded = invoke_cxkpi("-q", "--db", str(sample_copy), "load", str(tmp_path / "late"))
+    assert loaded.returncode == 0, loaded.stdout
+    app = open_app(sample_copy, monkeypatch, "data_quality")
+    shown = [i.value for i in app.info]
+    assert any(
+        "**engagement_responses**" in text
+        and "the wave of Oct 2026, published in a board snapshot, keeps its published figures:"
+        " 3 answers loaded since are not counted" in text
+        for text in shown
+    ), shown
