@@ -3,7 +3,8 @@
 Usage: python benchmarks/department_value.py [--organisations 200] [--seed 1] [--jobs 2]
        [--handed-spread 0.25]
 
-Each organisation is drawn by etl/simulate.py, written straight into the raw tables and built
+Each organisation is drawn by etl/sample/organisations.py, written straight into the raw
+tables and built
 by the real models. Prints the rates, the confusion matrix (true kind x verdict) and the share
 of bad units found by answers and true gap, as Markdown for docs/methodology.md.
 """

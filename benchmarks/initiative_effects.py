@@ -3,7 +3,7 @@
 Usage: python benchmarks/initiative_effects.py [--organisations 200] [--seed 1] [--jobs 2]
        [--before-after] [--baseline-months 6]
 
-Each organisation is drawn by etl/simulate_initiatives.py (null initiatives at random months
+Each organisation is drawn by etl/sample/initiative_series.py (null initiatives at random months
 and right after a bad spell, durable and faded lifts, on series with the organisation's own
 trends and seasons) and goes through initiative_effects. Prints, per kind of initiative, the
 share given each verdict. --before-after measures the rival that sets each lift against the
@@ -23,15 +23,16 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl import analyses, simulate_initiatives  # noqa: E402
+from etl import simulate_initiatives  # noqa: E402
+from etl.analyses import initiatives
 
 
 def _judge(job: tuple[int, bool, int]) -> pl.DataFrame:
     seed, before_after, baseline = job
     warnings.simplefilter("ignore")
     if before_after:
-        analyses.MIN_COMPARISONS = 10**9  # never enough: the rival without comparisons
-    analyses.BASELINE_MONTHS = baseline
+        initiatives.MIN_COMPARISONS = 10**9  # never enough: the rival without comparisons
+    initiatives.BASELINE_MONTHS = baseline
     return simulate_initiatives.judge(seed)
 
 
@@ -41,7 +42,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1, help="first organisation's seed")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--before-after", action="store_true")
-    parser.add_argument("--baseline-months", type=int, default=analyses.BASELINE_MONTHS)
+    parser.add_argument("--baseline-months", type=int, default=initiatives.BASELINE_MONTHS)
     args = parser.parse_args()
     started = time.perf_counter()
     jobs = [(s, args.before_after, args.baseline_months)

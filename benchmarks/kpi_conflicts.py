@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/kpi_conflicts.py [--organisations 200] [--seed 1] [--jobs 2]
 
-Each organisation is drawn by etl/simulate_conflicts.py (planted productivity drives, seasonal
+Each organisation is drawn by etl/sample/conflict_series.py (planted productivity drives, seasonal
 decoys, improvements on both sides, one metric trending, noise) and its monthly series go
 through kpi_conflicts. Prints the rates docs/methodology.md quotes and the flags by kind.
 """

@@ -72,7 +72,7 @@ def measure(repeat: int) -> list[dict]:
     """Per scenario and page: queries, cold ms, warm p50 and p95 ms ($CXKPI_DB's warehouse)."""
     logging.disable(logging.WARNING)  # Streamlit warns that no app is running; none is.
     from dashboard import data
-    from etl.snapshot import parse_month
+    from etl.reporting.formats import parse_month
 
     months = data.filter_values()["month"]["value"].to_list()
     start, end_month = parse_month(months[max(0, len(months) - 12)]), parse_month(months[-1])

@@ -99,7 +99,7 @@ def pages_data(db: Path, repeat: int) -> list[dict]:
 
 
 def one_scale(scale: str, work: Path, repeat: int) -> dict:
-    from etl.sample import generate
+    from etl.sample.bundled import generate
 
     folder = work / scale
     shutil.rmtree(folder, ignore_errors=True)
@@ -132,7 +132,7 @@ def one_scale(scale: str, work: Path, repeat: int) -> dict:
         [CXKPI, "-q", "--db", str(together), "load", "--no-build", str(exports)], ok=(0, 1)
     )
     together.unlink()
-    # The same with every row through Polars and Great Expectations (etl/ingest.py's other way).
+    # The same with every row through Polars and Great Expectations (the checked path).
     result["load_checked_s"], result["load_checked_gib"] = timed(
         [CXKPI, "-q", "--db", str(together), "load", "--no-build", str(exports)],
         ok=(0, 1),

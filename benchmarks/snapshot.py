@@ -34,7 +34,7 @@ def main() -> None:
 
     import duckdb
 
-    from etl import pack
+    from etl.reporting import pack
 
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "cxkpi.duckdb"

@@ -54,7 +54,7 @@ def poll(db: Path, stop: Path, log: Path) -> None:
     from pages import pages  # benchmarks/pages.py
 
     from dashboard import data
-    from etl.snapshot import parse_month
+    from etl.reporting.formats import parse_month
 
     with log.open("w") as out:
         while not stop.exists():
@@ -166,7 +166,7 @@ def main() -> None:
         poll(*map(Path, args.poller))
         return
 
-    from etl.sample import generate
+    from etl.sample.bundled import generate
 
     shutil.rmtree(args.out, ignore_errors=True)
     exports, db = args.out / "exports", args.out / "soak.duckdb"

@@ -41,7 +41,7 @@ def timed(label: str, *args: str, ok=(0,)) -> tuple[float, float]:
 
 
 def one_scale(scale: str, work: Path, master: str, memory: str) -> dict:
-    from etl.sample import generate
+    from etl.sample.bundled import generate
 
     folder = work / scale
     shutil.rmtree(folder, ignore_errors=True)
@@ -79,8 +79,8 @@ def same_raw_rows(db: Path, lake: Path) -> bool:
     """True when every raw table of the lake holds the DuckDB file's rows (as sets of rows)."""
     import duckdb
 
-    from etl import lake as lakes
-    from etl.contract import SOURCES
+    from etl.contract.sources import SOURCES
+    from etl.scaleout import lake as lakes
 
     con = duckdb.connect(str(db), read_only=True)
     try:

@@ -41,8 +41,8 @@ def main() -> None:
 
     args = arguments(__doc__)
 
-    from etl.query import connect_read_only
-    from etl.sandbox import Limits, Sandbox, examples
+    from etl.warehouse.read_only import connect_read_only
+    from etl.warehouse.sandbox import Limits, Sandbox, examples
 
     print(f"database {args.db} ({args.db.stat().st_size / 1e9:.2f} GB), {os.cpu_count()} cores\n")
     first = ms(lambda: Sandbox(args.db).close())
@@ -66,7 +66,7 @@ def main() -> None:
     box.close()
 
     from dashboard import data
-    from etl.snapshot import parse_month
+    from etl.reporting.formats import parse_month
 
     months = data.filter_values()["month"]["value"].to_list()
     filters = data.Filters(
@@ -109,7 +109,7 @@ def main() -> None:
 
 
 def _run(box) -> str:
-    from etl.sandbox import Refused
+    from etl.warehouse.sandbox import Refused
 
     try:
         box.run(RUNAWAY)

@@ -23,7 +23,7 @@ QUERY = "SELECT department_id, count(*) AS months FROM department_month GROUP BY
 IN_PROCESS = """
 import statistics, sys, time
 from pathlib import Path
-from etl.sandbox import Sandbox
+from etl.warehouse.sandbox import Sandbox
 started = time.perf_counter()
 box = Sandbox(Path(sys.argv[1]))
 box.run(sys.argv[2])

@@ -90,7 +90,7 @@ def main() -> None:
     gen = [
         sys.executable,
         "-c",
-        f"from etl.sample import generate; from pathlib import Path;"
+        f"from etl.sample.bundled import generate; from pathlib import Path;"
         f" generate(Path({str(sample)!r}), {args.scale!r})",
     ]
     results = [measure(f"generate sample at --scale {args.scale}", gen)]

@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import data, filters, gate, ui
 from dashboard.data import DataUnavailable
-from etl import reporting
+from etl.contract.pages import PAGES
 
 HERE = Path(__file__).parent
 
@@ -22,9 +22,9 @@ PAGES = {
         f"app_pages/{page.name}.py",
         title=page.title,
         icon=page.icon,
-        default=page == reporting.PAGES[0],
+        default=page == PAGES[0],
     )
-    for page in reporting.PAGES
+    for page in PAGES
 }
 
 # Who is looking decides which pages exist in this run: a page opened by URL that the

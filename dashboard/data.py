@@ -6,7 +6,7 @@ new file gets a new connection and fresh results. `pin()` at the start of a scri
 the file for the whole run, so a page drawn while a load publishes never mixes two versions:
 it shows the old state throughout, or it starts again on the new one.
 
-`pin()` also fixes who is reading (etl/access.py): connections and the SQL workbench are
+`pin()` also fixes who is reading (etl/warehouse/access.py): connections and the SQL workbench are
 made per visibility, so a reader limited to departments gets views that hold only their
 departments' rows and organisation totals, whatever page, URL or query asks.
 """
@@ -23,12 +23,20 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from etl.access import LOCAL, Access, Visibility
 from etl.errors import CxkpiError, first_line
-from etl.models import query
-from etl.query import connect_read_only, cursor
-from etl.sandbox import Sandbox
-from etl.warehouse import resolve_db
+from etl.warehouse import sandbox
+from etl.warehouse.access import LOCAL, Access, Visibility
+from etl.warehouse.models import query
+from etl.warehouse.publish import resolve_db
+from etl.warehouse.read_only import connect_read_only, cursor
+from etl.warehouse.sandbox import Sandbox
+
+#: What the SQL workbench page shows of the guard: its size limit, its refusals, the example
+#: queries and the views an analyst may query (pages reach the warehouse through this module).
+MAX_QUERY_CHARS = sandbox.MAX_QUERY_CHARS
+Refused = sandbox.Refused
+examples = sandbox.examples
+analyst_views = sandbox.analyst_views
 
 #: Seconds a query result stays cached; a newly published file invalidates it at once.
 CACHE_SECONDS = 600

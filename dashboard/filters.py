@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.data import Filters
-from etl.snapshot import parse_month
+from etl.reporting.formats import parse_month
 
 #: Months the period covers by default (ending with the reporting month, the last complete one).
 DEFAULT_MONTHS = 12

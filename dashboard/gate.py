@@ -15,8 +15,8 @@ import streamlit as st
 
 from dashboard import data, ui
 from etl import settings
-from etl.access import LOCAL, Access, AccessFile, configured, parse, who
 from etl.errors import CxkpiError
+from etl.warehouse.access import LOCAL, Access, AccessFile, configured, parse, who
 
 
 class _ServerOutput(logging.Handler):

@@ -8,9 +8,10 @@ from datetime import date
 import streamlit as st
 
 from dashboard.data import DataUnavailable
-from etl.catalog import description
-from etl.metrics import METRICS, format_change, format_value
-from etl.models import discover
+from etl.contract.metrics import METRICS
+from etl.reporting.formats import format_change, format_value
+from etl.warehouse.catalog import description
+from etl.warehouse.models import discover
 
 #: Marks Streamlit's Markdown gives a meaning anywhere in a line: emphasis, code, links and
 #: images, HTML, entities, `$...$` maths, tables, and a colon before a word (`:red[...]`

@@ -6,7 +6,7 @@ never at import, so a value set later (by a test, or by `cxkpi serve` for the da
 counts. An empty value counts as unset. A value breaking its rule raises SettingError, a
 CxkpiError: one line naming the variable and the rule, never a traceback.
 
-docs/cli.md's table of settings is generated from SETTINGS (`python -m etl.reference`), and
+docs/cli.md's table of settings is generated from SETTINGS (`python -m etl.cli.reference`), and
 tests/unit/test_settings.py fails when the docs and SETTINGS disagree or when a module other
 than this one reads a CXKPI_ variable from the environment itself.
 

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-from etl.sample import generate
+from etl.sample.bundled import generate
 
 CXKPI = str(Path(sys.executable).with_name("cxkpi"))
 

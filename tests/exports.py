@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.sample import generate
+from etl.sample.bundled import generate
 
 
 def _edit(path: Path, rows: dict[int, dict[str, str]], keep: int, extra: dict | None = None):
@@ -98,7 +98,7 @@ def broken_exports(root: Path) -> dict[str, Path]:
     later.write_bytes(b"".join(mixed))
     nps, typed_nps = sorted((first / "nps_responses").glob("*.csv"))[:2]
     _edit(nps, {2: {"score": "11"}, 3: {"score": "", "csat": "", "effort": ""}}, keep=200)
-    # A Parquet export with typed columns: values become text as etl/read.py makes them.
+    # A Parquet export with typed columns: values become text as etl/loading/read.py makes them.
     typed = pl.read_csv(typed_nps, try_parse_dates=True).head(150)
     fractions = pl.Series([500_000, 123_456, 0] * 50, dtype=pl.Int64)
     typed = typed.with_columns(

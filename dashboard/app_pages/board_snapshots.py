@@ -6,8 +6,9 @@ import json
 import streamlit as st
 
 from dashboard import data, ui
-from etl.metrics import METRICS, VERDICTS, format_value
-from etl.reporting import SCORECARD, TILES
+from etl.contract.metrics import METRICS
+from etl.reporting.formats import VERDICTS, format_value
+from etl.reporting.lists import SCORECARD, TILES
 
 st.title("Board snapshots")
 st.caption(

@@ -3,8 +3,9 @@
 import altair as alt
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from etl.thresholds import MIN_PERIODS
+from dashboard import data, filters, ui
+from etl.analyses.thresholds import MIN_PERIODS
+from etl.reporting import charts
 
 f = filters.current()
 st.title(f"KPI conflicts: {ui.plain(f.department_name)}")

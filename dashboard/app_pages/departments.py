@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from etl.metrics import VERDICTS
-from etl.thresholds import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
+from dashboard import data, filters, ui
+from etl.analyses.thresholds import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
+from etl.reporting import charts
+from etl.reporting.formats import VERDICTS
 
 f = filters.current()
 st.title("Departments and customer value")

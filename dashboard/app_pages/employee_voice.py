@@ -3,8 +3,9 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from etl.metrics import MIN_N_ENGAGEMENT_GROUP
+from dashboard import data, filters, ui
+from etl.contract.metrics import MIN_N_ENGAGEMENT_GROUP
+from etl.reporting import charts
 
 f = filters.current()
 st.title(f"Employee voice: {ui.plain(f.department_name)}")

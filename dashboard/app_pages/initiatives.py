@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from etl.thresholds import DURABLE_SHARE
+from dashboard import data, filters, ui
+from etl.analyses.thresholds import DURABLE_SHARE
+from etl.reporting import charts
 
 f = filters.current()
 st.title("Initiatives: lasting or fading")

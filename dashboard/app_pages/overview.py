@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from dashboard import charts, data, filters, ui
-from etl.reporting import TILES
-from etl.reporting import TREND_OUTCOMES as OUTCOMES
-from etl.reporting import TREND_PRODUCTIVITY as PRODUCTIVITY
+from dashboard import data, filters, ui
+from etl.reporting import charts
+from etl.reporting.lists import TILES
+from etl.reporting.lists import TREND_OUTCOMES as OUTCOMES
+from etl.reporting.lists import TREND_PRODUCTIVITY as PRODUCTIVITY
 
 SHOWN_FINDINGS = 5
 

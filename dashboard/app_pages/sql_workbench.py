@@ -5,8 +5,8 @@ from datetime import datetime
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data, ui
-from etl.sandbox import MAX_QUERY_CHARS, Refused, analyst_views, examples
+from dashboard import data, ui
+from etl.reporting import charts
 
 QUERY = "sql_query"
 RESULT = "sql_result"
@@ -28,12 +28,12 @@ def execute(query: str) -> None:
     box = data.workbench()
     try:
         st.session_state[RESULT] = (query, box.run(query))
-    except Refused as refusal:
+    except data.Refused as refusal:
         st.session_state[RESULT] = (query, refusal)
 
 
 def show_result(query: str, outcome) -> None:
-    if isinstance(outcome, Refused):
+    if isinstance(outcome, data.Refused):
         st.error(f"Not run: {ui.plain(outcome)}", icon=":material/block:")
         return
     box = data.workbench()
@@ -128,7 +128,7 @@ st.caption(
 editor, browser = st.columns([3, 2], gap="large")
 with browser:
     st.subheader("Examples")
-    for example in examples():
+    for example in data.examples():
         st.button(
             example.title,
             help=example.description,
@@ -138,7 +138,7 @@ with browser:
             width="stretch",
         )
     st.subheader("Views")
-    views = {v.name: v for v in analyst_views() if v.name in box.views}
+    views = {v.name: v for v in data.analyst_views() if v.name in box.views}
     name = st.selectbox("View", list(views), key="sql_view")
     if name is None:
         st.info("The warehouse has no views yet: run `cxkpi build` (or `cxkpi demo`).")
@@ -162,7 +162,7 @@ with editor:
             "Query",
             key=QUERY,
             height=240,
-            max_chars=MAX_QUERY_CHARS,
+            max_chars=data.MAX_QUERY_CHARS,
             placeholder="SELECT month, nps, nps_n FROM organisation_month ORDER BY month",
             help="Ctrl+Enter runs the query.",
         )

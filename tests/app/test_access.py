@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, ui
-from etl.access import ROLES, Access
+from etl.warehouse.access import ROLES, Access
 from tests.app.test_pages import APP, PAGES, texts
 
 AUTH = {

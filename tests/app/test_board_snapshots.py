@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import data, ui
-from etl.query import connect_read_only
+from etl.warehouse.read_only import connect_read_only
 from tests.app.test_pages import open_app, texts
 from tests.conftest import invoke_cxkpi, write
 

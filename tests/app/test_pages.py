@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data, ui
-from etl.contract import SOURCES
-from etl.metrics import METRICS
-from etl.models import discover
-from etl.query import connect_read_only
+from etl.contract.metrics import METRICS
+from etl.contract.sources import SOURCES
+from etl.warehouse.models import discover
+from etl.warehouse.read_only import connect_read_only
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -30,14 +30,15 @@ PAGES = {
 
 
 def test_the_page_list_is_one_list_with_a_file_per_page():
-    """etl/reporting.py lists the pages; the navigation, the access file's names and these
+    """etl/contract/pages.py lists the pages; the navigation, the access file's names and these
     tests follow it, and each page is a file of its name."""
-    from etl import access, reporting
+    from etl.contract import pages
+    from etl.warehouse import access
 
     files = sorted(p.stem for p in (APP.parent / "app_pages").glob("*.py"))
-    assert sorted(reporting.PAGE_NAMES) == files
-    assert access.PAGES == reporting.PAGE_NAMES
-    assert tuple(PAGES) == reporting.PAGE_NAMES
+    assert sorted(pages.PAGE_NAMES) == files
+    assert access.PAGES == pages.PAGE_NAMES
+    assert tuple(PAGES) == pages.PAGE_NAMES
 
 
 def open_app(db: Path, monkeypatch, page: str = "overview", **query: str | list[str]) -> AppTest:
@@ -348,7 +349,7 @@ def test_data_quality_says_when_a_published_wave_holds_back_late_answers(
 ):
     from datetime import date
 
-    from etl.snapshot import publish_waves
+    from etl.warehouse.published_waves import publish_waves
     from tests.conftest import invoke_cxkpi, write
 
     con = duckdb.connect(str(sample_copy))
@@ -368,6 +369,7 @@ def test_data_quality_says_when_a_published_wave_holds_back_late_answers(
     assert any(
         "**engagement_responses**" in text
         and "the wave of Oct 2026, published in a board snapshot, keeps its published figures:"
-        " 3 answers loaded since are not counted" in text
+        " 3 answers loaded since are not counted"
+        in text
         for text in shown
     ), shown

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from etl.access import ROLES, Access
-from etl.query import connect_read_only, cursor
+from etl.warehouse.access import ROLES, Access
+from etl.warehouse.read_only import connect_read_only, cursor
 
 
 def warehouse(path: Path, version: int) -> Path:

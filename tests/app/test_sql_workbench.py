@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from etl.sandbox import Sandbox, analyst_views, examples
+from etl.warehouse.sandbox import Sandbox, analyst_views, examples
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -121,7 +121,7 @@ def test_a_result_with_a_date_and_a_number_gets_a_chart_split_by_category(workbe
 
 
 def test_a_warehouse_without_views_says_how_to_build_them(tmp_path, monkeypatch):
-    from etl.warehouse import writing
+    from etl.warehouse.publish import writing
 
     db = tmp_path / "raw-only.duckdb"
     with writing(db):

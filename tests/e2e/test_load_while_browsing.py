@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.sample import generate
+from etl.sample.bundled import generate
 from tests.conftest import CXKPI, run_cxkpi
 from tests.e2e.conftest import main_text, serving, visit
 

@@ -7,10 +7,10 @@ import re
 import duckdb
 import pytest
 
-from etl.analyses import MATERIAL_NPS_GAP, MIN_WAVES
-from etl.models import build
-from etl.sample import MAJORITY_BAD_VERDICTS, PLANTED, frames
-from etl.simulate import warehouse
+from etl.analyses.thresholds import MATERIAL_NPS_GAP, MIN_WAVES
+from etl.sample.bundled import MAJORITY_BAD_VERDICTS, PLANTED, frames
+from etl.sample.organisations import warehouse
+from etl.warehouse.models import build
 
 
 def findings(con: duckdb.DuckDBPyConnection) -> dict:

@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from etl import models
 from etl.cli import cli
 from etl.errors import CxkpiError
+from etl.warehouse import models
 
 
 def _sha(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""DuckDB's typed ingest (etl/ingest.py) loads exactly what checking every row loads.
+"""DuckDB's typed ingest (etl/loading/ingest.py) loads exactly what checking every row loads.
 
 The same exports, with rows breaking every rule, key and type of every source, are loaded
 twice by the real command: as it runs by default (plain files typed and checked in DuckDB,
@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from etl.contract import SOURCES
+from etl.contract.sources import SOURCES
 from tests.conftest import CXKPI, DEPARTMENTS_CSV, write
 from tests.exports import broken_exports
 

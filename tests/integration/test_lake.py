@@ -8,12 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import lake
-from etl.contract import SOURCES
+from etl.contract.sources import SOURCES
 from etl.errors import CxkpiError
-from etl.models import run_tests
-from etl.spark import spark_models
-from etl.warehouse import writing
+from etl.scaleout import lake
+from etl.scaleout.spark import spark_models
+from etl.warehouse.models import run_tests
+from etl.warehouse.publish import writing
 from tests.conftest import invoke_cxkpi
 
 
@@ -34,7 +34,7 @@ def test_export_writes_every_raw_and_meta_table_split_by_month(exported, sample_
     months = sorted(p.name for p in (exported / "raw" / "raw_interactions").iterdir())
     assert len(months) == 24 and all(m.startswith("period=") for m in months)
     # Within a month, rows sit under the load of the file they came from: a file loaded again
-    # replaces a folder (etl/spark_load.py).
+    # replaces a folder (etl/scaleout/spark_load.py).
     loads = {
         int(p.name.removeprefix("load="))
         for p in (exported / "raw" / "raw_interactions").glob("period=*/load=*")

@@ -8,7 +8,7 @@ import time
 import duckdb
 import pytest
 
-from etl.sample import generate
+from etl.sample.bundled import generate
 from tests.conftest import CXKPI
 
 pytestmark = pytest.mark.reliability

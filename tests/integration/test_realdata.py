@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from etl.access import PAGES
+from etl.warehouse.access import PAGES
 from tests.conftest import invoke_cxkpi
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.sample import generate
+from etl.sample.bundled import generate
 from tests.conftest import CXKPI, run_cxkpi
 
 pytestmark = pytest.mark.reliability

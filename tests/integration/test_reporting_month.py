@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from etl.errors import CxkpiError
-from etl.models import run_tests
-from etl.snapshot import take
+from etl.reporting.snapshot import take
+from etl.warehouse.models import run_tests
 from tests.conftest import STRAGGLING_ANSWERS, STRAGGLING_CONTACTS
 
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)

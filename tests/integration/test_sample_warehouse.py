@@ -7,11 +7,11 @@ from pathlib import Path
 
 import duckdb
 
-from etl.catalog import DICTIONARY, columns, dictionary
-from etl.contract import SOURCES
-from etl.metrics import METRICS
-from etl.models import discover, run_tests
-from etl.sample import PLANTED, generate
+from etl.contract.metrics import METRICS
+from etl.contract.sources import SOURCES
+from etl.sample.bundled import PLANTED, generate
+from etl.warehouse.catalog import DICTIONARY, columns, dictionary
+from etl.warehouse.models import discover, run_tests
 
 
 def test_every_row_read_is_loaded_or_quarantined(sample_con):
@@ -57,7 +57,7 @@ def test_every_model_column_is_documented_and_the_docs_list_no_ghosts(sample_con
 
 
 def test_data_dictionary_is_current():
-    assert DICTIONARY.read_text() == dictionary(), "run: python -m etl.catalog"
+    assert DICTIONARY.read_text() == dictionary(), "run: python -m etl.warehouse.catalog"
 
 
 def test_department_month_carries_every_metric_with_its_n_and_note(sample_con):
@@ -134,7 +134,7 @@ def test_the_sample_is_deterministic(sample_dir, tmp_path):
 
 
 def test_build_is_repeatable(sample_copy):
-    from etl.models import build
+    from etl.warehouse.models import build
 
     con = duckdb.connect(str(sample_copy))
     before = con.execute("SELECT * FROM department_month ORDER BY ALL").fetchall()

@@ -16,8 +16,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from etl.metrics import METRICS
-from etl.sandbox import Limits, Refused, Sandbox, analyst_views
+from etl.contract.metrics import METRICS
+from etl.warehouse.sandbox import Limits, Refused, Sandbox, analyst_views
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from etl.access import HIDDEN, HIDDEN_PREFIXES, ORGANISATION_VIEWS, Visibility
-from etl.query import connect_read_only, cursor
-from etl.sandbox import Refused, Sandbox
+from etl.warehouse.access import HIDDEN, HIDDEN_PREFIXES, ORGANISATION_VIEWS, Visibility
+from etl.warehouse.read_only import connect_read_only, cursor
+from etl.warehouse.sandbox import Refused, Sandbox
 
 BILLING = Visibility(("BIL",), raw_records=False)
 SEEN = {"BIL", "ALL", "*"}

@@ -1,5 +1,5 @@
 """kpi_conflicts on random organisations' series it was never tuned to
-(etl/simulate_conflicts.py): a reduced run of benchmarks/kpi_conflicts.py, so that a
+(etl/sample/conflict_series.py): a reduced run of benchmarks/kpi_conflicts.py, so that a
 regression in the flags fails CI."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 import polars as pl
 import pytest
 
-from etl import simulate_conflicts
+from etl.sample import conflict_series as simulate_conflicts
 
 pytestmark = pytest.mark.generated
 

@@ -1,5 +1,5 @@
 """initiative_effects on random organisations' initiatives with planted truth
-(etl/simulate_initiatives.py): a reduced run of benchmarks/initiative_effects.py, so that a
+(etl/sample/initiative_series.py): a reduced run of benchmarks/initiative_effects.py, so that a
 regression in the verdicts fails CI."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import warnings
 import polars as pl
 import pytest
 
-from etl import simulate_initiatives
+from etl.sample import initiative_series as simulate_initiatives
 
 pytestmark = pytest.mark.generated
 

@@ -1,4 +1,5 @@
-"""department_value on random organisations it was never tuned to (etl/simulate.py): a reduced
+"""department_value on random organisations it was never tuned to (etl/sample/organisations.py):
+a reduced
 run of benchmarks/department_value.py, so that a regression in the verdicts fails CI."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 import polars as pl
 import pytest
 
-from etl import simulate
-from etl.analyses import MATERIAL_NPS_GAP
+from etl.analyses.thresholds import MATERIAL_NPS_GAP
+from etl.sample import organisations as simulate
 
 pytestmark = pytest.mark.generated
 

@@ -12,11 +12,11 @@ import duckdb
 import pytest
 from pypdf import PdfReader
 
-from etl.catalog import columns
-from etl.metrics import format_value
-from etl.models import discover, run_tests
-from etl.pack import SECTIONS
-from etl.snapshot import FROZEN
+from etl.reporting.formats import format_value
+from etl.reporting.pack import SECTIONS
+from etl.reporting.snapshot import FROZEN
+from etl.warehouse.catalog import columns
+from etl.warehouse.models import discover, run_tests
 from tests.conftest import invoke_cxkpi, run_cxkpi, write
 
 MONTH = "2026-10"
@@ -354,7 +354,7 @@ def test_the_demo_freezes_the_samples_last_month_once(tmp_path):
 
 def test_analysts_query_the_frozen_tables_through_the_guard_but_not_the_pack_bytes(taken):
     from etl.errors import CxkpiError
-    from etl.sandbox import Sandbox
+    from etl.warehouse.sandbox import Sandbox
 
     with Sandbox(taken[0]) as sandbox:
         assert {"board_snapshots", "snapshot_department_month"} <= set(sandbox.views)

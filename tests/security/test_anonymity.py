@@ -12,9 +12,9 @@ from datetime import date
 import duckdb
 import pytest
 
-from etl.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP
-from etl.models import build
-from etl.warehouse import ensure_schema
+from etl.contract.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP
+from etl.warehouse.models import build
+from etl.warehouse.publish import ensure_schema
 
 SURVEY = [m for m, metric in METRICS.items() if metric.family == "empowerment"]
 
@@ -158,7 +158,7 @@ def _employee_cells(con) -> dict[tuple, tuple]:
 def test_a_published_wave_keeps_its_figures_when_late_answers_arrive():
     """A snapshot froze January; 3 late answers to it must change no published figure, or the
     frozen figure set against the live one gives those 3 answers away."""
-    from etl.snapshot import publish_waves
+    from etl.warehouse.published_waves import publish_waves
 
     con = _warehouse({"A": 8, "B": 9, "C": 12})
     frozen = _employee_cells(con)
@@ -191,8 +191,8 @@ def test_without_a_snapshot_late_answers_count():
 def test_every_model_reading_employee_answers_or_their_counts_is_hidden_or_suppresses():
     """The class: a view built on the survey's answers, or on its counts before suppression,
     is exposed only if it is the model that suppresses (or carries months alone)."""
-    from etl.access import HIDDEN
-    from etl.models import discover
+    from etl.warehouse.access import HIDDEN
+    from etl.warehouse.models import discover
 
     survey = {"stg_engagement_responses", "int_engagement_counts"}
     readers = {name for name, model in discover().items() if model.depends_on & survey}

@@ -8,9 +8,9 @@ import shutil
 import duckdb
 import pytest
 
-from etl.access import ROLES, Visibility
-from etl.query import connect_read_only, cursor
-from etl.sandbox import Refused, Sandbox
+from etl.warehouse.access import ROLES, Visibility
+from etl.warehouse.read_only import connect_read_only, cursor
+from etl.warehouse.sandbox import Refused, Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from etl.sandbox import Limits, Refused, Sandbox
+from etl.warehouse.sandbox import Limits, Refused, Sandbox
 from tests.conftest import run_cxkpi
 
 #: About 7 s of one core in a single levenshtein() call (quadratic in the length).

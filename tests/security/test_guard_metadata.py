@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from etl.cli import EXAMPLE_QUERIES
-from etl.sandbox import Limits, Refused, Sandbox, examples
+from etl.cli.sql import EXAMPLE_QUERIES
+from etl.warehouse.sandbox import Limits, Refused, Sandbox, examples
 
 SYSTEM_VIEWS = [
     "duckdb_databases",

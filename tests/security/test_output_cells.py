@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from etl.cli import cli
-from etl.sandbox import Limits, Sandbox
+from etl.warehouse.sandbox import Limits, Sandbox
 from tests.conftest import invoke_cxkpi
 
 FORMULAS = [

@@ -16,9 +16,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from etl import profiles
 from etl.config_file import ConfigError
-from etl.expression import column_sql
+from etl.contract import profiles
+from etl.contract.expression import column_sql
 
 SECRET = "top-secret-line-of-a-private-file"
 BODY = f"a\n{SECRET}\n".encode()

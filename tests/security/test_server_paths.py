@@ -9,9 +9,9 @@ import shutil
 import duckdb
 import pytest
 
-from etl.access import Visibility
-from etl.query import connect_read_only, cursor
-from etl.snapshot import BOARD_SNAPSHOTS_DDL
+from etl.reporting.snapshot import BOARD_SNAPSHOTS_DDL
+from etl.warehouse.access import Visibility
+from etl.warehouse.read_only import connect_read_only, cursor
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.access import parse
 from etl.config_file import ConfigError
+from etl.warehouse.access import parse
 
 ACCESS = """\
 contact: Maria Lopez, CX analytics

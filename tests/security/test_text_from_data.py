@@ -19,8 +19,8 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from dashboard import data
-from etl import pack, snapshot
-from etl.pack import render_html
+from etl.reporting import pack, snapshot
+from etl.reporting.pack import render_html
 from tests.app.test_pages import APP
 
 HOSTILE = (

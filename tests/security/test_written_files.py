@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from etl import warehouse
 from etl.errors import CxkpiError
+from etl.warehouse import publish as warehouse
 from tests.conftest import invoke_cxkpi
 
 MONTH = "2026-10"
@@ -92,7 +92,7 @@ def test_the_pack_still_writes_when_nothing_is_planted(sample_copy: Path, tmp_pa
 
 @pytest.mark.parametrize("planted", ["lake", "raw/raw_interactions", "raw/raw_interactions/x"])
 def test_a_link_in_the_lake_is_refused_before_a_spark_job_writes(tmp_path: Path, planted) -> None:
-    from etl import lake
+    from etl.scaleout import lake
 
     target = tmp_path / "elsewhere"
     target.mkdir()

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import access, profiles
 from etl.config_file import ConfigError
+from etl.contract import profiles
+from etl.warehouse import access
 from tests.conftest import invoke_cxkpi
 
 PROFILE = """source: departments

@@ -19,7 +19,7 @@ from polars.testing import assert_frame_equal
 
 from dashboard import data
 from etl.errors import CxkpiError
-from etl.sample import generate
+from etl.sample.bundled import generate
 from tests.app.test_pages import PAGES, open_app, texts
 from tests.conftest import CXKPI, run_cxkpi
 
@@ -146,15 +146,15 @@ def test_the_dashboard_runs_on_the_spark_built_file_unchanged(built, monkeypatch
 
 @pytest.fixture(scope="module")
 def session():
-    from etl import spark
+    from etl.scaleout import spark
 
     with spark.running("local[1]") as started:
         yield started
 
 
 def test_seed_tables_are_the_code_s_values_as_spark_sql_literals(session):
-    from etl import spark
-    from etl.metrics import metric_rows
+    from etl.contract.metrics import metric_rows
+    from etl.scaleout import spark
 
     spark._seed(session)
     seeded = [tuple(row) for row in session.table("metric_definitions").collect()]
@@ -168,9 +168,9 @@ def test_seed_tables_are_the_code_s_values_as_spark_sql_literals(session):
 def test_a_published_wave_keeps_its_counts_on_spark_as_on_duckdb(built, session):
     """int_engagement_counts on Spark, with the published counts handed in as literals (and
     with none: an empty view), equals DuckDB's on the same answers."""
-    from etl import spark
-    from etl.models import discover
-    from etl.warehouse import PUBLISHED_ENGAGEMENT_COLUMNS, PUBLISHED_ENGAGEMENT_DDL
+    from etl.scaleout import spark
+    from etl.warehouse.models import discover
+    from etl.warehouse.publish import PUBLISHED_ENGAGEMENT_COLUMNS, PUBLISHED_ENGAGEMENT_DDL
 
     model = discover()["int_engagement_counts"]
     with duckdb.connect(str(built["duckdb"]), read_only=True) as sample:
@@ -204,7 +204,7 @@ def test_a_published_wave_keeps_its_counts_on_spark_as_on_duckdb(built, session)
 
 
 def test_a_model_spark_cannot_run_is_named_in_one_line(built, session, tmp_path):
-    from etl import spark
+    from etl.scaleout import spark
 
     sql_dir, lake = tmp_path / "sql", tmp_path / "lake"
     shutil.copytree(Path(spark.SQL_DIR), sql_dir)
@@ -244,8 +244,8 @@ def test_a_query_failing_at_run_time_is_one_line_without_a_java_stack_trace(buil
 
 
 def test_publishing_again_keeps_the_board_snapshots_already_frozen(built, tmp_path):
-    from etl import lake
-    from etl.warehouse import writing
+    from etl.scaleout import lake
+    from etl.warehouse.publish import writing
 
     db = tmp_path / "snap.duckdb"
     shutil.copyfile(built["spark"], db)

@@ -16,9 +16,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from etl import lake as lakes
-from etl.contract import SOURCES
-from etl.read import _other_timestamp_formats, _parse_column
+from etl.contract.sources import SOURCES
+from etl.loading.read import _other_timestamp_formats, _parse_column
+from etl.scaleout import lake as lakes
 from tests.conftest import CXKPI, run_cxkpi
 from tests.exports import broken_exports
 
@@ -171,12 +171,12 @@ def test_a_replaced_load_leaves_the_lake_and_nothing_is_left_half_written(loaded
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
 def test_spark_types_odd_values_as_the_duckdb_load_does(spark_session, monkeypatch, zone):
-    """Every shape etl/read.py accepts or refuses, typed by both engines; values with an offset
+    """Every shape loading/read.py accepts or refuses, typed by both engines; values with an offset
     land in the business time zone ($CXKPI_TIMEZONE), across a change of summer time too."""
     from pyspark.sql import functions as F
 
-    from etl import spark_load
-    from etl.spark import values
+    from etl.scaleout import spark_load
+    from etl.scaleout.spark import values
 
     monkeypatch.setenv("CXKPI_TIMEZONE", zone)
 
@@ -209,7 +209,7 @@ def test_spark_types_odd_values_as_the_duckdb_load_does(spark_session, monkeypat
 
 @pytest.fixture(scope="module")
 def spark_session():
-    from etl import spark
+    from etl.scaleout import spark
 
     with spark.running("local[1]") as started:
         yield started

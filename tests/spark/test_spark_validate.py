@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from etl import spark
-from etl.contract import SOURCES
-from etl.read import ROW, parse, read_text_frame
-from etl.validate import validate, validate_spark
+from etl.contract.sources import SOURCES
+from etl.loading.expectations import validate, validate_spark
+from etl.loading.read import ROW, parse, read_text_frame
+from etl.scaleout import spark
 
 pytestmark = pytest.mark.spark
 
@@ -81,12 +81,13 @@ def test_rows_breaking_every_kind_of_rule_fail_the_same_way_on_spark(session, tm
 
 def test_python_dash_c_survives_importing_great_expectations_beside_pyspark():
     # pyspark exits a process whose main module has no file (python -c, pytest-xdist workers)
-    # when Great Expectations imports it; etl.validate gives the main module a file meanwhile.
+    # when Great Expectations imports it; etl.loading.expectations gives the main module a file
+    # meanwhile.
     import subprocess
     import sys
 
     code = (
-        "from etl.contract import SOURCES; from etl.validate import rules_for;"
+        "from etl.contract.sources import SOURCES; from etl.loading.expectations import rules_for;"
         " print(len(rules_for(SOURCES['interactions'], frozenset({'BIL'}))), 'rules')"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

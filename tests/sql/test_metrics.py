@@ -8,8 +8,8 @@ from datetime import date
 import duckdb
 import pytest
 
-from etl.models import build
-from etl.warehouse import ensure_schema
+from etl.warehouse.models import build
+from etl.warehouse.publish import ensure_schema
 
 JAN = date(2026, 1, 1)
 
@@ -271,7 +271,7 @@ def test_rates_and_means_are_double_not_decimal():
             " WHERE table_name = 'department_month'"
         ).fetchall()
     )
-    from etl.metrics import METRICS
+    from etl.contract.metrics import METRICS
 
     assert {types[name] for name in METRICS} == {"DOUBLE"}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from etl.models import query
+from etl.warehouse.models import query
 
 CONFLICTS = (
     "scope VARCHAR, department_id VARCHAR, department_name VARCHAR,"

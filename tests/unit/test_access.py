@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.access import ROLES, Visibility, parse
 from etl.config_file import ConfigError
+from etl.warehouse.access import ROLES, Visibility, parse
 
 GOOD = """\
 contact: Maria Lopez, CX analytics (maria@example.com)

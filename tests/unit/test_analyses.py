@@ -9,7 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from etl.analyses import MIN_PERIODS, ex_cx_linkage, kpi_conflicts
+from etl.analyses.conflicts import kpi_conflicts
+from etl.analyses.linkage import ex_cx_linkage
+from etl.analyses.thresholds import MIN_PERIODS
 
 
 def series(aht: np.ndarray, fcr: np.ndarray) -> pl.DataFrame:
@@ -120,7 +122,7 @@ def test_the_association_keeps_its_error_rate_with_or_without_a_season(months, s
     # every such pair. Measured: 6% without a season; with one, 10% at 24 months (two values
     # per calendar month leave little to judge by) and 6% at 30. The materiality of both moves
     # is what keeps such chance associations from flags (docs/methodology.md).
-    from etl.analyses import _association
+    from etl.analyses.conflicts import _association
 
     rng = np.random.default_rng(months + seasonal)
     calendar = pl.Series([date(2024 + k // 12, k % 12 + 1, 1) for k in range(months)])

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import statsmodels.api as sm
 
-from etl.analyses import fit_case_model
+from etl.analyses.department_value import fit_case_model
 
 # origin, channel, month, first handler, second handler, promoters, passives, detractors
 CELLS = [

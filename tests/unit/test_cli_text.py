@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from etl import cli
+from etl.cli import base as cli
 
 
 def test_printed_commands_use_the_path_cxkpi_was_run_from(tmp_path, monkeypatch):
@@ -25,8 +25,8 @@ def test_printed_commands_say_cxkpi_when_it_is_on_the_path(monkeypatch):
 
 
 def test_cli_reference_is_current():
-    from etl.reference import CLI_REFERENCE, reference
+    from etl.cli.reference import CLI_REFERENCE, reference
 
-    assert CLI_REFERENCE.read_text() == reference(), "run: python -m etl.reference"
+    assert CLI_REFERENCE.read_text() == reference(), "run: python -m etl.cli.reference"
     for command in cli.cli.commands:
         assert f"## cxkpi {command}" in CLI_REFERENCE.read_text()

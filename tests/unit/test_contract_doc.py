@@ -1,12 +1,19 @@
-"""docs/contract.md describes the contract etl/contract.py enforces, and no other."""
+"""docs/contract.md describes the contract etl/contract/sources.py enforces, and no other."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from etl.contract import BOOLEAN_FALSE, BOOLEAN_TRUE, CHANNELS, DUCKDB_TYPES, FUNCTIONS, SOURCES
-from etl.sandbox import CONTRACT_VIEWS
+from etl.contract.sources import (
+    BOOLEAN_FALSE,
+    BOOLEAN_TRUE,
+    CHANNELS,
+    DUCKDB_TYPES,
+    FUNCTIONS,
+    SOURCES,
+)
+from etl.warehouse.sandbox import CONTRACT_VIEWS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "contract.md").read_text()

@@ -1,4 +1,4 @@
-"""A value DuckDB's typed ingest types is the value etl/read.py gives it, or it is NULL.
+"""A value DuckDB's typed ingest types is the value etl/loading/read.py gives it, or it is NULL.
 
 NULL sends the row down the checked path (Polars and Great Expectations), so it is always
 safe; a different value would load something the checked path would not. Odd shapes are
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.ingest import value_sql
-from etl.read import _other_timestamp_formats, _parse_column
+from etl.loading.ingest import value_sql
+from etl.loading.read import _other_timestamp_formats, _parse_column
 
 KINDS = ("str", "number", "int", "bool", "date", "timestamp")
 ODD = [

@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from etl import analyses
-from etl.analyses import initiative_effects
-from etl.simulate_initiatives import _NO_CONFLICTS
+from etl.analyses import initiatives
+from etl.analyses.initiatives import initiative_effects
+from etl.sample.initiative_series import _NO_CONFLICTS
 
 MONTHS = [date(2024 + m // 12, m % 12 + 1, 1) for m in range(24)]
 START = MONTHS[12]
@@ -139,7 +139,7 @@ def test_too_few_months_before_is_too_early_to_judge():
 
 
 def test_the_comparison_needs_more_than_one_department(monkeypatch):
-    monkeypatch.setattr(analyses, "MIN_COMPARISONS", 5)
+    monkeypatch.setattr(initiatives, "MIN_COMPARISONS", 5)
     rng = np.random.default_rng(7)
     row = effect(departments(noisy(rng, np.zeros(24))))
     assert row["comparison_departments"] == 0

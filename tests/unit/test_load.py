@@ -7,9 +7,9 @@ import json
 import duckdb
 import pytest
 
-from etl import load as loading
-from etl.load import collect, load_file
-from etl.warehouse import writing
+from etl.loading import load as loading
+from etl.loading.load import collect, load_file
+from etl.warehouse.publish import writing
 from tests.conftest import write
 
 HEADER = "interaction_id,started_at,department_id,handle_seconds,channel,customer_id"
@@ -227,7 +227,7 @@ def test_a_failed_command_publishes_nothing(tmp_path, inbox):
 def test_a_file_read_in_several_chunks_still_finds_duplicates_across_chunks(
     tmp_path, inbox, monkeypatch
 ):
-    from etl import read
+    from etl.loading import read
 
     monkeypatch.setattr(read, "CHUNK_ROWS", 3)
     rows = [f"I{i},2026-01-05T09:00:00,FL,{60 + i},phone,C{i}" for i in range(10)]
@@ -247,7 +247,7 @@ def test_a_file_read_in_several_chunks_still_finds_duplicates_across_chunks(
 
 def test_validation_does_not_fingerprint_each_batch(tmp_path, inbox, monkeypatch):
     """GX's md5 of every pandas batch cost twice the validation itself; cxkpi turns it off."""
-    from etl.validate import _import_gx
+    from etl.loading.expectations import _import_gx
 
     _import_gx()  # the first GX import of a pytest worker must go through cxkpi's guard
     from great_expectations.execution_engine import pandas_execution_engine

@@ -21,9 +21,9 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.contract import CHANNELS
-from etl.load import collect, load_file
-from etl.warehouse import writing
+from etl.contract.sources import CHANNELS
+from etl.loading.load import collect, load_file
+from etl.warehouse.publish import writing
 from tests.conftest import DEPARTMENTS_CSV, write
 
 COLUMNS = ["interaction_id", "started_at", "department_id", "handle_seconds", "channel", "note"]

@@ -10,10 +10,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from etl import profiles
-from etl.load import load_file
-from etl.profiles import ProfileError, find, parse
-from etl.warehouse import writing
+from etl.contract import profiles
+from etl.contract.profiles import ProfileError, find, parse
+from etl.loading.load import load_file
+from etl.warehouse.publish import writing
 from tests.conftest import DEPARTMENTS_CSV, invoke_cxkpi
 
 GOOD = """\

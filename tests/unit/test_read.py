@@ -8,9 +8,9 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from etl.contract import SOURCES
+from etl.contract.sources import SOURCES
 from etl.errors import FileRefused
-from etl.read import ROW, check_line_lengths, parse, raw_records, read_text_frame
+from etl.loading.read import ROW, check_line_lengths, parse, raw_records, read_text_frame
 from tests.conftest import write
 
 INTERACTIONS = SOURCES["interactions"]
@@ -263,7 +263,7 @@ def test_empty_lines_are_found_across_read_blocks(tmp_path):
 def test_the_line_scan_counts_lines_and_finds_white_space_to_trim(
     tmp_path, content, lines, odd_space, padded
 ):
-    """What etl/ingest.py needs to know before DuckDB types a file: the lines, white space
+    """What etl/loading/ingest.py needs to know before DuckDB types a file: the lines, white space
     other than the space (DuckDB trims spaces only), and spaces a value starts or ends with."""
     path = tmp_path / "x.csv"
     path.write_bytes(content.encode())

@@ -20,8 +20,10 @@ def test_readme_gives_exactly_two_commands_demo_then_tests():
     assert tests.split(" && ")[-1].startswith(".venv/bin/pytest")
 
 
-def test_ci_runs_the_readme_test_command_verbatim_then_the_spark_tests():
+def test_ci_runs_the_readme_test_command_verbatim_then_the_wheel_and_the_spark_tests():
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
-    assert ci[-2] == readme_commands()[1]
+    assert ci[-3] == readme_commands()[1]
+    # The wheel, installed outside the checkout, builds the demo and answers a query.
+    assert ci[-2] == ".ci/wheel" and (ROOT / ".ci" / "wheel").stat().st_mode & 0o111
     # The tests the default run deselects (pyproject's addopts) run after it, with their extra.
     assert ci[-1].endswith(".venv/bin/pytest -m spark") and "[test,spark]" in ci[-1]

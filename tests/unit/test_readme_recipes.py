@@ -15,10 +15,11 @@ from pathlib import Path
 import click
 import pytest
 
-from etl import metrics
-from etl.catalog import DICTIONARY
 from etl.cli import cli
-from etl.metrics import METRICS
+from etl.contract import metrics
+from etl.contract.metrics import METRICS
+from etl.contract.profiles import SHIPPED
+from etl.warehouse.catalog import DICTIONARY
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -53,12 +54,12 @@ def read(path: str) -> str:
 
 def holds_the_metric(path: str, name: str) -> bool:
     """Whether a file the KPI recipe names holds the metric as the recipe says it does."""
-    if path == "etl/metrics.py":
+    if path == "etl/contract/metrics.py":
         return any(m.name == name for m in metrics._METRICS)
     if path == "sql/marts/metric_channel_month.sql":
         measured = cte(read(path), "measured")
         return re.search(rf"^\s*select .*?'{name}'", measured, re.MULTILINE | re.DOTALL) is not None
-    if path == "sql/marts/int_month_wide.sql":
+    if path == "sql/intermediate/int_month_wide.sql":
         sql = read(path)
         return all(
             re.search(rf"filter \(where metric = '{name}'\) as {name}{suffix}\b", sql)
@@ -71,9 +72,9 @@ def holds_the_metric(path: str, name: str) -> bool:
 
 def test_the_kpi_recipe_names_the_files_that_define_a_metric():
     assert KPI_STEPS == [
-        "etl/metrics.py",
+        "etl/contract/metrics.py",
         "sql/marts/metric_channel_month.sql",
-        "sql/marts/int_month_wide.sql",
+        "sql/intermediate/int_month_wide.sql",
         "docs/methodology.md",
     ]
 
@@ -98,9 +99,9 @@ def test_the_symbols_and_views_the_kpi_recipe_names_are_where_it_says():
     assert "from metric_channel_month where channel = 'all'" in read("sql/marts/metric_month.sql")
     for view in ("department_month", "organisation_month"):
         assert f"`{view}`" in KPI and "from int_month_wide" in read(f"sql/marts/{view}.sql")
-    assert "`python -m etl.catalog`" in KPI and "`docs/data-dictionary.md`" in KPI
+    assert "`python -m etl.warehouse.catalog`" in KPI and "`docs/data-dictionary.md`" in KPI
     assert DICTIONARY == ROOT / "docs" / "data-dictionary.md"
-    assert 'if __name__ == "__main__"' in read("etl/catalog.py")
+    assert 'if __name__ == "__main__"' in read("etl/warehouse/catalog.py")
 
 
 def test_following_the_kpi_recipe_is_enough():
@@ -167,12 +168,12 @@ def test_every_cxkpi_command_and_option_in_the_readme_exists():
                 if not option.is_flag and "=" not in word:
                     value = next(rest)
                     if word == "--profile":
-                        assert (ROOT / "etl" / "profiles" / f"{value}.yml").is_file(), value
+                        assert (SHIPPED / f"{value}.yml").is_file(), value
             elif isinstance(command, click.Group):
                 assert word in command.commands, f"cxkpi {' '.join(words)}: no command {word}"
                 command = command.commands[word]
                 if command.name == "check":
-                    assert (ROOT / "etl" / "profiles" / f"{next(rest)}.yml").is_file()
+                    assert (SHIPPED / f"{next(rest)}.yml").is_file()
 
 
 def test_every_python_script_and_module_in_the_readme_exists_with_its_options():

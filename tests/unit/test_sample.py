@@ -7,7 +7,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
-from etl.sample import frames
+from etl.sample.bundled import frames
 
 
 @pytest.mark.parametrize("months", [12, 24, 50])

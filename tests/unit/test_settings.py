@@ -298,8 +298,8 @@ def test_a_bad_value_is_one_line_naming_the_variable_and_its_rule(monkeypatch, n
 
 
 def test_a_command_line_option_wins_over_its_variable(monkeypatch):
-    from etl.sandbox import Limits
-    from etl.warehouse import resolve_db
+    from etl.warehouse.publish import resolve_db
+    from etl.warehouse.sandbox import Limits
 
     monkeypatch.setenv("CXKPI_DB", "from-env.duckdb")
     monkeypatch.setenv("CXKPI_SQL_TIMEOUT", "5")

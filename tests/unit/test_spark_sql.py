@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from etl.models import discover
-from etl.spark import Untranslatable, spark_models, to_spark
+from etl.scaleout.spark import Untranslatable, spark_models, to_spark
+from etl.warehouse.models import discover
 
 
 def test_every_model_spark_builds_translates_and_the_rest_is_pinned_or_reads_analyses():
@@ -66,9 +66,9 @@ def test_star_exclude_becomes_sparks_except():
 def test_the_metric_definitions_seed_has_the_metric_fields_in_order_on_both_engines():
     from dataclasses import fields
 
-    from etl.metrics import Metric
-    from etl.models import METRIC_DEFINITIONS
-    from etl.spark import _SPARK_TYPES
+    from etl.contract.metrics import Metric
+    from etl.scaleout.spark import _SPARK_TYPES
+    from etl.warehouse.models import METRIC_DEFINITIONS
 
     names = [name for name, _ in METRIC_DEFINITIONS]
     assert names == ["metric"] + [f.name for f in fields(Metric)][1:]  # Metric.name -> metric
@@ -76,7 +76,7 @@ def test_the_metric_definitions_seed_has_the_metric_fields_in_order_on_both_engi
 
 
 def test_a_spark_failure_is_told_by_its_cause_not_by_the_java_call_that_failed():
-    from etl.spark import reason
+    from etl.scaleout.spark import reason
 
     py4j = Exception(
         "An error occurred while calling o151.parquet.\n"

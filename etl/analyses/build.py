@@ -1,0 +1,45 @@
+"""Run the analyses (conflicting KPIs, department value, EX-CX linkage, initiatives) in a build.
+
+SQL marts do the heavy aggregation; the modules beside this one run the statistics (scipy)
+on the small monthly tables, and build() writes kpi_conflicts, department_value, ex_cx_linkage
+and initiative_effects back into the warehouse. Methods: docs/methodology.md#analyses.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.analyses.conflicts import kpi_conflicts
+from etl.analyses.department_value import department_value
+from etl.analyses.initiatives import initiative_effects
+from etl.analyses.linkage import ex_cx_linkage
+
+
+def build(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Compute every analysis from the marts and store it as a table; the tables written."""
+    series = con.sql(
+        "SELECT m.department_id, coalesce(d.department_name, 'the organisation') AS name,"
+        " m.month, m.metric, m.value, m.n, m.ci_low, m.ci_high FROM metric_month m"
+        " LEFT JOIN stg_departments d USING (department_id) ORDER BY ALL"
+    ).pl()
+    channels = con.sql(
+        "SELECT department_id, channel, month, metric, value, n FROM metric_channel_month"
+        " WHERE channel <> 'all' ORDER BY ALL"
+    ).pl()
+    tables = {
+        "kpi_conflicts": kpi_conflicts(series, channels),
+        "department_value": department_value(con),
+        "ex_cx_linkage": ex_cx_linkage(
+            series, con.sql("SELECT * FROM int_linkage_outcome_month ORDER BY ALL").pl()
+        ),
+    }
+    initiatives = con.sql(
+        "SELECT initiative_id, initiative_name, department_id, started_on, metric"
+        " FROM stg_initiatives ORDER BY initiative_id"
+    ).pl()
+    tables["initiative_effects"] = initiative_effects(initiatives, series, tables["kpi_conflicts"])
+    for name, frame in tables.items():
+        con.register("analysis", frame.to_arrow())
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM analysis")
+        con.unregister("analysis")
+    return list(tables)

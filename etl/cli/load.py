@@ -1,0 +1,146 @@
+"""`cxkpi load` and `cxkpi validate`: exports into the raw layer, or only checked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from etl import settings
+from etl.cli.base import Progress, _engine_options, _profile, _settings, cli
+from etl.cli.build import _spark_build
+from etl.errors import CxkpiError
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--source", help="Treat every file as this source (default: from the folder name).")
+@click.option("--no-build", is_flag=True, help="Load the raw layer only; do not rebuild views.")
+@click.option(
+    "--profile",
+    metavar="NAME|PATH",
+    help="Read foreign exports through a mapping profile (docs/profiles.md).",
+)
+@_engine_options("files are read and checked")
+@click.pass_obj
+def load(
+    obj: dict,
+    paths: tuple[str, ...],
+    source: str | None,
+    no_build: bool,
+    profile: str | None,
+    engine: str,
+    lake: Path | None,
+    master: str | None,
+    confs: tuple[str, ...],
+) -> None:
+    """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse.
+
+    With --profile, the files are foreign exports (CSV, TSV, XLSX, Parquet) that the profile
+    maps to its contract source. With --engine spark, Spark loads the files into the lake's
+    raw layer, and then (unless --no-build) builds and publishes as `build --engine spark`.
+    """
+    if engine == "spark":
+        results = _load_on_spark(obj, paths, source, not no_build, profile, lake, master, confs)
+    elif lake or master or confs:
+        raise click.UsageError("--lake, --master and --conf go with --engine spark")
+    else:
+        results = _load(obj, paths, source, build=not no_build, profile=profile)
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+def _load_on_spark(obj: dict, paths, source, build: bool, profile, lake, master, confs):
+    from etl.scaleout import lake as lakes
+    from etl.scaleout import spark, spark_load
+
+    if profile:
+        raise click.UsageError(
+            "--profile goes with the DuckDB engine: load foreign exports with DuckDB, then"
+            " `cxkpi lake export` (docs/scale-out.md)"
+        )
+    if lake is None:
+        raise click.UsageError("--engine spark needs --lake DIR (docs/scale-out.md)")
+    conf = _settings(confs)
+    settings.check(settings.LOAD)
+    files = _collect(paths, source)
+    with lakes.writing(lake), Progress(obj["quiet"]) as progress:
+        progress.stage("Spark", "starting")
+        with spark.running(master, conf) as session:
+            results = spark_load.load_files(
+                session,
+                lake,
+                files,
+                report=progress.stage,
+                on_result=lambda result: progress.echo(result.summary()),
+            )
+            if build:
+                _spark_build(obj, lake, session, progress)
+    return results
+
+
+def _load(obj: dict, paths, source: str | None, build: bool, profile: str | None = None):
+    from etl.loading import load as loading
+    from etl.scaleout.lake import refuse_load
+    from etl.warehouse import models
+    from etl.warehouse.publish import writing
+
+    settings.check(settings.LOAD)  # before any file: a bad value may only show on a late row
+    mapping = _profile(profile)
+    files = _collect(paths, source, mapping)
+    noted = [
+        loading.journal_entry(path, mapping.source.name if mapping else src) for path, src in files
+    ]
+    results = []
+    with Progress(obj["quiet"]) as progress, writing(obj["db"], files=noted) as con:
+        refuse_load(con, obj["db"])
+        progress.total(sum(p.stat().st_size for p, _ in files if p.exists()))
+        for path, src in files:
+            result = loading.load_file(con, path, src, report=progress.stage, profile=mapping)
+            progress.advance(path.stat().st_size if path.exists() else 0)
+            progress.echo(result.summary())
+            results.append(result)
+        if build:
+            built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
+            progress.stage("the models' tests", "running")
+            models.refuse_failures(con, f"{obj['db']}: the loaded data")
+            progress.echo(f"{obj['db']}: built {len(built)} models")
+    return results
+
+
+def _collect(paths, source, profile=None):
+    from etl.loading.load import collect
+
+    try:
+        return collect(paths, source, profile)
+    except CxkpiError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--source", help="Treat every file as this source (default: from the folder name).")
+@click.option("--show", default=5, show_default=True, help="Problems to list per file.")
+@click.option(
+    "--profile",
+    metavar="NAME|PATH",
+    help="Read foreign exports through a mapping profile (docs/profiles.md).",
+)
+@click.pass_obj
+def validate(
+    obj: dict, paths: tuple[str, ...], source: str | None, show: int, profile: str | None
+) -> None:
+    """Check files against the input contract without loading anything."""
+    from etl.loading.dry_run import check_files
+
+    mapping = _profile(profile)
+    files = _collect(paths, source, mapping)
+    ok = True
+    for result, problems in check_files(files, obj["db"], show, mapping):
+        click.echo(result.summary())
+        for line in problems:
+            click.echo(f"  {line}")
+        if result.rows_quarantined > len(problems):
+            click.echo(f"  ... and {result.rows_quarantined - len(problems)} more")
+        ok = ok and result.ok
+    sys.exit(0 if ok else 1)

@@ -1,0 +1,78 @@
+"""Check files against the contract without writing to the warehouse."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from etl.contract.profiles import Profile
+from etl.contract.sources import DEPARTMENTS
+from etl.errors import FileRefused
+from etl.loading.load import INCOMING, REJECTED, FileResult, department_ids, drop_staging, stage
+from etl.loading.read import ROW, detect_source
+from etl.warehouse.publish import ensure_schema
+
+
+def known_departments(db_path: Path) -> frozenset[str]:
+    """Department ids already in the warehouse (none when there is no database yet)."""
+    if not db_path.exists():
+        return frozenset()
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error:
+        return frozenset()
+    try:
+        return department_ids(con)
+    except duckdb.Error:
+        return frozenset()
+    finally:
+        con.close()
+
+
+def check_files(
+    files: list[tuple[Path, str | None]], db_path: Path, show: int, profile: Profile | None = None
+) -> Iterator[tuple[FileResult, list[str]]]:
+    """Each file's result and its first problems, as loading would find them in the file."""
+    departments = known_departments(db_path)
+    scratch = duckdb.connect()
+    ensure_schema(scratch)
+    for path, name in files:
+        try:
+            source = profile.source if profile else detect_source(path, name)
+            with tempfile.TemporaryDirectory(prefix="cxkpi-check-") as folder:
+                staged = stage(scratch, path, source, departments, Path(folder), None, profile)
+                result, problems = _report(scratch, path, source, staged, show)
+                if source is DEPARTMENTS:
+                    ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
+                    departments = frozenset(r[0] for r in ids)
+                drop_staging(scratch)
+        except FileRefused as refused:
+            yield FileResult(path, name, "refused", message=refused.reason), []
+            continue
+        yield result, problems
+    scratch.close()
+
+
+def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, list[str]]:
+    bad = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
+    first = con.execute(
+        f'SELECT {ROW}, "column", problems FROM {REJECTED} ORDER BY {ROW} LIMIT $n', {"n": show}
+    ).fetchall()
+    status = "invalid" if bad else "valid"
+    message = "nothing loaded (validate only)"
+    if staged.filtered:
+        message += "; " + staged.set_aside()
+    result = FileResult(
+        path,
+        source.name,
+        status,
+        staged.rows_read,
+        0,
+        bad,
+        message=message,
+        rows_filtered=staged.rows_filtered,
+    )
+    return result, [f"row {r}, column {c}: {p}" for r, c, p in first]

@@ -1,0 +1,225 @@
+"""Type and check a plain CSV export inside DuckDB's own CSV reader.
+
+The checked path types every value with Polars (etl/loading/read.py) and runs every row through
+Great Expectations (etl/loading/expectations.py): several times DuckDB's bare ingest of the
+same file.
+Most rows of an export are fine, so this path reads the file with DuckDB's parallel reader,
+types every value in SQL as etl/loading/read.py types it, and marks as *suspect* every row that a
+contract rule might reject or whose values SQL cannot type exactly as Polars does. Only the
+suspect rows then take the checked path, which decides about them and writes their
+quarantine as it always has. Two properties make the result the same as checking every row
+(tests/unit/test_ingest_values.py and tests/integration/test_ingest.py prove them):
+
+- a value SQL types is the value Polars gives it; where they could differ, SQL gives NULL,
+  which makes the row suspect;
+- a row that the typing or a Great Expectations rule rejects is always suspect (the flags
+  are the same rules, written in SQL, erring towards suspicion).
+
+A file that is not plain takes the checked path whole: a mapping profile, Parquet, columns
+beyond the contract, white space other than the space (DuckDB's `trim` trims spaces only),
+or a reader that does not see one row per line (quoted line breaks, empty or broken lines).
+So does a file with more than a third of its rows suspect (a department not loaded yet, a
+timestamp shape SQL leaves to Polars): checking it whole in chunks is then as quick
+(measured: equal at a third), and its memory stays bounded by the chunk.
+`CXKPI_INGEST=checked` sends every file the checked way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl import settings
+from etl.contract.sources import ALL_DEPARTMENTS, BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Source
+from etl.loading.read import EXTRA, ROW, Lines
+from etl.sqltext import literal
+
+#: The typed rows of the file being loaded, in file order (row number = rowid - first + 1).
+TYPED = "_staging_typed"
+_SUSPECT = "_suspect"
+#: Above this a double no longer holds every whole number, and Polars' and DuckDB's casts to
+#: a whole number may disagree about rounding: such values take the checked path.
+_EXACT = 2**53
+
+
+@dataclass
+class Ingested:
+    """A file typed in DuckDB: its row count and which rows are suspect."""
+
+    rows: int
+    #: The row id of the file's first row.
+    first: int
+    #: The row numbers of the suspect rows.
+    suspects: pl.Series
+
+
+def enabled() -> bool:
+    """False when CXKPI_INGEST=checked asks for every row to be checked the slow way."""
+    return settings.INGEST.get() != "checked"
+
+
+def plain(path: Path, source: Source, columns: list[str], lines: Lines) -> bool:
+    """True when the file can be typed in DuckDB with the same result as etl/loading/read.py."""
+    return (
+        enabled()
+        and path.suffix.lower() == ".csv"
+        and lines.lines > 1
+        and not lines.odd_space
+        and len(set(columns)) == len(columns)
+        and set(columns) <= set(source.column_names)
+    )
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: Source,
+    columns: list[str],
+    department_ids: frozenset[str],
+    lines: Lines,
+) -> Ingested | None:
+    """Type the file into TYPED and say which rows are suspect; None when the file must take
+    the checked path (nothing is left behind then). Runs outside a transaction: a DuckDB
+    error aborts the transaction it happens in."""
+    if not plain(path, source, columns, lines):
+        return None
+    query = typed_select(source, columns, department_ids, trim=lines.padded)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}", {"path": str(path)})
+    except duckdb.Error:  # DuckDB's reader gave up (mixed line ends, ...): Polars reads it
+        drop(con)
+        return None
+    # Rows keep the file's order; their row ids count on from where the table's storage
+    # starts (a large number inside a transaction), so the first row's id is row 1.
+    rows, first, last = con.execute(
+        f"SELECT count(*), min(rowid), max(rowid) FROM {TYPED}"
+    ).fetchall()[0]
+    if rows != lines.lines - 1 or (rows and last - first + 1 != rows):
+        drop(con)  # a line that is not one row: Polars reads the file and says why
+        return None
+    suspects = con.sql(
+        f"SELECT rowid - {first - 1} AS {ROW} FROM {TYPED} WHERE {_SUSPECT} ORDER BY rowid"
+    ).pl()[ROW]
+    if len(suspects) * 3 > rows:  # a third suspect: checking the whole file is as quick
+        drop(con)
+        return None
+    return Ingested(rows, first, suspects.cast(pl.Int64))
+
+
+def good_rows(typed: Ingested) -> str:
+    """The rows of TYPED that are not suspect, as the checked path's typed frames look."""
+    return (
+        f"SELECT rowid - {typed.first - 1} AS {ROW}, * EXCLUDE ({_SUSPECT})"
+        f" FROM {TYPED} WHERE NOT {_SUSPECT}"
+    )
+
+
+def drop(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {TYPED}")
+
+
+def typed_select(
+    source: Source, columns: list[str], department_ids: frozenset[str], trim: bool = True
+) -> str:
+    """The query that reads the file ($path), types it and marks suspect rows (trim=False:
+    no value starts or ends with a space, Lines.padded)."""
+    present = [c for c in source.columns if c.name in columns]
+    types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
+    read = (
+        f"read_csv($path, columns = {{{types}}}, header = true, auto_detect = false, delim = ',',"
+        " quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true,"
+        " null_padding = false, ignore_errors = true)"
+    )
+    text = "trim({})" if trim else "{}"
+    trimmed = ", ".join(
+        f"nullif({text.format(_q(name))}, '') AS {_q('_v_' + name)}" for name in columns
+    )
+    typed = [f"{value_sql(c.type, _q('_v_' + c.name))} AS {_q(c.name)}" for c in present]
+    typed += [f"NULL::{c.duckdb_type} AS {_q(c.name)}" for c in source.columns if c not in present]
+    flags = (
+        " OR ".join(
+            f"coalesce({flag}, false)" for flag in suspect_flags(source, present, department_ids)
+        )
+        or "false"
+    )
+    names = ", ".join(_q(c.name) for c in source.columns)
+    return (
+        f"SELECT {names}, NULL::VARCHAR AS {EXTRA}, {flags} AS {_SUSPECT}"
+        f" FROM (SELECT *, {', '.join(typed)} FROM (SELECT {trimmed} FROM {read}))"
+    )
+
+
+def value_sql(kind: str, value: str) -> str:
+    """SQL typing a trimmed text value (NULL when empty) as loading/read.py types it, or NULL."""
+    if kind == "str":
+        return value
+    # DuckDB reads 1_000 as a thousand; Polars does not read it as a number.
+    number = f"CASE WHEN NOT contains({value}, '_') THEN TRY_CAST({value} AS DOUBLE) END"
+    if kind == "number":
+        return number
+    if kind == "int":
+        return (
+            f"CASE WHEN {number} = floor({number}) AND abs({number}) < {_EXACT}"
+            f" THEN TRY_CAST({number} AS BIGINT) END"
+        )
+    if kind == "bool":
+        lowered = f"lower({value})"
+        return (
+            f"CASE WHEN {_one_of(lowered, BOOLEAN_TRUE)} THEN true"
+            f" WHEN {_one_of(lowered, BOOLEAN_FALSE)} THEN false END"
+        )
+    if kind == "date":
+        return f"CASE WHEN length({value}) = 10 THEN try_strptime({value}, '%Y-%m-%d')::DATE END"
+    # The usual shapes only (T or a space between date and time, whole seconds); any other
+    # takes the checked path, which tries them all.
+    return (
+        f"CASE WHEN length({value}) = 19 AND {value}[11] = 'T'"
+        f" THEN try_strptime({value}, '%Y-%m-%dT%H:%M:%S')"
+        f" WHEN length({value}) = 19 AND {value}[11] = ' '"
+        f" THEN try_strptime({value}, '%Y-%m-%d %H:%M:%S') END"
+    )
+
+
+def suspect_flags(
+    source: Source, present: list[Column], department_ids: frozenset[str]
+) -> list[str]:
+    """One SQL condition per way a row could be rejected (etl/validate.rules_for, in SQL)."""
+    flags = []
+    names = {c.name for c in present}
+    for c in present:
+        typed, text = _q(c.name), _q("_v_" + c.name)
+        if c.type != "str":
+            flags.append(f"({text} IS NOT NULL AND {typed} IS NULL)")
+        if c.type == "number":
+            flags.append(f"NOT isfinite({typed})")
+        if c.must_have_value:
+            flags.append(f"{typed} IS NULL")
+        if c.min is not None:
+            flags.append(f"{typed} {'<=' if c.min_exclusive else '<'} {c.min!r}")
+        if c.max is not None:
+            flags.append(f"{typed} > {c.max!r}")
+        if c.allowed is not None:
+            flags.append(f"NOT {_one_of(typed, c.allowed)}")
+        if c.references_departments:
+            known = department_ids | ({ALL_DEPARTMENTS} if c.allow_all_departments else set())
+            unknown = f"NOT {_one_of(typed, sorted(known))}" if known else f"{typed} IS NOT NULL"
+            flags.append(unknown)
+        if c.not_above and c.not_above in names:
+            flags.append(f"{typed} > {_q(c.not_above)}")
+    if source.at_least_one_of:
+        answers = [_q(n) for n in source.at_least_one_of if n in names]
+        flags.append(f"coalesce({', '.join(answers)}) IS NULL" if answers else "true")
+    return flags
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _one_of(value: str, values) -> str:
+    """value is one of values, as a chain of equalities: DuckDB turns an IN list into a join,
+    and a join does not keep the rows in file order (their row numbers come from it)."""
+    return "(" + " OR ".join(f"{value} = {literal(str(v))}" for v in values) + ")"

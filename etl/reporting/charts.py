@@ -1,0 +1,286 @@
+"""Altair charts of the pages and the board pack: presentation only, fed with prepared frames."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+
+from etl.contract.metrics import MIN_N_ENGAGEMENT_GROUP
+from etl.reporting.formats import VERDICTS
+
+#: Height of one small-multiple panel, in pixels (two rows fit a 1280x800 screen with tiles).
+PANEL_HEIGHT = 120
+PANEL_WIDTH = 165
+#: Height of one row of the conflict matrix, in pixels.
+MATRIX_ROW = 34
+
+
+def _display(frame: pl.DataFrame) -> pl.DataFrame:
+    """Shares as percentages and a title saying which way is better."""
+    return frame.with_columns(
+        shown=pl.when(pl.col("unit") == "share")
+        .then(pl.col("value") * 100)
+        .otherwise(pl.col("value")),
+        title=pl.col("label")
+        + pl.when(pl.col("unit") == "share").then(pl.lit(" (%)")).otherwise(pl.lit(""))
+        + pl.when(pl.col("better") == "lower")
+        .then(pl.lit(" ↓ better"))
+        .otherwise(pl.lit(" ↑ better")),
+    )
+
+
+def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
+    """One small line chart per metric, each on its own scale, with its n in the tooltip; a
+    month still in progress (is_in_progress) has a hollow point."""
+    shown = _display(frame)
+    if "is_in_progress" not in shown.columns:
+        shown = shown.with_columns(is_in_progress=pl.lit(False))
+    shown = shown.with_columns(
+        month_state=pl.when(pl.col("is_in_progress"))
+        .then(pl.lit("in progress"))
+        .otherwise(pl.lit("complete"))
+    )
+    base = alt.Chart().encode(
+        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+        y=alt.Y("shown:Q", title=None, scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip("month:T", format="%b %Y"),
+            alt.Tooltip("label:N", title="metric"),
+            alt.Tooltip("shown:Q", title="value", format=",.2f"),
+            alt.Tooltip("n:Q", title="n", format=","),
+            alt.Tooltip("note:N"),
+            alt.Tooltip("month_state:N", title="month"),
+        ],
+    )
+    points = base.mark_point(filled=True, size=36, stroke="#4c78a8", strokeWidth=1.5).encode(
+        fill=alt.condition("datum.is_in_progress", alt.value("white"), alt.value("#4c78a8")),
+    )
+    return (
+        alt.layer(base.mark_line(), points, data=shown)
+        .properties(height=PANEL_HEIGHT, width=PANEL_WIDTH)
+        .facet(
+            facet=alt.Facet(
+                "title:N", title=None, sort=None, header=alt.Header(labelLimit=0, labelFontSize=12)
+            ),
+            columns=columns,
+        )
+        .resolve_scale(y="independent", x="shared")
+    )
+
+
+def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerChart:
+    """Productivity x outcome; colour = direction-aware association, ⚑ where flagged."""
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "outcome_label:N",
+            title="customer outcome",
+            axis=alt.Axis(labelAngle=-30, labelLimit=200, labelOverlap=False),
+        ),
+        y=alt.Y(
+            "productivity_label:N",
+            title="productivity KPI",
+            axis=alt.Axis(labelLimit=200, labelOverlap=False),
+        ),
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
+        color=alt.Color(
+            "association:Q",
+            title="association",
+            scale=alt.Scale(domain=[-1, 1], scheme="redblue"),
+        ),
+        opacity=alt.condition(selection, alt.value(1.0), alt.value(0.55)),
+        tooltip=[
+            alt.Tooltip("productivity_label:N", title="productivity"),
+            alt.Tooltip("outcome_label:N", title="outcome"),
+            alt.Tooltip("association:Q", format="+.2f"),
+            alt.Tooltip("q_value:Q", title="q (BH)", format=".3f"),
+            alt.Tooltip("n_periods:Q", title="months"),
+            alt.Tooltip("flagged:N"),
+        ],
+    )
+    flags = base.mark_text(fontSize=16, color="black").encode(
+        text=alt.condition("datum.flagged", alt.value("⚑"), alt.value(""))
+    )
+    # Streamlit fits the whole chart, angled labels included, into the height given.
+    rows = frame["productivity_metric"].n_unique()
+    return (cells + flags).add_params(selection).properties(height=MATRIX_ROW * rows + 140)
+
+
+def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
+    """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right."""
+    data = frame.filter(
+        pl.col("nps_gap").is_not_null() & pl.col("own_target_attainment").is_not_null()
+    ).with_columns(
+        verdict_label=pl.col("verdict").replace_strict({k: v[0] for k, v in VERDICTS.items()}),
+        attainment=pl.col("own_target_attainment") * 100,
+    )
+    colour = alt.Color(
+        "verdict_label:N",
+        title="verdict",
+        scale=alt.Scale(
+            domain=[v[0] for v in VERDICTS.values()], range=[v[1] for v in VERDICTS.values()]
+        ),
+    )
+    x = alt.X(
+        "attainment:Q",
+        title="own targets met (% of target-months)",
+        scale=alt.Scale(domain=[0, 105]),
+    )
+    y = alt.Y("nps_gap:Q", title="NPS gap to the other units of its function (points)")
+    base = alt.Chart(data).encode(x=x)
+    bars = base.mark_errorbar().encode(
+        y=alt.Y("nps_gap_ci_low:Q", title=None), y2="nps_gap_ci_high:Q", color=colour
+    )
+    points = base.mark_circle(size=140).encode(
+        y=y,
+        color=colour,
+        tooltip=[
+            alt.Tooltip("department_name:N", title="department"),
+            alt.Tooltip("verdict_label:N", title="verdict"),
+            alt.Tooltip("attainment:Q", title="own targets met %", format=".0f"),
+            alt.Tooltip("nps_gap:Q", title="NPS gap", format="+.1f"),
+            alt.Tooltip("nps_touched_n:Q", title="answers", format=","),
+        ],
+    )
+    labels = base.mark_text(align="right", dx=-9, fontSize=11).encode(y=y, text="department_name:N")
+    zero = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(y=alt.datum(0))
+    met = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(targets_met * 100))
+    return (
+        alt.layer(zero, met, bars, points, labels, data=data)
+        .properties(height=380)
+        .resolve_scale(y="shared")
+    )
+
+
+def interval_bars(frame: pl.DataFrame, field: str, title: str) -> alt.LayerChart:
+    """A value per department with its 95% interval."""
+    base = alt.Chart(frame).encode(
+        y=alt.Y("department_name:N", title=None, sort="-x"),
+    )
+    bars = base.mark_bar(color="#0e5e6f").encode(
+        x=alt.X(f"{field}:Q", title=title),
+        tooltip=[
+            alt.Tooltip("department_name:N", title="department"),
+            alt.Tooltip(f"{field}:Q", format="+.1f"),
+            alt.Tooltip(f"{field}_ci_low:Q", title="95% low", format="+.1f"),
+            alt.Tooltip(f"{field}_ci_high:Q", title="95% high", format="+.1f"),
+        ],
+    )
+    whiskers = base.mark_errorbar(color="black").encode(
+        x=alt.X(f"{field}_ci_low:Q", title=None), x2=f"{field}_ci_high:Q"
+    )
+    return (bars + whiskers).properties(height=28 * max(frame.height, 3))
+
+
+def counts(frame: pl.DataFrame, field: str, title: str) -> alt.Chart:
+    """A count per department."""
+    return (
+        alt.Chart(frame)
+        .mark_bar(color="#c0392b")
+        .encode(
+            x=alt.X(f"{field}:Q", title=title),
+            y=alt.Y("department_name:N", title=None, sort="-x"),
+            tooltip=["department_name:N", alt.Tooltip(f"{field}:Q", format=",")],
+        )
+        .properties(height=28 * max(frame.height, 3))
+    )
+
+
+def wave_heatmap(frame: pl.DataFrame, field: str) -> alt.LayerChart:
+    """An index per department and survey wave; groups under 5 responses marked suppressed,
+    and larger ones withheld beside them (complementary suppression) marked withheld."""
+    data = frame.with_columns(
+        shown=pl.col(field) * 100,
+        text=pl.when(pl.col(field).is_null() & (pl.col("responses") < MIN_N_ENGAGEMENT_GROUP))
+        .then(pl.lit(f"<{MIN_N_ENGAGEMENT_GROUP}"))
+        .when(pl.col(field).is_null())
+        .then(pl.lit("withheld"))
+        .otherwise((pl.col(field) * 100).round(0).cast(pl.Int64).cast(pl.String)),
+    )
+    base = alt.Chart(data).encode(
+        x=alt.X(
+            "wave:O",
+            title="survey wave",
+            timeUnit="yearmonth",
+            axis=alt.Axis(format="%b %y", labelAngle=0),
+        ),
+        y=alt.Y("department_name:N", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=200)),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("shown:Q", title="% favourable", scale=alt.Scale(scheme="blues")),
+        tooltip=[
+            alt.Tooltip("department_name:N", title="department"),
+            alt.Tooltip("wave:T", format="%b %Y"),
+            alt.Tooltip("responses:Q"),
+            alt.Tooltip("shown:Q", title="% favourable", format=".0f"),
+        ],
+    )
+    text = base.mark_text(fontSize=11).encode(text="text:N")
+    return (cells + text).properties(height=26 * max(data["department_name"].n_unique(), 3))
+
+
+def lifts(frame: pl.DataFrame) -> alt.FacetChart:
+    """Each initiative's lift at 1 month and at 3-6 months with 95% intervals."""
+    base = alt.Chart(frame).encode(
+        x=alt.X(
+            "stage:N",
+            title=None,
+            sort=["after 1 month", "after 3-6 months"],
+            axis=alt.Axis(labelAngle=0),
+        ),
+    )
+    points = base.mark_point(filled=True, size=120).encode(
+        y=alt.Y("lift:Q", title="lift vs baseline"),
+        color=alt.Color("stage:N", legend=None),
+        tooltip=[
+            alt.Tooltip("initiative_name:N", title="initiative"),
+            alt.Tooltip("stage:N"),
+            alt.Tooltip("lift:Q", format="+.3f"),
+            alt.Tooltip("low:Q", title="95% low", format="+.3f"),
+            alt.Tooltip("high:Q", title="95% high", format="+.3f"),
+        ],
+    )
+    bars = base.mark_errorbar().encode(y=alt.Y("low:Q", title=None), y2="high:Q")
+    zero = base.mark_rule(strokeDash=[4, 4]).encode(y=alt.datum(0))
+    return (
+        (zero + bars + points)
+        .properties(width=200, height=180)
+        .facet(facet=alt.Facet("title:N", title=None), columns=3)
+        .resolve_scale(y="independent")
+    )
+
+
+def result_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -> alt.Chart:
+    """A query result: lines over a time axis, otherwise horizontal bars per category."""
+    temporal = frame.schema[x].is_temporal()
+    long = frame.select(
+        [x, *([color] if color and color != x else []), *[pl.col(y).cast(pl.Float64) for y in ys]]
+    ).unpivot(index=[c for c in (x, color) if c], variable_name="measure", value_name="value")
+    series = color if color else "measure"
+    tooltip = [alt.Tooltip(f"{x}:{'T' if temporal else 'N'}"), "measure:N"]
+    tooltip += [alt.Tooltip(f"{color}:N")] if color else []
+    tooltip.append(alt.Tooltip("value:Q", format=",.4~f"))
+    base = alt.Chart(long)
+    if temporal:
+        # Several rows per date and nothing to tell them apart: points, not a zig-zag line.
+        keys = [x, "measure", *([color] if color and color != x else [])]
+        several = long.select(pl.struct(keys).is_duplicated().any()).item()
+        mark = base.mark_circle() if several else base.mark_line(point=True)
+        chart = mark.encode(
+            x=alt.X(f"{x}:T", title=x),
+            y=alt.Y("value:Q", title=ys[0] if len(ys) == 1 else None, scale=alt.Scale(zero=False)),
+        )
+    else:
+        chart = base.mark_bar().encode(
+            y=alt.Y(f"{x}:N", title=x, sort="-x", axis=alt.Axis(labelLimit=220)),
+            x=alt.X("value:Q", title=ys[0] if len(ys) == 1 else None),
+            yOffset=alt.YOffset(f"{series}:N") if color or len(ys) > 1 else alt.Undefined,
+        )
+    legend = alt.Color(f"{series}:N", title=series if color else None)
+    return chart.encode(
+        color=legend if color or len(ys) > 1 else alt.Undefined,
+        strokeDash=alt.StrokeDash("measure:N")
+        if temporal and color and len(ys) > 1
+        else alt.Undefined,
+        tooltip=tooltip,
+    )

@@ -1,0 +1,1 @@
+"""Scale-out: the Parquet lake, and the load and the models on Apache Spark."""
