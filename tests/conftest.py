@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -77,10 +78,24 @@ def invoke_cxkpi(*args: str, input: str | None = None) -> Invoked:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test that drives Chromium is a `browser` test, wherever it lives."""
+    """Every test that drives Chromium is a `browser` test, wherever it lives; and the files
+    that need no shared warehouse run first, each group largest file first.
+
+    While the first files run, the sample warehouse is built (pytest_collection_finish), so a
+    worker seldom waits for it; largest first keeps the two workers' last files short.
+    """
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def order(name: str) -> tuple[bool, int]:
+        needs = any("sample_db" in getattr(i, "fixturenames", ()) for i in files[name])
+        return needs, -len(files[name])
+
+    items[:] = [item for name in sorted(files, key=order) for item in files[name]]
 
 
 @pytest.fixture(autouse=True)
@@ -136,12 +151,43 @@ def sample_db(sample_dir: Path, tmp_path_factory) -> Path:
 
     Shared by the run's workers: open it read-only, or copy it (`sample_copy`) to change it.
     """
-
-    def build(folder: Path) -> None:
-        result = run_cxkpi("--quiet", "--db", str(folder / "cxkpi.duckdb"), "load", str(sample_dir))
-        assert result.returncode == 0, result.stdout + result.stderr
-
+    build = partial(_warehouse, sample_dir=sample_dir)
     return shared(tmp_path_factory, "warehouse", build) / "cxkpi.duckdb"
+
+
+def _warehouse(folder: Path, sample_dir: Path) -> None:
+    result = run_cxkpi("--quiet", "--db", str(folder / "cxkpi.duckdb"), "load", str(sample_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def pytest_collection_finish(session):
+    """Start building the sample warehouse as soon as the tests are known, if any needs it.
+
+    The first worker builds it in a thread (the build is a `cxkpi load` process) while both
+    workers run the tests that need no warehouse, which the order below puts first; a test
+    that needs it waits on the same lock as it would have. Saves the build's time once a run.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0":
+        return
+    if not any("sample_db" in getattr(item, "fixturenames", ()) for item in session.items):
+        return
+    factory = session.config._tmp_path_factory
+    factory.getbasetemp()  # made here, not raced for in the thread
+
+    def build() -> None:
+        try:
+            sample = shared(factory, "sample", generate)
+            shared(factory, "warehouse", partial(_warehouse, sample_dir=sample))
+        except Exception:  # noqa: BLE001 (the test that needs it builds it again and says why)
+            pass
+
+    threading.Thread(target=build, name="sample-warehouse", daemon=True).start()
+
+
+def pytest_configure(config):
+    """Hand xdist the test files in the order below, not largest first."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 @pytest.fixture
@@ -174,7 +220,7 @@ def _quarantined(folder: Path) -> None:
         "interaction_id,started_at,department_id,handle_seconds,channel,customer_id\n"
         "A,2026-01-05T09:00:00,FL,300,phone,C1\nB,2026-01-05T10:00:00,FL,-5,phone,C-SECRET\n",
     )
-    result = run_cxkpi("--quiet", "--db", str(folder / "w.duckdb"), "load", str(folder))
+    result = invoke_cxkpi("--quiet", "--db", str(folder / "w.duckdb"), "load", str(folder))
     assert "1 quarantined" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
@@ -206,5 +252,5 @@ def _stragglers(folder: Path, sample_db: Path) -> None:
     write(folder, "nps_responses", answers, "2026-11.csv")
     db = folder / "cxkpi.duckdb"
     shutil.copyfile(sample_db, db)
-    result = run_cxkpi("--quiet", "--db", str(db), "load", str(folder))
+    result = invoke_cxkpi("--quiet", "--db", str(db), "load", str(folder))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass, field
@@ -88,6 +89,14 @@ def query(name: str) -> str:
 def _read_spec(path: Path) -> dict:
     if not path.exists():
         return {}
+    info = path.stat()
+    return copy.deepcopy(_parsed_spec(path, info.st_mtime_ns, info.st_size))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_spec(path: Path, mtime_ns: int, size: int) -> dict:
+    """A model's YAML, read with the bounds of any YAML a person writes: once per version of
+    the file in a process (every build and page reads the same few dozen files)."""
     return load(path, "the model's YAML") or {}
 
 

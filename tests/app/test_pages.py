@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -266,18 +267,41 @@ def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, mon
     assert "nps_following_n" in columns and "fcr_rate_following" not in columns
 
 
-def test_data_quality_lists_quarantined_rows_with_the_fix(sample_copy, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def late_db(sample_db: Path, tmp_path_factory) -> Path:
+    """The sample after a board snapshot published October's wave, then late files: three
+    answers to that wave, and two NPS answers of which one is out of range (one rebuild)."""
+    from datetime import date
+
+    from etl.warehouse.published_waves import publish_waves
     from tests.conftest import invoke_cxkpi, write
 
+    folder = tmp_path_factory.mktemp("late")
+    db = folder / "late.duckdb"
+    shutil.copyfile(sample_db, db)
+    con = duckdb.connect(str(db))
+    publish_waves(con, "2026-10-v1", date(2026, 10, 1))
+    con.close()
     write(
-        tmp_path / "late",
+        folder / "late",
+        "engagement_responses",
+        "response_id,wave,department_id,enps_score\n"
+        + "".join(f"LATE-{i},2026-10-01,RET,0\n" for i in range(3)),
+        "2026-10-late.csv",  # a new file: one named like a sample file would replace it
+    )
+    write(
+        folder / "late",
         "nps_responses",
         "response_id,responded_at,score\nLATE-1,2026-10-05T09:00:00,11\nLATE-2,2026-10-05,9\n",
+        "2026-10-late.csv",
     )
-    assert (
-        invoke_cxkpi("-q", "--db", str(sample_copy), "load", str(tmp_path / "late")).returncode == 1
-    )
-    app = open_app(sample_copy, monkeypatch, "data_quality")
+    loaded = invoke_cxkpi("-q", "--db", str(db), "load", str(folder / "late"))
+    assert loaded.returncode == 1, loaded.stdout  # the out-of-range answer is quarantined
+    return db
+
+
+def test_data_quality_lists_quarantined_rows_with_the_fix(late_db, monkeypatch):
+    app = open_app(late_db, monkeypatch, "data_quality")
     assert "1 rows are in quarantine, in 1 file(s)." in texts(app)
     problems = app.dataframe[1].value
     assert problems.iloc[0]["rule"] == "range" and problems.iloc[0]["column"] == "score"
@@ -344,27 +368,8 @@ def test_initiatives_say_durable_or_faded_for_the_department(sample_db, reader, 
     assert "No initiatives in Quality Assurance" in quiet.info[0].value
 
 
-def test_data_quality_says_when_a_published_wave_holds_back_late_answers(
-    sample_copy, monkeypatch, tmp_path
-):
-    from datetime import date
-
-    from etl.warehouse.published_waves import publish_waves
-    from tests.conftest import invoke_cxkpi, write
-
-    con = duckdb.connect(str(sample_copy))
-    publish_waves(con, "2026-10-v1", date(2026, 10, 1))
-    con.close()
-    write(
-        tmp_path / "late",
-        "engagement_responses",
-        "response_id,wave,department_id,enps_score\n"
-        + "".join(f"LATE-{i},2026-10-01,RET,0\n" for i in range(3)),
-        "2026-10-late.csv",  # a new file: one named like a sample file would replace it
-    )
-    loaded = invoke_cxkpi("-q", "--db", str(sample_copy), "load", str(tmp_path / "late"))
-    assert loaded.returncode == 0, loaded.stdout
-    app = open_app(sample_copy, monkeypatch, "data_quality")
+def test_data_quality_says_when_a_published_wave_holds_back_late_answers(late_db, monkeypatch):
+    app = open_app(late_db, monkeypatch, "data_quality")
     shown = [i.value for i in app.info]
     assert any(
         "**engagement_responses**" in text

@@ -113,6 +113,7 @@ def test_two_years_with_a_calendar_month_missing_are_not_assessed():
     assert "every calendar month twice" in row["explanation"]
 
 
+@pytest.mark.generated  # 1,000 simulated pairs per case: the generated-data tier
 @pytest.mark.parametrize("seasonal", [False, True], ids=["no-season", "opposed-seasons"])
 @pytest.mark.parametrize("months", [24, 30])
 def test_the_association_keeps_its_error_rate_with_or_without_a_season(months, seasonal):

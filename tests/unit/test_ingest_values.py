@@ -102,6 +102,7 @@ _TIMESTAMPS = st.builds(
 _NUMBERS = st.text(st.sampled_from("0123456789.-+eE_x, infa"), max_size=10) | st.floats().map(repr)
 
 
+@pytest.mark.generated  # Hypothesis's files: the generated-data tier (docs/testing.md)
 @settings(max_examples=60, deadline=None)
 @given(st.lists(_NUMBERS | _TIMESTAMPS, min_size=1, max_size=40))
 def test_any_text_is_typed_as_polars_types_it_or_left_to_it(values):

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,9 @@ from etl.contract.sources import CHANNELS
 from etl.loading.load import collect, load_file
 from etl.warehouse.publish import writing
 from tests.conftest import DEPARTMENTS_CSV, write
+
+#: Generated files, many per run: the generated-data tier (docs/testing.md).
+pytestmark = pytest.mark.generated
 
 COLUMNS = ["interaction_id", "started_at", "department_id", "handle_seconds", "channel", "note"]
 BAD_TIMES = ["yesterday", "2026-13-01", "31/01/2026", "2026-02-30T10:00:00", ""]
