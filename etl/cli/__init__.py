@@ -12,3 +12,6 @@ from etl.cli.base import (
 )
 
 __all__ = ["cli", "main"]
+
+if __name__ == "__main__":  # spark-submit runs this file, as it runs __main__.py
+    main()

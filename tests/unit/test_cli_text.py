@@ -30,3 +30,17 @@ def test_cli_reference_is_current():
     assert CLI_REFERENCE.read_text() == reference(), "run: python -m etl.cli.reference"
     for command in cli.cli.commands:
         assert f"## cxkpi {command}" in CLI_REFERENCE.read_text()
+
+
+def test_the_file_spark_submit_is_given_runs_the_command_line(tmp_path):
+    """docs/scale-out.md hands spark-submit `etl.cli.__file__`: run as a script, it is cxkpi."""
+    import subprocess
+    import sys
+
+    import etl.cli
+
+    for script in (etl.cli.__file__, str(Path(etl.cli.__file__).with_name("__main__.py"))):
+        ran = subprocess.run(
+            [sys.executable, script, "--help"], capture_output=True, text=True, cwd=tmp_path
+        )
+        assert ran.returncode == 0 and ran.stdout.startswith("Usage: cxkpi"), ran.stderr
