@@ -22,7 +22,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl import simulate  # noqa: E402
+from etl.sample import organisations as simulate  # noqa: E402
 
 
 def _judge(seed: int, handed_spread: float) -> pl.DataFrame:

@@ -23,8 +23,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl import simulate_initiatives  # noqa: E402
 from etl.analyses import initiatives
+from etl.sample import initiative_series as simulate_initiatives  # noqa: E402
 
 
 def _judge(job: tuple[int, bool, int]) -> pl.DataFrame:

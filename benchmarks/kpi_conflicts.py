@@ -20,7 +20,7 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from etl import simulate_conflicts  # noqa: E402
+from etl.sample import conflict_series as simulate_conflicts  # noqa: E402
 
 
 def _judge(seed: int) -> pl.DataFrame:

@@ -226,8 +226,8 @@ def test_a_query_failing_at_run_time_is_one_line_without_a_java_stack_trace(buil
         shutil.copytree(built["lake"] / layer, lake / layer)
     (sql_dir / "marts" / "zz_boom.sql").write_text("select raise_error('boom') as x\n")
     script = (
-        "import sys; from pathlib import Path; from etl import spark; from etl.errors import "
-        "CxkpiError\n"
+        "import sys; from pathlib import Path; from etl.scaleout import spark\n"
+        "from etl.errors import CxkpiError\n"
         "with spark.running('local[1]') as s:\n"
         "    try: spark.build(s, Path(sys.argv[1]), sql_dir=Path(sys.argv[2]))\n"
         "    except CxkpiError as e: print(e)\n"
