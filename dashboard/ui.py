@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import polars as pl
 import streamlit as st
 
 from dashboard.data import DataUnavailable
@@ -139,3 +140,62 @@ def tile_caption(row: dict) -> str:
 def unavailable(problem: DataUnavailable) -> None:
     """A friendly stop: what is wrong and the command that fixes it."""
     st.warning(f"**{problem.problem}**\n\n{problem.fix}", icon=":material/database:")
+
+
+#: What a cell without a figure shows when no more specific reason applies.
+DASH = "—"
+#: Background of the rows of the department the filter selects.
+HIGHLIGHT = "background-color: #fdf2d0"
+#: Departments' functions in words.
+FUNCTIONS = {"frontline": "Front line", "back_office": "Back office", "support": "Support"}
+#: Pixel height of one table row and of the header, as Streamlit draws them.
+ROW_PX, HEADER_PX = 35, 35
+
+
+def shown_or_dash(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every missing cell of a text column as a dash, never None."""
+    return frame.with_columns(
+        pl.col(c).fill_null(DASH) for c, kind in frame.schema.items() if kind == pl.String
+    )
+
+
+def table(
+    frame: pl.DataFrame,
+    *,
+    helps: dict[str, str] | None = None,
+    highlight: list[bool] | None = None,
+    widths: dict[str, str] | None = None,
+    **options,
+):
+    """A table for people: its columns already carry their labels; every row shows without
+    scrolling the table (up to 15), the highlighted rows tinted; the selection is returned."""
+    shown = shown_or_dash(frame)
+    styled = shown.to_pandas()
+    if highlight and any(highlight):
+        tints = [HIGHLIGHT if h else "" for h in highlight]
+        styled = styled.style.apply(lambda column: tints, axis=0)
+    helps, widths = helps or {}, widths or {}
+    config = {
+        c: st.column_config.Column(c, help=helps.get(c) or None, width=widths.get(c))
+        for c in shown.columns
+    }
+    return st.dataframe(
+        styled,
+        hide_index=True,
+        column_config=config,
+        height=HEADER_PX + ROW_PX * min(max(shown.height, 1), 15) + 3,
+        **options,
+    )
+
+
+def count(number: int | None) -> str:
+    """12,414."""
+    return DASH if number is None else f"{number:,}"
+
+
+def signed(number: float | None) -> str:
+    """+5, -70 and 0: whole points with their sign."""
+    if number is None:
+        return DASH
+    whole = round(number)
+    return f"{whole:+d}" if whole else "0"

@@ -1,100 +1,235 @@
 """Departments: which add customer value, which destroy it, and the watermelons."""
 
+import polars as pl
 import streamlit as st
 
 from dashboard import data, filters, ui
 from etl.analyses.thresholds import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
+from etl.contract.metrics import METRICS
 from etl.reporting import charts
 from etl.reporting.formats import VERDICTS
 
+#: Verdicts from the worst: the scorecard lists departments in this order.
+SEVERITY = (
+    "destroys_value",
+    "watermelon",
+    "insufficient_data",
+    "neutral",
+    "adds_value",
+    "no_customer_link",
+)
+FLAGS = ("destroys_value", "watermelon")
+#: Survey answers a department's cases need before its NPS is compared.
+MIN_ANSWERS = METRICS["nps"].min_n
+
 f = filters.current()
 st.title("Departments and customer value")
-st.markdown(
-    "Each department is measured on its cases of the last 12 months against comparable cases"
-    " of the other units of its function taken together: a front-line unit on the cases it"
-    " opened and kept, a back office on the cases it worked on after a hand-off, where each case"
-    " came from, its channel and month held equal. **Destroys value**: it broke more than"
-    f" {BROKEN_PROMISES_SHARE:.0%} of the call-backs promised while it held the case, or its"
-    f" customers' NPS is {MATERIAL_NPS_GAP:g} points or more below the others' with the whole"
-    " 95% interval below that. **Watermelon**: the same while meeting"
-    f" {TARGETS_MET_SHARE:.0%} or more of its own targets: green inside, red for customers."
-    f" **Neutral** only when the whole interval lies within {MATERIAL_NPS_GAP:g} points either"
-    " way; a wider one reads **can't tell yet**."
-)
-st.caption("Over all channels and the last 12 months; the department filter highlights one.")
 
 value = data.department_value()
 if value.is_empty():
     st.info("No departments yet: load departments.csv and run `cxkpi build`.")
     st.stop()
+value = value.sort(
+    pl.col("verdict").replace_strict({v: i for i, v in enumerate(SEVERITY)}, default=99),
+    "department_name",
+)
+
+
+def verdict_label(verdict: str) -> str:
+    return VERDICTS[verdict][0]
+
+
+def headline(frame: pl.DataFrame) -> str:
+    """One sentence: how many departments are flagged, and which."""
+    flagged = frame.filter(pl.col("verdict").is_in(FLAGS))
+    judged = frame.filter(pl.col("verdict") != "no_customer_link").height
+    if flagged.is_empty():
+        return (
+            f"None of the {judged} departments that touch customers' cases is flagged in the"
+            " last 12 months."
+        )
+    names = [
+        f"{ui.plain(r['department_name'])} ({verdict_label(r['verdict'])})"
+        for r in flagged.iter_rows(named=True)
+    ]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    verb = "works" if len(names) == 1 else "work"
+    return (
+        f"**{len(names)} of the {judged} departments that touch customers' cases {verb} against"
+        f" them:** {listed}."
+    )
+
+
+st.markdown(headline(value))
+st.caption(
+    "Each department is measured on its cases of the last 12 months, over all channels,"
+    " against comparable cases of the other units of its function. The filter's department is"
+    " highlighted; under each table, the reasons for the selected row."
+)
 
 if f.department != "ALL":
     chosen = value.filter(value["department_id"] == f.department)
     if not chosen.is_empty():
         row = chosen.row(0, named=True)
-        label, _ = VERDICTS[row["verdict"]]
-        st.info(f"**{ui.plain(row['department_name'])}: {label}.** {ui.plain(row['explanation'])}")
-
-st.subheader("Scorecard")
-scorecard = value.with_columns(
-    value["verdict"].replace_strict({k: v[0] for k, v in VERDICTS.items()}).alias("verdict")
-)
-columns = [
-    "department_name",
-    "department_function",
-    "verdict",
-    "cases_touched",
-    "nps_touched",
-    "nps_touched_n",
-    "nps_gap",
-    "nps_gap_ci_low",
-    "nps_gap_ci_high",
-    "reference_units",
-    "promises_held",
-    "promises_broken_while_held",
-    "promise_kept_held",
-    "hours_beyond_promise",
-    "chasing_contacts",
-    "hours_added",
-    "own_target_attainment",
-    "explanation",
-]
-formats = {
-    "nps_touched": "%+.1f",
-    "nps_gap": "%+.1f",
-    "nps_gap_ci_low": "%+.1f",
-    "nps_gap_ci_high": "%+.1f",
-    "promise_kept_held": "percent",
-    "hours_beyond_promise": "localized",
-    "chasing_contacts": "localized",
-    "promises_held": "localized",
-    "reference_units": "localized",
-    "hours_added": "%+.1f",
-    "own_target_attainment": "percent",
-    "cases_touched": "localized",
-    "nps_touched_n": "localized",
-    "promises_broken_while_held": "localized",
-}
-config = {
-    c: (
-        st.column_config.NumberColumn(
-            c.replace("_", " "), format=formats[c], help=ui.help_for("department_value", c)
+        st.info(
+            f"**{ui.plain(row['department_name'])}: {verdict_label(row['verdict'])}.**"
+            f" {ui.plain(row['explanation'])}"
         )
-        if c in formats
-        else st.column_config.Column(c.replace("_", " "), help=ui.help_for("department_value", c))
+
+
+def nps_cell() -> pl.Expr:
+    """The NPS gap with its interval, or why there is none."""
+    gap = pl.col("nps_gap")
+    return (
+        pl.when(gap.is_not_null())
+        .then(
+            pl.format(
+                "{} ({} to {})",
+                *(
+                    pl.col(c).map_elements(ui.signed, pl.String)
+                    for c in ("nps_gap", "nps_gap_ci_low", "nps_gap_ci_high")
+                ),
+            )
+        )
+        .when(pl.col("cases_touched") == 0)
+        .then(pl.lit("no customer cases"))
+        .when(pl.col("nps_touched_n") < MIN_ANSWERS)
+        .then(pl.lit("too few answers"))
+        .otherwise(pl.lit("not available"))
     )
-    for c in columns
+
+
+def hours_cell(column: str) -> pl.Expr:
+    return (
+        pl.when(pl.col(column).is_not_null())
+        .then(pl.col(column).map_elements(lambda h: f"{h:+,.1f} h", pl.String))
+        .otherwise(pl.lit("too little data"))
+    )
+
+
+def count_cell(column: str) -> pl.Expr:
+    return pl.col(column).map_elements(ui.count, pl.String)
+
+
+def targets_cell() -> pl.Expr:
+    months = pl.col("own_target_months")
+    met = (pl.col("own_target_attainment") * months).round(0).cast(pl.Int64)
+    return (
+        pl.when(months > 0)
+        .then(pl.format("{} of {}", met, months))
+        .otherwise(pl.lit("no targets set"))
+    )
+
+
+def promises_cell() -> pl.Expr:
+    kept = pl.col("promise_kept_held")
+    return (
+        pl.when(kept.is_not_null())
+        .then(
+            pl.format(
+                "{} of {}",
+                kept.map_elements(lambda k: f"{k:.0%}", pl.String),
+                count_cell("promises_held"),
+            )
+        )
+        .otherwise(pl.lit("no promises held"))
+    )
+
+
+COMMON_HELP = {
+    "Department": "",
+    "Verdict": (
+        f"Destroys value: broke more than {BROKEN_PROMISES_SHARE:.0%} of the call-backs promised"
+        f" while it held the case, or its customers' NPS is {MATERIAL_NPS_GAP:g} points or more"
+        " below the others' with the whole 95% interval below that. Watermelon: the same while"
+        f" meeting {TARGETS_MET_SHARE:.0%} or more of its own targets. Neutral: the whole"
+        f" interval lies within {MATERIAL_NPS_GAP:g} points either way; a wider one reads"
+        " can't tell yet."
+    ),
+    "NPS vs peers": ui.help_for("department_value", "nps_gap") + " Points, with the 95% interval.",
+    "Answers": "Survey answers on its cases in the last 12 months.",
+    "Hours added": ui.help_for("department_value", "hours_added"),
+    "Targets met": "Months of the last 12 in which it met its own targets.",
 }
-config["explanation"] = st.column_config.TextColumn("explanation", width="large")
-st.dataframe(scorecard.select(columns), hide_index=True, column_config=config)
+
+
+def scorecard(function: str, columns: dict[str, pl.Expr], key: str) -> None:
+    """The table of one function's departments, and the explanation of the selected row."""
+    rows = value.filter(pl.col("department_function") == function)
+    if rows.is_empty():
+        return
+    shown = rows.select(
+        pl.col("department_name").alias("Department"),
+        pl.col("verdict").map_elements(verdict_label, pl.String).alias("Verdict"),
+        **columns,
+    )
+    picked = ui.table(
+        shown,
+        helps=COMMON_HELP | HELPS,
+        highlight=(rows["department_id"] == f.department).to_list(),
+        on_select="rerun",
+        selection_mode="single-row",
+        key=key,
+    )
+    selected = picked.selection.rows if picked else []
+    mine = rows["department_id"].to_list()
+    index = selected[0] if selected else mine.index(f.department) if f.department in mine else 0
+    row = rows.row(index, named=True)
+    with st.container(border=True):
+        st.markdown(
+            f"**{ui.plain(row['department_name'])}: {verdict_label(row['verdict'])}.**"
+            f" {ui.plain(row['explanation'])}"
+        )
+        if not selected and rows.height > 1:
+            st.caption("Select another row to read its reasons.")
+
+
+HELPS = {
+    "Promises kept": "Call-backs promised while it held the case: the share kept, of how many.",
+    "Chased": ui.help_for("department_value", "chasing_contacts"),
+    "Cases": ui.help_for("department_value", "cases_touched"),
+}
+customer_side = {
+    "NPS vs peers": nps_cell(),
+    "Answers": count_cell("nps_touched_n"),
+    "Hours added": hours_cell("hours_added"),
+    "Targets met": targets_cell(),
+}
+
+st.subheader("Front-line units")
+st.caption("Judged on the cases they opened and kept: their customers' NPS and resolution time.")
+scorecard("frontline", customer_side | {"Cases": count_cell("cases_touched")}, "departments_fl")
+
+st.subheader("Back offices")
+st.caption(
+    "Judged by their own evidence, on the cases handed to them: the call-backs promised while"
+    " they held the case, the contacts customers made to chase it, the hours they added to its"
+    " resolution, and those customers' NPS."
+)
+scorecard(
+    "back_office",
+    {
+        "Promises kept": promises_cell(),
+        "Chased": count_cell("chasing_contacts"),
+    }
+    | customer_side,
+    "departments_bo",
+)
+unlinked = value.filter(pl.col("department_function") == "support")
+if not unlinked.is_empty():
+    st.caption(
+        "Support units, no verdict. "
+        + " ".join(ui.plain(r["explanation"]) for r in unlinked.iter_rows(named=True))
+    )
 
 st.subheader("Own targets against customer outcome")
 st.caption(
     "Right: meets its own targets. Down: its customers' cases end worse than the other units'"
     " (bars: 95% interval). Bottom right is the watermelon corner: green on its own targets,"
-    " red for customers. Departments with too little data or no customer link are not drawn."
+    " red for customers. Flagged departments are named; hover over a point for the others."
+    " Departments with too little data or no customer link are not drawn."
 )
-st.altair_chart(charts.quadrant(value, TARGETS_MET_SHARE))
+st.altair_chart(charts.quadrant(value, TARGETS_MET_SHARE, f.department))
 
 st.subheader("Contribution to customer journeys")
 measured = value.filter(value["hours_added"].is_not_null())
@@ -107,7 +242,8 @@ with left:
     st.altair_chart(charts.interval_bars(measured, "hours_added", "hours added per case"))
 with right:
     st.markdown(
-        "**Promises broken while it held the case**",
+        "**Promises broken while it held the case** (units that held promises)",
         help=ui.help_for("department_value", "promises_broken_while_held"),
     )
-    st.altair_chart(charts.counts(measured, "promises_broken_while_held", "promises broken"))
+    held = measured.filter(pl.col("promises_held") > 0)
+    st.altair_chart(charts.counts(held, "promises_broken_while_held", "promises broken"))

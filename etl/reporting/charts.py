@@ -106,32 +106,46 @@ def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerC
     return (cells + flags).add_params(selection).properties(height=MATRIX_ROW * rows + 140)
 
 
-def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
-    """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right."""
+def quadrant(frame: pl.DataFrame, targets_met: float, selected: str = "") -> alt.LayerChart:
+    """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right.
+
+    Only flagged departments and the selected one are named, so that labels do not pile up
+    where most departments sit (on target, close to their peers); the tooltip names the rest.
+    """
     data = frame.filter(
         pl.col("nps_gap").is_not_null() & pl.col("own_target_attainment").is_not_null()
     ).with_columns(
         verdict_label=pl.col("verdict").replace_strict({k: v[0] for k, v in VERDICTS.items()}),
         attainment=pl.col("own_target_attainment") * 100,
+        name_shown=pl.when(
+            pl.col("verdict").is_in(["destroys_value", "watermelon"])
+            | (pl.col("department_id") == selected)
+        )
+        .then(pl.col("department_name"))
+        .otherwise(pl.lit("")),
     )
+    drawn = [k for k in VERDICTS if k in set(data["verdict"])]
     colour = alt.Color(
         "verdict_label:N",
         title="verdict",
         scale=alt.Scale(
-            domain=[v[0] for v in VERDICTS.values()], range=[v[1] for v in VERDICTS.values()]
+            domain=[VERDICTS[k][0] for k in drawn], range=[VERDICTS[k][1] for k in drawn]
         ),
+        legend=alt.Legend(orient="bottom", labelLimit=0, titleLimit=0),
     )
     x = alt.X(
         "attainment:Q",
         title="own targets met (% of target-months)",
-        scale=alt.Scale(domain=[0, 105]),
+        scale=alt.Scale(domain=[0, 100], nice=False, padding=12),
+        axis=alt.Axis(values=[0, 20, 40, 60, 80, 100]),
     )
-    y = alt.Y("nps_gap:Q", title="NPS gap to the other units of its function (points)")
+    y_title = "NPS gap to peers (points)"
+    y = alt.Y("nps_gap:Q", title=y_title)
     base = alt.Chart(data).encode(x=x)
     bars = base.mark_errorbar().encode(
-        y=alt.Y("nps_gap_ci_low:Q", title=None), y2="nps_gap_ci_high:Q", color=colour
+        y=alt.Y("nps_gap_ci_low:Q", title=y_title), y2="nps_gap_ci_high:Q", color=colour
     )
-    points = base.mark_circle(size=140).encode(
+    points = base.mark_circle(size=140, opacity=0.9).encode(
         y=y,
         color=colour,
         tooltip=[
@@ -142,9 +156,19 @@ def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
             alt.Tooltip("nps_touched_n:Q", title="answers", format=","),
         ],
     )
-    labels = base.mark_text(align="right", dx=-9, fontSize=11).encode(y=y, text="department_name:N")
-    zero = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(y=alt.datum(0))
-    met = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(targets_met * 100))
+    labels = base.mark_text(align="right", dx=-10, fontSize=12, fontWeight="bold").encode(
+        y=y, text="name_shown:N"
+    )
+    zero = (
+        alt.Chart()
+        .mark_rule(strokeDash=[4, 4], color="#888")
+        .encode(y=alt.Y(datum=0, title=y_title))
+    )
+    met = (
+        alt.Chart()
+        .mark_rule(strokeDash=[4, 4], color="#888")
+        .encode(x=alt.datum(targets_met * 100))
+    )
     return (
         alt.layer(zero, met, bars, points, labels, data=data)
         .properties(height=380)
@@ -155,7 +179,12 @@ def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
 def interval_bars(frame: pl.DataFrame, field: str, title: str) -> alt.LayerChart:
     """A value per department with its 95% interval."""
     base = alt.Chart(frame).encode(
-        y=alt.Y("department_name:N", title=None, sort="-x"),
+        y=alt.Y(
+            "department_name:N",
+            title=None,
+            sort=alt.EncodingSortField(field, order="descending"),
+            axis=alt.Axis(labelLimit=160),
+        ),
     )
     bars = base.mark_bar(color="#0e5e6f").encode(
         x=alt.X(f"{field}:Q", title=title),
@@ -179,7 +208,7 @@ def counts(frame: pl.DataFrame, field: str, title: str) -> alt.Chart:
         .mark_bar(color="#c0392b")
         .encode(
             x=alt.X(f"{field}:Q", title=title),
-            y=alt.Y("department_name:N", title=None, sort="-x"),
+            y=alt.Y("department_name:N", title=None, sort="-x", axis=alt.Axis(labelLimit=160)),
             tooltip=["department_name:N", alt.Tooltip(f"{field}:Q", format=",")],
         )
         .properties(height=28 * max(frame.height, 3))

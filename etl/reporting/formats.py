@@ -11,10 +11,10 @@ from etl.contract.metrics import METRICS
 VERDICTS = {
     "destroys_value": ("destroys value", "#c0392b"),
     "watermelon": ("watermelon", "#e67e22"),
-    "neutral": ("neutral", "#7f8c8d"),
+    "neutral": ("neutral", "#5d7fa3"),
     "adds_value": ("adds value", "#27ae60"),
-    "insufficient_data": ("can't tell yet", "#bdc3c7"),
-    "no_customer_link": ("no customer link", "#95a5a6"),
+    "insufficient_data": ("can't tell yet", "#c8ccd0"),
+    "no_customer_link": ("no customer link", "#8e6c8a"),
 }
 
 #: unit -> (format of a value, format of a change, factor of a change): shares change in points.
