@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import polars as pl
 import streamlit as st
@@ -93,19 +93,50 @@ def in_progress_note(headline: date, end: date) -> str:
 
 
 def tile(row: dict) -> None:
-    """A headline metric: value, change on the period before, year on year, n and interval."""
+    """A headline metric: its value, then both changes (on the period before, on a year before)
+    as equal badges coloured by direction where clear of noise, then n and interval."""
     metric = row["metric"]
     shown = row["value"] is not None
     label = plain(row["label"][0].upper() + row["label"][1:])
-    st.metric(
-        label,
-        value(metric, row["value"]) if shown else _withheld(row["note"]),
-        delta=change(metric, row["change_vs_previous"]) if shown else None,
-        delta_color="normal" if row["better"] == "higher" else "inverse",
-        help=metric_help(metric),
-        border=True,
-    )
+    with st.container(border=True):
+        st.metric(
+            label,
+            value(metric, row["value"]) if shown else _withheld(row["note"]),
+            help=metric_help(metric) + " " + CLEAR_HELP,
+        )
+        if shown:
+            st.markdown(change_badges(row))
     st.caption(tile_caption(row))
+
+
+#: How a tile's badges are coloured, for its help text.
+CLEAR_HELP = (
+    "A change is coloured (green better, red worse) only when it is clear of noise: beyond the"
+    " 95% margin of a sample, or 10% or more of a complete operational record. Otherwise it is"
+    " grey: no clear change."
+)
+
+
+def change_badges(row: dict) -> str:
+    """The two changes of a tile as Markdown badges, e.g. ':red-badge[↓ -9.0 pts on Oct 2025]'."""
+    period = row.get("period")
+    against_year = date(period.year - 1, period.month, 1) if period else None
+    badges = [
+        _badge(row, row["change_vs_previous"], row.get("is_change_clear"), row["previous_period"]),
+        _badge(row, row["change_vs_year_ago"], row.get("is_year_change_clear"), against_year),
+    ]
+    return " ".join(b for b in badges if b)
+
+
+def _badge(row: dict, number: float | None, clear: bool | None, against: date | None) -> str:
+    if number is None or against is None:
+        return ""
+    text = f"{change(row['metric'], number)} vs {month_label(against)}"
+    if not clear or number == 0:
+        return f":gray-badge[{text}, no clear change]"
+    better = (number > 0) == (row["better"] == "higher")
+    arrow = ":material/arrow_upward:" if number > 0 else ":material/arrow_downward:"
+    return f":{'green' if better else 'red'}-badge[{arrow} {text}]"
 
 
 def _withheld(note: str) -> str:
@@ -117,20 +148,15 @@ def _withheld(note: str) -> str:
 
 
 def tile_caption(row: dict) -> str:
-    """n, interval, period and comparisons of a tile, in one line."""
-    metric = row["metric"]
+    """n, interval and period of a tile, in one line."""
     parts = [f"n = {row['n']:,}"]
     if row["value"] is None:
         parts.append(plain(row["note"]))
     if row["ci_low"] is not None:
-        parts.append(f"95% CI {row['ci_low']:+.1f} to {row['ci_high']:+.1f}")
+        parts.append(f"95% interval {row['ci_low']:+.1f} to {row['ci_high']:+.1f}")
     if row["period"] is not None and row["period"] != row["month"]:
         parts.append(f"wave of {month_label(row['period'])}")
-    if row["previous_value"] is not None and row["value"] is not None:
-        parts.append(f"vs {month_label(row['previous_period'])}")
-    if row["change_vs_year_ago"] is not None:
-        parts.append(f"year on year {change(metric, row['change_vs_year_ago'])}")
-    elif row["value"] is not None:
+    if row["value"] is not None and row["change_vs_year_ago"] is None:
         parts.append("no figure a year before")
     if row["is_all_channels"]:
         parts.append("all channels (no channel in its source)")
@@ -150,6 +176,48 @@ HIGHLIGHT = "background-color: #fdf2d0"
 FUNCTIONS = {"frontline": "Front line", "back_office": "Back office", "support": "Support"}
 #: Pixel height of one table row and of the header, as Streamlit draws them.
 ROW_PX, HEADER_PX = 35, 35
+
+
+#: Headers spelled as people write them, where the column name alone would not do.
+HEADERS = {"sha256": "SHA-256", "enps": "eNPS", "nps": "NPS", "csat": "CSAT", "fcr": "FCR"}
+
+
+def header(column: str) -> str:
+    """first_row_number -> First row number."""
+    words = [HEADERS.get(w, w) for w in column.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
+def timestamp(moment: datetime | None) -> str:
+    """2026-12-02 05:57 UTC: a stored time (the machine's local time) with its zone."""
+    if moment is None:
+        return DASH
+    return f"{moment:%Y-%m-%d %H:%M} {datetime.now().astimezone().tzname()}"
+
+
+def readable(frame: pl.DataFrame, view: str) -> tuple[pl.DataFrame, dict[str, str]]:
+    """A view's rows for people: headers in words, months and times spelled out, yes/no for
+    flags, lists joined; with each header's YAML description, for ui.table's helps."""
+    cells = []
+    for column, kind in frame.schema.items():
+        c = pl.col(column)
+        if kind == pl.Date:
+            spell = month_label if column.endswith("month") else date.isoformat
+            c = c.map_elements(spell, pl.String)
+        elif kind == pl.Datetime:
+            c = c.map_elements(timestamp, pl.String)
+        elif kind == pl.Boolean:
+            c = c.replace_strict({True: "yes", False: "no"}, return_dtype=pl.String)
+        elif isinstance(kind, pl.List):
+            c = c.list.join(", ")
+        elif kind.is_numeric() and frame[column].null_count():
+            c = c.map_elements(lambda n: f"{n:,}", pl.String)
+        elif kind.is_numeric() and kind.is_integer() and kind != pl.Int64:
+            c = c.cast(pl.Int64)
+        cells.append(c.alias(header(column)))
+    helps = {header(c): help_for(view, c) for c in frame.columns}
+    return frame.select(cells), helps
 
 
 def shown_or_dash(frame: pl.DataFrame) -> pl.DataFrame:
@@ -176,8 +244,14 @@ def table(
         styled = styled.style.apply(lambda column: tints, axis=0)
     helps, widths = helps or {}, widths or {}
     config = {
-        c: st.column_config.Column(c, help=helps.get(c) or None, width=widths.get(c))
-        for c in shown.columns
+        c: (
+            st.column_config.NumberColumn(
+                c, help=helps.get(c) or None, width=widths.get(c), format="localized"
+            )
+            if kind.is_numeric()
+            else st.column_config.Column(c, help=helps.get(c) or None, width=widths.get(c))
+        )
+        for c, kind in shown.schema.items()
     }
     return st.dataframe(
         styled,

@@ -46,6 +46,11 @@ class Metric:
     n_counts: str
     label: str
     by_channel: bool = False
+    #: How the figure's sampling error is known, for telling a change from noise: "binomial"
+    #: (a share of counted units), "net_score" (promoters minus detractors), "mean" (of
+    #: observations); "" for a complete operational record (time ratios, costs, medians),
+    #: whose changes are judged by size instead (docs/methodology.md#clear-changes).
+    sampling: str = ""
 
 
 _METRICS = (
@@ -59,6 +64,7 @@ _METRICS = (
         "contacts",
         "handle time",
         by_channel=True,
+        sampling="mean",
     ),
     Metric(
         "contacts_per_hour",
@@ -109,6 +115,7 @@ _METRICS = (
         "Share of case tasks closed within their SLA hours.",
         "tasks with an SLA that are closed or overdue",
         "tasks within SLA",
+        sampling="binomial",
     ),
     Metric(
         "training_hours_per_fte",
@@ -130,6 +137,7 @@ _METRICS = (
         "survey answers with a score",
         "NPS",
         by_channel=True,
+        sampling="net_score",
     ),
     Metric(
         "csat",
@@ -141,6 +149,7 @@ _METRICS = (
         "survey answers with csat",
         "satisfaction (CSAT)",
         by_channel=True,
+        sampling="binomial",
     ),
     Metric(
         "effort",
@@ -152,6 +161,7 @@ _METRICS = (
         "survey answers with effort",
         "customer effort",
         by_channel=True,
+        sampling="mean",
     ),
     Metric(
         "fcr_rate",
@@ -164,6 +174,7 @@ _METRICS = (
         f"cases whose {REPEAT_WINDOW_DAYS}-day window is observed",
         "first-contact resolution",
         by_channel=True,
+        sampling="binomial",
     ),
     Metric(
         "repeat_contact_rate",
@@ -176,6 +187,7 @@ _METRICS = (
         f"contacts with a customer id whose {REPEAT_WINDOW_DAYS}-day window is observed",
         "repeat contacts",
         by_channel=True,
+        sampling="binomial",
     ),
     Metric(
         "promise_kept_rate",
@@ -187,6 +199,7 @@ _METRICS = (
         "promises due by the end of the data",
         "promises kept",
         by_channel=True,
+        sampling="binomial",
     ),
     Metric(
         "case_resolution_hours",
@@ -208,6 +221,7 @@ _METRICS = (
         "% promoters minus % detractors of the employee eNPS question.",
         "employee answers with an eNPS score",
         "employee NPS",
+        sampling="net_score",
     ),
     Metric(
         "engagement_index",
@@ -218,6 +232,7 @@ _METRICS = (
         "Share of favourable answers (4-5) to q_engaged.",
         "employee answers to q_engaged",
         "engagement",
+        sampling="binomial",
     ),
     Metric(
         "empowerment_index",
@@ -228,6 +243,7 @@ _METRICS = (
         "Share of favourable answers (4-5) over q_empowered, q_time and q_tools.",
         "employee responses answering any of the three",
         "empowerment",
+        sampling="binomial",
     ),
     Metric(
         "teamwork_index",
@@ -238,6 +254,7 @@ _METRICS = (
         "Share of favourable answers (4-5) to q_teamwork.",
         "employee answers to q_teamwork",
         "teamwork",
+        sampling="binomial",
     ),
 )
 

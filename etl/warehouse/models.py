@@ -124,6 +124,7 @@ METRIC_DEFINITIONS = (
     ("n_counts", "VARCHAR"),
     ("label", "VARCHAR"),
     ("by_channel", "BOOLEAN"),
+    ("sampling", "VARCHAR"),
 )
 
 
@@ -132,7 +133,8 @@ def seed(con: duckdb.DuckDBPyConnection) -> None:
     columns = ", ".join(f"{name} {kind}" for name, kind in METRIC_DEFINITIONS)
     con.execute(f"CREATE OR REPLACE TABLE metric_definitions ({columns}, PRIMARY KEY (metric))")
     con.executemany(
-        "INSERT INTO metric_definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", metric_rows()
+        f"INSERT INTO metric_definitions VALUES ({', '.join('?' * len(METRIC_DEFINITIONS))})",
+        metric_rows(),
     )
     settings = model_settings()
     typed = ", ".join(f"${name}::{kind} AS {name}" for name, kind, _ in settings)
@@ -150,6 +152,7 @@ def model_settings() -> list[tuple[str, str, object]]:
         ("repeat_window_days", "INTEGER", metrics.REPEAT_WINDOW_DAYS),
         ("z_95", "DOUBLE", metrics.Z_95),
         ("value_window_months", "INTEGER", thresholds.VALUE_WINDOW_MONTHS),
+        ("material_relative_change", "DOUBLE", thresholds.MATERIAL_RELATIVE_CHANGE),
         ("complete_share", "DOUBLE", metrics.COMPLETE_SHARE),
         ("typical_months", "INTEGER", metrics.TYPICAL_MONTHS),
         ("min_judged_rows", "INTEGER", metrics.MIN_JUDGED_ROWS),

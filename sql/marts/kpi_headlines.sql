@@ -6,12 +6,16 @@ with metrics as (
     select * from metric_channel_month
 ),
 
+settings as (
+    select z_95, material_relative_change from model_settings
+),
+
 completeness as (
     select month, is_in_progress from month_completeness
 ),
 
 definitions as (
-    select metric, family, better, unit, label, by_channel from metric_definitions
+    select metric, family, better, unit, label, by_channel, sampling from metric_definitions
 ),
 
 channels as (
@@ -36,7 +40,8 @@ observations as (
         by_channel.*,
         lag(by_channel.value) over periods as previous_value,
         lag(by_channel.n) over periods as previous_n,
-        lag(by_channel.month) over periods as previous_period
+        lag(by_channel.month) over periods as previous_period,
+        lag(by_channel.standard_error) over periods as previous_standard_error
     from by_channel
     inner join definitions using (metric)
     where definitions.family <> 'empowerment' or by_channel.n > 0
@@ -48,6 +53,47 @@ observations as (
 
 spine as (
     select distinct department_id, channel, month, metric from by_channel
+),
+
+-- Is a change clear of noise? A sample's change must exceed its 95% margin (the two sampling
+-- errors combined); a complete record's change, which has no sampling error, must be material
+-- (docs/methodology.md#clear-changes). NULL when either figure is missing.
+changes as (
+    select
+        observations.*,
+        year_ago.value as year_ago_value,
+        year_ago.n as year_ago_n,
+        year_ago.standard_error as year_ago_standard_error,
+        definitions.sampling
+    from observations
+    inner join definitions using (metric)
+    left join observations as year_ago
+        on year_ago.department_id = observations.department_id
+        and year_ago.channel = observations.channel
+        and year_ago.metric = observations.metric
+        and year_ago.month = observations.month - interval 12 month
+),
+
+judged as (
+    select
+        changes.*,
+        case
+            when value is null or previous_value is null then null
+            when sampling <> ''
+                then abs(value - previous_value)
+                    > settings.z_95 * sqrt(standard_error ^ 2 + previous_standard_error ^ 2)
+            else abs(value - previous_value)
+                >= settings.material_relative_change * abs(previous_value)
+        end as is_change_clear,
+        case
+            when value is null or year_ago_value is null then null
+            when sampling <> ''
+                then abs(value - year_ago_value)
+                    > settings.z_95 * sqrt(standard_error ^ 2 + year_ago_standard_error ^ 2)
+            else abs(value - year_ago_value)
+                >= settings.material_relative_change * abs(year_ago_value)
+        end as is_year_change_clear
+    from changes, settings
 ),
 
 final as (
@@ -73,23 +119,21 @@ final as (
         observations.previous_value,
         observations.previous_n,
         observations.value - observations.previous_value as change_vs_previous,
-        year_ago.value as year_ago_value,
-        year_ago.n as year_ago_n,
-        observations.value - year_ago.value as change_vs_year_ago,
+        observations.is_change_clear,
+        observations.year_ago_value,
+        observations.year_ago_n,
+        observations.value - observations.year_ago_value as change_vs_year_ago,
+        observations.is_year_change_clear,
+        if(definitions.sampling <> '', 'sampling error', 'size') as change_judged_by,
         coalesce(completeness.is_in_progress, false) as is_in_progress
     from spine
     inner join definitions using (metric)
     left join completeness on completeness.month = spine.month
-    asof left join observations
+    asof left join judged as observations
         on observations.department_id = spine.department_id
         and observations.channel = spine.channel
         and observations.metric = spine.metric
         and observations.month <= spine.month
-    left join observations as year_ago
-        on year_ago.department_id = spine.department_id
-        and year_ago.channel = spine.channel
-        and year_ago.metric = spine.metric
-        and year_ago.month = observations.month - interval 12 month
 )
 
 select * from final

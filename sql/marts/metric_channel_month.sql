@@ -12,7 +12,8 @@ contacts as (
         if(grouping(channel) = 1, 'all', coalesce(channel, 'unknown')) as channel,
         month,
         count(*) as contacts,
-        avg(handle_seconds)::double as aht_seconds
+        avg(handle_seconds)::double as aht_seconds,
+        stddev_samp(handle_seconds)::double as aht_sd
     from int_interactions
     group by grouping sets (
         (department_id, channel, month), (channel, month), (department_id, month), (month)
@@ -67,7 +68,8 @@ survey as (
         count(csat) as csat_answers,
         count(*) filter (where csat >= 4) as csat_favourable,
         count(effort) as effort_answers,
-        avg(effort)::double as effort
+        avg(effort)::double as effort,
+        stddev_samp(effort)::double as effort_sd
     from int_nps_responses
     group by grouping sets (
         (department_id, channel, month), (channel, month), (department_id, month), (month)
@@ -225,6 +227,29 @@ interval_bounds as (
     from intervals, settings
 ),
 
+-- The sampling error of a figure, where it is a sample (metric_definitions.sampling): a share
+-- of counted units (binomial), promoters minus detractors, or a mean. Complete operational
+-- records (time ratios, costs, a median) have none; their changes are judged by size.
+sampling_errors as (
+    select measured.department_id, measured.channel, measured.month, measured.metric,
+        sqrt(measured.value * (1 - measured.value) / measured.n) as standard_error
+    from measured
+    inner join metric_definitions as definitions using (metric)
+    where definitions.sampling = 'binomial'
+    union all
+    select department_id, channel, month, metric,
+        100 * sqrt(
+            (promoters + detractors) / n - ((promoters - detractors) / n) ^ 2
+        ) / sqrt(n)
+    from net_scores
+    union all
+    select department_id, channel, month, 'aht_seconds', aht_sd / sqrt(contacts)
+    from contacts where contacts > 1
+    union all
+    select department_id, channel, month, 'effort', effort_sd / sqrt(effort_answers)
+    from survey where effort_answers > 1
+),
+
 spine_months as (
     select series.month::date as month
     from (
@@ -269,6 +294,9 @@ cells as (
                 then least(100, bounds.centre + bounds.half_width)::double
         end as ci_high,
         case
+            when coalesce(measured.n, 0) >= definitions.min_n then errors.standard_error::double
+        end as standard_error,
+        case
             when sum(coalesce(measured.n, 0)) over (partition by spine.metric) = 0
                 then 'not available: no data for this metric in the warehouse'
             when coalesce(measured.n, 0) = 0 then 'no data'
@@ -289,6 +317,11 @@ cells as (
         and bounds.channel = spine.channel
         and bounds.month = spine.month
         and bounds.metric = spine.metric
+    left join sampling_errors as errors
+        on errors.department_id = spine.department_id
+        and errors.channel = spine.channel
+        and errors.month = spine.month
+        and errors.metric = spine.metric
 ),
 
 -- Anonymity by subtraction (docs/security.md): the organisation's total of an employee-survey
@@ -340,10 +373,11 @@ withheld as (
 
 final as (
     select
-        cells.* exclude (min_n, value, ci_low, ci_high, note),
+        cells.* exclude (min_n, value, ci_low, ci_high, standard_error, note),
         if(withheld.metric is null, cells.value, null) as value,
         if(withheld.metric is null, cells.ci_low, null) as ci_low,
         if(withheld.metric is null, cells.ci_high, null) as ci_high,
+        if(withheld.metric is null, cells.standard_error, null) as standard_error,
         case
             when withheld.metric is not null and cells.value is not null
                 then 'withheld: with the organisation''s total it would reveal a group under '
