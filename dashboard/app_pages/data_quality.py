@@ -37,18 +37,8 @@ for row in fresh.filter(fresh["revised_waves"] > 0).iter_rows(named=True):
     st.info(f"**{ui.plain(row['source'])}**: {ui.plain(row['status'])}.", icon=":material/lock:")
 for row in months.filter(months["is_in_progress"]).iter_rows(named=True):
     st.info(f"{ui.plain(row['in_progress'])}.", icon=":material/hourglass_top:")
-st.dataframe(
-    fresh,
-    hide_index=True,
-    column_config=ui.documented("source_freshness", fresh.columns)
-    | {
-        "first_month": st.column_config.DateColumn("first month", format="MMM YYYY"),
-        "last_month": st.column_config.DateColumn("last month", format="MMM YYYY"),
-        "last_complete_month": st.column_config.DateColumn(
-            "last complete month", format="MMM YYYY"
-        ),
-    },
-)
+shown, helps = ui.readable(fresh, "source_freshness")
+ui.table(shown, helps=helps)
 
 st.subheader("What to fix")
 problems = data.quarantine_summary()
@@ -57,27 +47,22 @@ if problems.is_empty():
 else:
     total = problems["rows_quarantined"].sum()
     st.error(f"{total:,} rows are in quarantine, in {problems['file'].n_unique()} file(s).")
-    st.dataframe(
-        problems.select(
-            "file",
-            "column",
-            "rule",
-            "rows_quarantined",
-            "first_row_number",
-            "example_message",
-            "fix",
-        ),
-        hide_index=True,
-        column_config=ui.documented("quarantine_summary", problems.columns),
+    summary = problems.select(
+        "file",
+        "column",
+        "rule",
+        "rows_quarantined",
+        "first_row_number",
+        "example_message",
+        "fix",
     )
+    shown, helps = ui.readable(summary, "quarantine_summary")
+    ui.table(shown, helps=helps)
     if data.reader().role.raw_records:
         st.markdown("**Rejected rows as the system sent them** (first 1,000)")
         sent = data.quarantined_rows()
-        st.dataframe(
-            sent,
-            hide_index=True,
-            column_config=ui.documented("quarantine", sent.columns),
-        )
+        shown, helps = ui.readable(sent, "quarantine")
+        ui.table(shown, helps=helps)
     st.caption("See every rejected row with what the system sent:")
     st.code(
         'cxkpi sql "SELECT file, row_number, \\"column\\", rule, message, raw_record'
@@ -91,8 +76,5 @@ st.caption(
     f"The latest {runs.height} file loads, newest first; refused files were not loaded at"
     " all, quarantined ones partly."
 )
-st.dataframe(
-    runs,
-    hide_index=True,
-    column_config=ui.documented("load_runs", runs.columns),
-)
+shown, helps = ui.readable(runs, "load_runs")
+ui.table(shown, helps=helps)

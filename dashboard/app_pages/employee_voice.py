@@ -65,34 +65,25 @@ shown = table.with_columns(
 ).with_columns(
     _hidden("enps")
     .then(pl.lit("withheld"))
-    .otherwise(pl.col("enps").round(0).cast(pl.Int64).cast(pl.String))
+    .otherwise(pl.col("enps").map_elements(ui.signed, pl.String))
     .alias("enps"),
+    pl.col("nps_following").map_elements(ui.signed, pl.String),
+    pl.col("wave").map_elements(ui.month_label, pl.String),
+    *([] if held else [pl.col("fcr_rate_following").map_elements(lambda v: f"{v:.0%}", pl.String)]),
 )
-st.dataframe(
-    shown,
-    hide_index=True,
-    column_config=ui.documented("ex_cx_linkage", shown.columns)
-    | {
-        "wave": st.column_config.DateColumn(format="MMM YYYY"),
-        **{
-            c: st.column_config.TextColumn(
-                c.removesuffix("_index"), help=ui.help_for("ex_cx_linkage", c)
-            )
-            for c in ("empowerment_index", "engagement_index", "teamwork_index")
-        },
-        "enps": st.column_config.TextColumn("eNPS", help=ui.help_for("ex_cx_linkage", "enps")),
-        "nps_following": st.column_config.NumberColumn(
-            "held-case NPS following" if held else "NPS following",
-            format="%+.1f",
-            help=ui.help_for("ex_cx_linkage", "nps_following"),
-        ),
-        "nps_following_n": st.column_config.NumberColumn(
-            "NPS answers", help=ui.help_for("ex_cx_linkage", "nps_following_n")
-        ),
-        "fcr_rate_following": st.column_config.NumberColumn(
-            "FCR following",
-            format="percent",
-            help=ui.help_for("ex_cx_linkage", "fcr_rate_following"),
-        ),
-    },
+nps_title = "Held-case NPS after" if held else "NPS after"
+labels = {
+    "wave": "Wave",
+    "responses": "Responses",
+    "empowerment_index": "Empowerment",
+    "engagement_index": "Engagement",
+    "teamwork_index": "Teamwork",
+    "enps": "eNPS",
+    "nps_following": nps_title,
+    "nps_following_n": "NPS answers",
+    "fcr_rate_following": "First-contact resolution after",
+}
+ui.table(
+    shown.rename({c: labels[c] for c in shown.columns}),
+    helps={labels[c]: ui.help_for("ex_cx_linkage", c) for c in shown.columns},
 )

@@ -7,16 +7,27 @@ from etl.reporting import charts
 from etl.reporting.lists import TILES
 from etl.reporting.lists import TREND_OUTCOMES as OUTCOMES
 from etl.reporting.lists import TREND_PRODUCTIVITY as PRODUCTIVITY
+from etl.reporting.sentences import overview_headline
 
 SHOWN_FINDINGS = 5
+#: Width of one trend panel: four side by side fill the page at 1280 px.
+PANEL = 140
 
 f = filters.current()
 st.title(f"Customer experience: {ui.plain(f.department_name)}")
 channel = "all channels" if f.channel == "all" else f"the {ui.plain(f.channel)} channel"
+tiles = data.headlines(f, TILES).to_dicts()
+found = data.findings(f.department)
+year_ago = ui.month_label(f.headline_month.replace(year=f.headline_month.year - 1))
+st.markdown(
+    f"**{ui.month_label(f.headline_month)}:** "
+    + ui.plain(overview_headline(tiles, found.to_dicts(), year_ago))
+)
 st.caption(
-    f"Tiles: {ui.month_label(f.headline_month)}, {channel}, change against the month before"
-    " (survey waves: the wave before) and the same month a year before. The ? beside a tile"
-    " gives its definition."
+    f"Tiles: {ui.month_label(f.headline_month)}, {channel}, against the month before (survey"
+    " waves: the wave before) and the same month a year before. A change is green or red only"
+    " when it is clear of noise; grey says no clear change. The ? beside a tile gives its"
+    " definition."
 )
 for sentence in f.in_progress:
     st.info(
@@ -24,14 +35,12 @@ for sentence in f.in_progress:
         icon=":material/hourglass_top:",
     )
 
-tiles = data.headlines(f, TILES).to_dicts()
 for row_of_tiles in (tiles[:3], tiles[3:]):
     for column, row in zip(st.columns(3), row_of_tiles, strict=False):
         with column:
             ui.tile(row)
 
 st.subheader("What needs attention")
-found = data.findings(f.department)
 if found.is_empty():
     st.success(
         "No flags: no KPI conflict, no watermelon or value-destroying department, no faded"
@@ -39,14 +48,17 @@ if found.is_empty():
         + ("" if f.department == "ALL" else f" for {ui.plain(f.department_name)}")
         + "."
     )
-for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
+
+
+def finding_box(finding: dict) -> None:
+    """A finding's headline and sentence, with a button to the page holding its evidence."""
     with st.container(border=True):
         st.markdown(f"**{ui.plain(finding['headline'])}**  \n{ui.plain(finding['explanation'])}")
         pair = {}
         if finding["productivity_metric"]:
             pair["pair"] = f"{finding['productivity_metric']}:{finding['outcome_metric']}"
         if not data.reader().may_open(finding["evidence_page"]):
-            continue
+            return
         st.button(
             "See the evidence",
             key=f"overview_evidence_{finding['rank']}",
@@ -56,20 +68,24 @@ for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
             args=(f"app_pages/{finding['evidence_page']}.py", finding["department_id"]),
             kwargs=pair,
         )
+
+
+for finding in found.head(SHOWN_FINDINGS).iter_rows(named=True):
+    finding_box(finding)
 if found.height > SHOWN_FINDINGS:
-    st.caption(f"and {found.height - SHOWN_FINDINGS} more on the pages linked above.")
+    more = found.height - SHOWN_FINDINGS
+    with st.expander(f"{more} more finding{'s' if more > 1 else ''}", icon=":material/list:"):
+        for finding in found.slice(SHOWN_FINDINGS).iter_rows(named=True):
+            finding_box(finding)
 
 st.subheader("Productivity against customer outcomes")
 st.caption(
     f"{ui.month_label(f.start)} to {ui.month_label(f.end)}, {channel}. Each panel has its own"
     " scale; the arrow says which way is better. Productivity can improve while customers do"
-    " not: compare the two sides."
+    " not: compare the two rows."
     + (" Hollow points: a month still in progress." if f.in_progress else "")
 )
-left, right = st.columns(2)
-with left:
-    st.markdown("**Productivity**")
-    st.altair_chart(charts.small_multiples(data.trend(f, PRODUCTIVITY)))
-with right:
-    st.markdown("**Customer outcomes**")
-    st.altair_chart(charts.small_multiples(data.trend(f, OUTCOMES)))
+st.markdown("**Productivity**")
+st.altair_chart(charts.small_multiples(data.trend(f, PRODUCTIVITY), columns=4, width=PANEL))
+st.markdown("**Customer outcomes**")
+st.altair_chart(charts.small_multiples(data.trend(f, OUTCOMES), columns=4, width=PANEL))

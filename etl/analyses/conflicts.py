@@ -301,7 +301,10 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str, mixes
     xs, ys = sign_p * xs, sign_o * ys
     move_p, move_o = _change(xs, p), _change(ys, o)
     span = f"over {n} months"
-    sentence = f"{where}, {_describe(p, move_p)} {span} while {_describe(o, move_o)}."
+    sentence = (
+        f"{where}, {_describe(p, move_p)} while {_describe(o, move_o)}: averages of the first"
+        f" and last {END_MONTHS} of {n} months."
+    )
     if not move_p["better"]:
         reason = f"Not flagged: {metric_label(p)} did not improve materially {span}."
     elif not move_o["worse"]:

@@ -152,21 +152,24 @@ def _lag() -> str:
 
 
 def _linkage_sentence(rho, q_value, waves, moved, supported, held=False) -> str:
-    """The one sentence on an assessed department; a back office's outcome is its held cases'."""
+    """The one sentence on an assessed department, in plain words (the correlation and its
+    adjusted p-value are the view's columns); a back office's outcome is its held cases'."""
     outcome = "the NPS of the cases it held" if held else "the NPS"
-    summary = f"Pearson {rho:+.2f} over {waves} waves, q = {q_value:.3f}"
     if supported:
         return (
-            f"Empowerment fell or rose and {outcome} in the following {_lag()} moved with it "
-            f"({summary}; empowerment moved {moved:.0%})."
+            f"Over {waves} survey waves, {outcome} in the {_lag()} after each wave rose and fell"
+            f" with empowerment, which moved {moved:.0%}: a link this close is unlikely to be"
+            " chance, even allowing for every department tested."
         )
     if moved < MATERIAL_EMPOWERMENT_CHANGE:
-        against = f" with {outcome}" if held else ""
         return (
-            f"No link claimed: empowerment did not move materially ({moved:.0%}; Pearson"
-            f" {rho:+.2f}{against} over {waves} waves, q = {q_value:.3f})."
+            f"No link claimed: empowerment moved only {moved:.0%} over {waves} survey waves,"
+            f" too little to tell whether {outcome} follows it."
         )
-    return f"No clear link between empowerment and {outcome} in the following {_lag()} ({summary})."
+    return (
+        f"No clear link: over {waves} survey waves, {outcome} in the {_lag()} after each wave"
+        " did not move with empowerment closely enough to rule out chance."
+    )
 
 
 def _not_assessed(frame: pl.DataFrame, evidence: tuple[int, int]) -> str:

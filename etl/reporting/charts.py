@@ -29,7 +29,9 @@ def _display(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
+def small_multiples(
+    frame: pl.DataFrame, columns: int = 2, width: int = PANEL_WIDTH
+) -> alt.FacetChart:
     """One small line chart per metric, each on its own scale, with its n in the tooltip; a
     month still in progress (is_in_progress) has a hollow point."""
     shown = _display(frame)
@@ -41,7 +43,16 @@ def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
         .otherwise(pl.lit("complete"))
     )
     base = alt.Chart().encode(
-        x=alt.X("month:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0)),
+        x=alt.X(
+            "month:T",
+            title=None,
+            axis=alt.Axis(
+                format="%b %y",
+                labelAngle=0,
+                tickCount={"interval": "month", "step": 3},
+                labelOverlap="greedy",
+            ),
+        ),
         y=alt.Y("shown:Q", title=None, scale=alt.Scale(zero=False)),
         tooltip=[
             alt.Tooltip("month:T", format="%b %Y"),
@@ -57,7 +68,7 @@ def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
     )
     return (
         alt.layer(base.mark_line(), points, data=shown)
-        .properties(height=PANEL_HEIGHT, width=PANEL_WIDTH)
+        .properties(height=PANEL_HEIGHT, width=width)
         .facet(
             facet=alt.Facet(
                 "title:N", title=None, sort=None, header=alt.Header(labelLimit=0, labelFontSize=12)

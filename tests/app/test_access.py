@@ -140,7 +140,7 @@ def test_a_department_head_sees_their_department_and_organisation_totals(
     app.switch_page("app_pages/departments.py").run()
     assert not app.exception
     shown = [frame.value for frame in app.dataframe]
-    names = {n for frame in shown if "department_name" in frame for n in frame["department_name"]}
+    names = {n for frame in shown if "Department" in frame for n in frame["Department"]}
     assert names == {"Billing"}
 
 
@@ -160,9 +160,9 @@ def test_raw_records_only_for_data_owners(quarantined_db, monkeypatch, access_fi
     analyst = signed_in(quarantined_db, monkeypatch, "analyst@example.com", "data_quality")
     heading = "**Rejected rows as the system sent them** (first 1,000)"
     assert heading in texts(owner) and heading not in texts(analyst)
-    sent = [f.value for f in owner.dataframe if "raw_record" in f.value.columns]
-    assert "C-SECRET" in str(sent[0]["raw_record"].to_list())
-    assert not any("raw_record" in f.value.columns for f in analyst.dataframe)
+    sent = [f.value for f in owner.dataframe if "Raw record" in f.value.columns]
+    assert "C-SECRET" in str(sent[0]["Raw record"].to_list())
+    assert not any("Raw record" in f.value.columns for f in analyst.dataframe)
     contextvars.copy_context().run(_reads_as_each_role)
 
 

@@ -109,7 +109,7 @@ def test_overview_tiles_show_the_latest_month_of_department_month(sample_db, rea
     assert tiles["First-contact resolution"] == ui.value("fcr_rate", row[3])
     assert tiles["Handle time"] == ui.value("aht_seconds", row[4])
     nps_caption = app.caption[1].value
-    assert f"n = {row[1]:,}" in nps_caption and f"95% CI {row[2]:+.1f}" in nps_caption
+    assert f"n = {row[1]:,}" in nps_caption and f"95% interval {row[2]:+.1f}" in nps_caption
 
 
 def test_each_tile_has_its_definition_as_help(sample_db, monkeypatch):
@@ -167,7 +167,7 @@ def test_findings_open_their_evidence_with_the_department_selected(sample_db, mo
     app = open_app(sample_db, monkeypatch)
     buttons = [b for b in app.button if b.label == "See the evidence"]
     assert len(buttons) == 5
-    headlines = [m.value for m in app.markdown if m.value.startswith("**")]
+    headlines = [m.value for m in app.markdown if m.value.startswith("**") and "  \n" in m.value]
     watermelon = next(
         i for i, h in enumerate(headlines) if ui.plain("Watermelon: Claims Processing") in h
     )
@@ -229,9 +229,9 @@ def test_small_engagement_groups_are_suppressed_never_shown(sample_db, reader, m
         period=["Nov 2024", "Oct 2026"],
     )
     table = app.dataframe[0].value
-    row = table[table["wave"].dt.date == wave].iloc[0]
-    assert row["empowerment_index"] == "suppressed"
-    assert row["enps"] == "suppressed"
+    row = table[table["Wave"] == ui.month_label(wave)].iloc[0]
+    assert row["Empowerment"] == "suppressed"
+    assert row["eNPS"] == "suppressed"
 
 
 def test_a_wave_withheld_beside_a_smaller_group_says_so(sample_db, reader, monkeypatch):
@@ -246,8 +246,8 @@ def test_a_wave_withheld_beside_a_smaller_group_says_so(sample_db, reader, monke
         sample_db, monkeypatch, "employee_voice", department=name, period=["Nov 2024", "Oct 2026"]
     )
     table = app.dataframe[0].value
-    row = table[table["wave"].dt.date == wave].iloc[0]
-    assert row["empowerment_index"] == "withheld" and row["enps"] == "withheld"
+    row = table[table["Wave"] == ui.month_label(wave)].iloc[0]
+    assert row["Empowerment"] == "withheld" and row["eNPS"] == "withheld"
 
 
 def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, monkeypatch):
@@ -264,7 +264,7 @@ def test_a_back_office_shows_the_nps_of_the_cases_it_held(sample_db, reader, mon
     )
     assert app.info[0].value == explanation and "the NPS of the cases it held" in explanation
     columns = list(app.dataframe[0].value.columns)
-    assert "nps_following_n" in columns and "fcr_rate_following" not in columns
+    assert "Held-case NPS after" in columns and "First-contact resolution after" not in columns
 
 
 @pytest.fixture(scope="module")
@@ -304,8 +304,8 @@ def test_data_quality_lists_quarantined_rows_with_the_fix(late_db, monkeypatch):
     app = open_app(late_db, monkeypatch, "data_quality")
     assert "1 rows are in quarantine, in 1 file(s)." in texts(app)
     problems = app.dataframe[1].value
-    assert problems.iloc[0]["rule"] == "range" and problems.iloc[0]["column"] == "score"
-    assert "check the scale" in problems.iloc[0]["fix"]
+    assert problems.iloc[0]["Rule"] == "range" and problems.iloc[0]["Column"] == "score"
+    assert "check the scale" in problems.iloc[0]["Fix"]
 
 
 @pytest.mark.parametrize("page", PAGES)

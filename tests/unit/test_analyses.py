@@ -292,16 +292,17 @@ def test_a_back_office_is_linked_through_the_nps_of_the_cases_it_held():
     assert (row["outcome_basis"], row["n_waves"], row["supported"]) == ("held_cases", 8, True)
     assert row["nps_following_n"] == 3 * 60 and row["fcr_rate_following"] is None
     assert row["explanation"].startswith(
-        "Empowerment fell or rose and the NPS of the cases it held in the following 1-3 months"
-        " moved with it (Pearson +"
+        "Over 8 survey waves, the NPS of the cases it held in the 1-3 months after each wave rose"
+        " and fell with empowerment"
     )
+    assert "Pearson" not in row["explanation"], "the statistics are the view's columns"
 
 
 def test_a_front_line_unit_is_linked_through_its_own_contacts():
     row = linkage_of()
     assert (row["outcome_basis"], row["supported"]) == ("touchpoint", True)
     assert row["explanation"].startswith(
-        "Empowerment fell or rose and the NPS in the following 1-3 months moved with it"
+        "Over 8 survey waves, the NPS in the 1-3 months after each wave rose and fell"
     )
     assert "cases it held" not in row["explanation"]
 
@@ -309,8 +310,9 @@ def test_a_front_line_unit_is_linked_through_its_own_contacts():
 def test_a_back_office_whose_empowerment_held_still_names_the_cases_it_held():
     row = linkage_of([0.6, 0.62, 0.58, 0.61, 0.6, 0.59, 0.62, 0.6], basis="held_cases")
     assert row["supported"] is False
-    assert row["explanation"].startswith("No link claimed: empowerment did not move materially")
-    assert "with the NPS of the cases it held over 8 waves" in row["explanation"]
+    assert row["explanation"].startswith("No link claimed: empowerment moved only")
+    assert "over 8 survey waves" in row["explanation"]
+    assert "whether the NPS of the cases it held follows it" in row["explanation"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,86 @@
+"""Sentences that sum a page up for people, written from the figures and the findings.
+
+Plain text: names in them come from the data, so a page escapes the sentence before showing it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+#: Each kind of finding counted in words: (one, many).
+FINDING_WORDS = {
+    "kpi_conflict": ("unit with conflicting KPIs", "units with conflicting KPIs"),
+    "watermelon": ("watermelon department", "watermelon departments"),
+    "destroys_value": (
+        "department making its customers' cases end worse",
+        "departments making their customers' cases end worse",
+    ),
+    "faded_initiative": ("quick fix that faded", "quick fixes that faded"),
+    "empowerment_link": ("link between empowerment and NPS", "links between empowerment and NPS"),
+}
+#: Kinds whose department is named in the sentence: they are about one department each.
+NAMED = ("kpi_conflict", "watermelon", "destroys_value")
+
+
+def listed(items: list[str]) -> str:
+    """a, b and c."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _clearly(tiles: list[dict], worse: bool) -> list[str]:
+    """The tiles whose year-on-year change is clear of noise, in the worse or better direction."""
+    found = []
+    for tile in tiles:
+        change = tile.get("change_vs_year_ago")
+        if not tile.get("is_year_change_clear") or not change:
+            continue
+        better = (change > 0) == (tile["better"] == "higher")
+        if better != worse:
+            found.append(tile["label"])
+    return found
+
+
+def figures_sentence(tiles: list[dict], year_ago: str) -> str:
+    """How the headline figures compare with a year before (year_ago names it), only where the
+    change is clear of noise."""
+    worse, better = _clearly(tiles, worse=True), _clearly(tiles, worse=False)
+    if not worse and not better:
+        return f"No headline figure moved clearly against {year_ago}."
+    parts = []
+    if worse:
+        parts.append(f"{listed(worse)} {'is' if len(worse) == 1 else 'are'} clearly worse")
+    if better:
+        verb = "" if worse else ("is " if len(better) == 1 else "are ")
+        parts.append(f"{listed(better)} {verb}clearly better")
+    return f"Against {year_ago}, " + "; ".join(parts) + "."
+
+
+def findings_sentence(findings: list[dict]) -> str:
+    """How many findings need attention, by kind, naming the departments flagged."""
+    if not findings:
+        return "Nothing is flagged: no KPI conflict, no department working against its customers."
+    kinds = Counter(f["kind"] for f in findings)
+    parts = []
+    for kind, (one, many) in FINDING_WORDS.items():
+        if not kinds[kind]:
+            continue
+        words = f"{kinds[kind]} {one if kinds[kind] == 1 else many}"
+        if kind in NAMED:
+            names = [
+                "the organisation" if f["department_id"] == "ALL" else f["department_name"]
+                for f in findings
+                if f["kind"] == kind
+            ]
+            words += f" ({listed(names)})"
+        parts.append(words)
+    total = len(findings)
+    return (
+        f"{total} {'finding needs' if total == 1 else 'findings need'} attention: {listed(parts)}."
+    )
+
+
+def overview_headline(tiles: list[dict], findings: list[dict], year_ago: str) -> str:
+    """The overview's opening: the figures against a year before, then what is flagged."""
+    return f"{figures_sentence(tiles, year_ago)} {findings_sentence(findings)}"
