@@ -13,6 +13,9 @@ PANEL_HEIGHT = 120
 PANEL_WIDTH = 165
 #: Height of one row of the conflict matrix, in pixels.
 MATRIX_ROW = 34
+#: The font the board pack draws its charts in (WeasyPrint's own), so the text a chart
+#: measures is the text the PDF prints.
+PRINT_FONT = "DejaVu Sans"
 
 
 def _display(frame: pl.DataFrame) -> pl.DataFrame:
@@ -68,8 +71,13 @@ def small_multiples(frame: pl.DataFrame, columns: int = 2) -> alt.FacetChart:
     )
 
 
-def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerChart:
-    """Productivity x outcome; colour = direction-aware association, ⚑ where flagged."""
+def conflict_matrix(
+    frame: pl.DataFrame, selection: alt.Parameter, printed: bool = False
+) -> alt.LayerChart:
+    """Productivity x outcome; colour = direction-aware association, ⚑ where flagged.
+
+    printed: the board pack's legend, a tall gradient from "customers lost out" to "moved
+    together" under a title in words, for paper (the page keeps Streamlit's own)."""
     base = alt.Chart(frame).encode(
         x=alt.X(
             "outcome_label:N",
@@ -85,8 +93,21 @@ def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerC
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color(
             "association:Q",
-            title="association",
+            title=["productivity better,", "customers:"] if printed else "association",
             scale=alt.Scale(domain=[-1, 1], scheme="redblue"),
+            legend=alt.Legend(
+                type="gradient",
+                gradientLength=MATRIX_ROW * max(frame["productivity_metric"].n_unique(), 3),
+                gradientThickness=14,
+                values=[-1, 0, 1],
+                labelExpr=(
+                    "datum.value < 0 ? 'worse' : datum.value > 0 ? 'better too' : 'unchanged'"
+                ),
+                titleLimit=0,
+                labelLimit=0,
+            )
+            if printed
+            else alt.Undefined,
         ),
         opacity=alt.condition(selection, alt.value(1.0), alt.value(0.55)),
         tooltip=[
@@ -106,8 +127,10 @@ def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerC
     return (cells + flags).add_params(selection).properties(height=MATRIX_ROW * rows + 140)
 
 
-def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
-    """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right."""
+def quadrant(frame: pl.DataFrame, targets_met: float, printed: bool = False) -> alt.LayerChart:
+    """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right.
+
+    printed: the board pack's legend, its labels never shortened (the page keeps its own)."""
     data = frame.filter(
         pl.col("nps_gap").is_not_null() & pl.col("own_target_attainment").is_not_null()
     ).with_columns(
@@ -120,6 +143,7 @@ def quadrant(frame: pl.DataFrame, targets_met: float) -> alt.LayerChart:
         scale=alt.Scale(
             domain=[v[0] for v in VERDICTS.values()], range=[v[1] for v in VERDICTS.values()]
         ),
+        legend=alt.Legend(labelLimit=0, titleLimit=0) if printed else alt.Undefined,
     )
     x = alt.X(
         "attainment:Q",
