@@ -468,10 +468,15 @@ def test_no_page_is_near_empty_and_no_sentence_is_printed_twice(taken):
     html = Path(con.execute("SELECT html_path FROM board_snapshots").fetchone()[0]).read_text()
     con.close()
     body = html.split("<body>", 1)[1]
-    words = re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", body, flags=re.S))
-    text = " ".join(words.split())
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if len(s) >= 60]
-    repeated = {s for s in sentences if sentences.count(s) > 1}
+    blocks = re.sub(r"<[^>]+>", "\n", re.sub(r"<svg.*?</svg>", " ", body, flags=re.S))
+    text = " ".join(blocks.split())
+    sentences = [
+        " ".join(sentence.split())
+        for block in blocks.split("\n")
+        for sentence in re.split(r"(?<=[.!?])\s+", block)
+        if len(sentence.strip()) >= 60
+    ]
+    repeated = {s for s in sentences if text.count(s) > 1}
     assert not repeated, repeated
 
 
