@@ -162,6 +162,20 @@ def _flag(text: str) -> bool:
     return value in _YES
 
 
+def _currency(text: str) -> str:
+    code = text.strip()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise ValueError(text)
+    return code
+
+
+def _name(text: str) -> str:
+    name = " ".join(text.split())
+    if len(name) > 80 or not name.isprintable():
+        raise ValueError(text)
+    return name
+
+
 _SIZE_RULE = "a DuckDB size such as 512MB, 2GB or 1.5GiB"
 
 DB: Setting[Path] = Setting(
@@ -249,6 +263,23 @@ SQL_MEMORY: Setting[str] = Setting(
     _size,
     _SIZE_RULE,
 )
+CURRENCY: Setting[str] = Setting(
+    "CXKPI_CURRENCY",
+    "EUR",
+    "The currency money figures (cost per contact) are shown in, on the pages and in the"
+    " board pack: € for EUR, $ for USD, £ for GBP, ¥ for JPY, else the code after the figure.",
+    _currency,
+    "a three-letter ISO 4217 currency code in capitals, such as EUR, USD or GBP",
+)
+SNAPSHOT_BY: Setting[str] = Setting(
+    "CXKPI_SNAPSHOT_BY",
+    None,
+    "The name a board snapshot records as who froze it, such as the board secretary's;"
+    " `cxkpi snapshot --by` wins over it. Unset and without `--by`, no name is recorded"
+    " (never the computer's login account).",
+    _name,
+    "a name of at most 80 printable characters",
+)
 SCREENSHOTS: Setting[Path] = Setting(
     "CXKPI_SCREENSHOTS",
     None,
@@ -271,6 +302,8 @@ SETTINGS: tuple[Setting[Any], ...] = (
     SQL_MAX_ROWS,
     SQL_DOWNLOAD_ROWS,
     SQL_MEMORY,
+    CURRENCY,
+    SNAPSHOT_BY,
     SCREENSHOTS,
 )
 #: The settings the dashboard reads: `cxkpi serve` checks them before it starts the server,
@@ -283,10 +316,13 @@ DASHBOARD: tuple[Setting[Any], ...] = (
     SQL_MAX_ROWS,
     SQL_DOWNLOAD_ROWS,
     SQL_MEMORY,
+    CURRENCY,
 )
 #: The settings a load reads, checked before its first file: the time zone is used only
 #: when a value with an offset comes, perhaps late in a long load.
 LOAD: tuple[Setting[Any], ...] = (TIMEZONE, MEMORY_LIMIT, INGEST)
+#: The settings a board snapshot reads, checked before anything is frozen.
+SNAPSHOT: tuple[Setting[Any], ...] = (TIMEZONE, CURRENCY, SNAPSHOT_BY)
 
 
 def check(settings: tuple[Setting[Any], ...] = SETTINGS) -> None:

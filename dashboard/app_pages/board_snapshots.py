@@ -6,9 +6,9 @@ import json
 import streamlit as st
 
 from dashboard import data, ui
-from etl.contract.metrics import METRICS
-from etl.reporting.formats import VERDICTS, format_value
-from etl.reporting.lists import SCORECARD, TILES
+from etl.reporting import scorecard
+from etl.reporting.formats import format_moment, format_value
+from etl.reporting.lists import TILES
 
 st.title("Board snapshots")
 st.caption(
@@ -31,10 +31,9 @@ rows = {row["snapshot_id"]: row for row in taken.iter_rows(named=True)}
 
 def _label(snapshot_id: str) -> str:
     row = rows[snapshot_id]
-    return (
-        f"{row['month']:%B %Y} · version {row['version']}"
-        f" · frozen {row['taken_at']:%d %b %Y} by {row['taken_by']}"
-    )
+    by = f" by {row['taken_by']}" if row["taken_by"] else ""
+    frozen = format_moment(row["taken_at"])
+    return f"{row['month']:%B %Y} · version {row['version']} · frozen {frozen}{by}"
 
 
 # The URL carries the snapshot id (?snapshot=2026-10-v1), so a link opens that snapshot.
@@ -57,8 +56,9 @@ left, right = st.columns([3, 1])
 with left:
     st.markdown(
         f"**{month:%B %Y}, version {snap['version']}** (`{chosen}`), frozen on"
-        f" {snap['taken_at']:%d %B %Y at %H:%M} by {ui.plain(snap['taken_by'])}."
-        f" Inputs: {len(inputs)} files, fingerprint `{snap['fingerprint'][:16]}`. Analyses over"
+        f" {format_moment(snap['taken_at'])}"
+        + (f" by {ui.plain(snap['taken_by'])}." if snap["taken_by"] else " (no name recorded).")
+        + f" Inputs: {len(inputs)} files, fingerprint `{snap['fingerprint'][:16]}`. Analyses over"
         f" {snap['analyses_from']:%b %Y} to {snap['analyses_to']:%b %Y}."
     )
     if snap["changes"]:
@@ -112,17 +112,19 @@ with frozen:
     for finding in found.iter_rows(named=True):
         st.markdown(f"**{ui.plain(finding['headline'])}**  \n{ui.plain(finding['explanation'])}")
     st.subheader("Department scorecard as frozen")
-    card = data.frozen_scorecard(chosen, month)
-    shown = {"department": card["department_name"].to_list()}
-    for metric in SCORECARD:
-        label = METRICS[metric].label
-        shown[label] = [
-            format_value(metric, v) if v is not None else note
-            for v, note in zip(card[metric], card[f"{metric}_note"], strict=True)
-        ]
-        shown[f"{label} n"] = card[f"{metric}_n"].to_list()
-    shown["verdict"] = [VERDICTS[v][0] if v else "–" for v in card["verdict"]]
-    st.dataframe(shown, hide_index=True)
+    st.caption(
+        "The same sections and columns as the board pack's scorecard: each department by the"
+        " evidence of its own function. n is the number of answers, contacts, cases or"
+        " promises behind a figure."
+    )
+    for section in scorecard.sections(data.frozen_scorecard(chosen, month)):
+        st.markdown(f"**{section.title}**: {section.covers}.")
+        shown = {"department": [row.department for row in section.rows]}
+        for index, heading in enumerate(section.columns):
+            shown[heading] = [row.cells[index].value for row in section.rows]
+            shown[f"{heading} n"] = [row.cells[index].n for row in section.rows]
+        shown["verdict"] = [row.verdict for row in section.rows]
+        st.dataframe(shown, hide_index=True, key=f"scorecard_{section.function}")
 
 with since:
     files = data.inputs_since(chosen)

@@ -17,7 +17,13 @@ from etl.cli.base import Progress, cli
     default=None,
     help="Folder for the PDF and HTML pack (default: snapshots/ beside the database).",
 )
-@click.option("--by", default=None, help="Who takes the snapshot (default: the login name).")
+@click.option(
+    "--by",
+    metavar="NAME",
+    default=None,
+    help="Who takes the snapshot, as the pack and the dashboard name them (e.g. the board"
+    " secretary); or $CXKPI_SNAPSHOT_BY. Never the login account: without either, no name.",
+)
 @click.pass_obj
 def snapshot(obj: dict, month: str, out: Path | None, by: str | None) -> None:
     """Freeze a finished month's figures and write its board pack (PDF and HTML).
@@ -26,7 +32,7 @@ def snapshot(obj: dict, month: str, out: Path | None, by: str | None) -> None:
     Taking the same month again adds version 2 (3, ...) and says what changed. A month with
     no data, or whose data is still loading, is refused.
     """
-    from etl.reporting.formats import parse_month
+    from etl.reporting.formats import format_moment, parse_month
     from etl.reporting.snapshot import take
 
     try:
@@ -43,8 +49,11 @@ def snapshot(obj: dict, month: str, out: Path | None, by: str | None) -> None:
         )
     click.echo(
         f"{taken.snapshot_id}: {taken.month:%B %Y} version {taken.version}, frozen"
-        f" {taken.taken_at:%Y-%m-%d %H:%M}, fingerprint {taken.fingerprint[:16]}"
+        f" {format_moment(taken.taken_at)}{f' by {taken.by}' if taken.by else ''},"
+        f" fingerprint {taken.fingerprint[:16]}"
     )
+    if not taken.by:
+        click.echo("  frozen by: no name recorded (pass --by NAME or set CXKPI_SNAPSHOT_BY)")
     click.echo(f"  board pack: {taken.pdf_path} ({taken.pages} pages)")
     click.echo(f"  same as HTML: {taken.html_path}")
     for line in taken.changes:

@@ -13,6 +13,9 @@ PANEL_HEIGHT = 120
 PANEL_WIDTH = 165
 #: Height of one row of the conflict matrix, in pixels.
 MATRIX_ROW = 34
+#: The font the board pack draws its charts in (WeasyPrint's own), so the text a chart
+#: measures is the text the PDF prints.
+PRINT_FONT = "DejaVu Sans"
 
 
 def _display(frame: pl.DataFrame) -> pl.DataFrame:
@@ -79,8 +82,13 @@ def small_multiples(
     )
 
 
-def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerChart:
-    """Productivity x outcome; colour = direction-aware association, ⚑ where flagged."""
+def conflict_matrix(
+    frame: pl.DataFrame, selection: alt.Parameter, printed: bool = False
+) -> alt.LayerChart:
+    """Productivity x outcome; colour = direction-aware association, ⚑ where flagged.
+
+    printed: the board pack's legend, a tall gradient from "customers lost out" to "moved
+    together" under a title in words, for paper (the page keeps Streamlit's own)."""
     base = alt.Chart(frame).encode(
         x=alt.X(
             "outcome_label:N",
@@ -96,8 +104,21 @@ def conflict_matrix(frame: pl.DataFrame, selection: alt.Parameter) -> alt.LayerC
     cells = base.mark_rect(stroke="white", strokeWidth=2).encode(
         color=alt.Color(
             "association:Q",
-            title="association",
+            title=["productivity better,", "customers:"] if printed else "association",
             scale=alt.Scale(domain=[-1, 1], scheme="redblue"),
+            legend=alt.Legend(
+                type="gradient",
+                gradientLength=MATRIX_ROW * max(frame["productivity_metric"].n_unique(), 3),
+                gradientThickness=14,
+                values=[-1, 0, 1],
+                labelExpr=(
+                    "datum.value < 0 ? 'worse' : datum.value > 0 ? 'better too' : 'unchanged'"
+                ),
+                titleLimit=0,
+                labelLimit=0,
+            )
+            if printed
+            else alt.Undefined,
         ),
         opacity=alt.condition(selection, alt.value(1.0), alt.value(0.55)),
         tooltip=[
@@ -122,6 +143,7 @@ def quadrant(frame: pl.DataFrame, targets_met: float, selected: str = "") -> alt
 
     Only flagged departments and the selected one are named, so that labels do not pile up
     where most departments sit (on target, close to their peers); the tooltip names the rest.
+    The legend sits below, its labels never shortened (on the page and in the board pack).
     """
     data = frame.filter(
         pl.col("nps_gap").is_not_null() & pl.col("own_target_attainment").is_not_null()

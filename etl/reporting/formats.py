@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+from etl import settings
 from etl.contract.metrics import METRICS
 
 #: Verdicts of department_value in words and the colour each is drawn in.
@@ -25,6 +27,8 @@ FORMATS = {
     "hours": ("{:,.1f} h", "{:+,.1f} h", 1),
 }
 PLAIN = ("{:,.2f}", "{:+,.2f}", 1)
+#: Currency codes written as a symbol before the figure; any other code follows it (9.37 CHF).
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 
 
 def missing(number: float | None) -> bool:
@@ -33,9 +37,11 @@ def missing(number: float | None) -> bool:
 
 
 def format_value(metric: str, number: float | None) -> str:
-    """A metric's value in its unit, for people."""
+    """A metric's value in its unit, for people; money in the currency of CXKPI_CURRENCY."""
     if missing(number):
         return "–"
+    if METRICS[metric].unit == "currency":
+        return money(number)
     return FORMATS.get(METRICS[metric].unit, PLAIN)[0].format(number)
 
 
@@ -43,8 +49,28 @@ def format_change(metric: str, number: float | None) -> str | None:
     """A change of a metric in its unit (shares in percentage points)."""
     if missing(number):
         return None
+    if METRICS[metric].unit == "currency":
+        return money(number, signed=True)
     _, shown, factor = FORMATS.get(METRICS[metric].unit, PLAIN)
     return shown.format(factor * number)
+
+
+def money(number: float, signed: bool = False) -> str:
+    """An amount in the configured currency: €9.37, -€0.06, 9.37 CHF, +0.06 CHF."""
+    code = settings.CURRENCY.get()
+    sign = ("+" if number >= 0 else "-") if signed else ("-" if number < 0 else "")
+    figure = f"{abs(number):,.2f}"
+    symbol = SYMBOLS.get(code)
+    return f"{sign}{symbol}{figure}" if symbol else f"{sign}{figure} {code}"
+
+
+def format_moment(moment: datetime) -> str:
+    """A moment recorded in UTC, in the business time zone (CXKPI_TIMEZONE) with the zone's
+    name: '2026-11-30 14:02 UTC', '2026-11-30 15:02 CET'."""
+    zone = settings.TIMEZONE.get()
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone}"
 
 
 def parse_month(text: str) -> date:

@@ -22,14 +22,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from etl.analyses import thresholds
 from etl.contract.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP, MIN_N_SURVEY
 from etl.errors import CxkpiError
-from etl.reporting.formats import VERDICTS, format_change, format_value
-from etl.reporting.lists import (
-    HEADLINES,
-    SCORECARD,
-    TREND_MONTHS,
-    TREND_OUTCOMES,
-    TREND_PRODUCTIVITY,
-)
+from etl.reporting import scorecard, takeaways
+from etl.reporting.formats import VERDICTS, format_change, format_moment, format_value
+from etl.reporting.lists import HEADLINES, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
 from etl.warehouse.models import query
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -40,7 +35,9 @@ SECTIONS = [
     "KPI conflicts",
     "Departments and customer value",
     "Department scorecard",
-    "Appendix: data quality and methodology",
+    "Initiatives",
+    "Data quality",
+    "How we know",
 ]
 
 
@@ -111,12 +108,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         "SELECT * FROM snapshot_department_value WHERE snapshot_id = $id ORDER BY department_name",
         ids,
     )
-    scorecard = _frame(
-        con,
-        "SELECT * FROM snapshot_department_month WHERE snapshot_id = $id AND month = $month"
-        " ORDER BY department_name",
-        {**ids, "month": month},
-    )
+    card = _frame(con, query("frozen_scorecard"), {**ids, "month": month})
     findings = _frame(
         con, "SELECT * FROM snapshot_findings WHERE snapshot_id = $id ORDER BY rank", ids
     )
@@ -130,31 +122,62 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         "SELECT * FROM snapshot_initiative_effects WHERE snapshot_id = $id ORDER BY started_on",
         ids,
     )
+    from etl.reporting.snapshot import MONTHLY_SOURCES
+
     inputs = json.loads(snapshot["inputs"])
+    rows_loaded = sum(i["rows_loaded"] for i in inputs)
+    rows_quarantined = sum(i["rows_quarantined"] for i in inputs)
+    # A sentence is printed once: the flags carry the analyses' sentences (their statistics
+    # moved to "How we know"), and a later section that would repeat one points back instead.
+    flag_rows, asides = [], []
+    for finding in findings.iter_rows(named=True):
+        sentence, stats = takeaways.plain(finding["explanation"])
+        flag_rows.append({"headline": finding["headline"], "explanation": sentence})
+        asides += [f"{finding['headline']}: {aside}." for aside in stats]
+    printed = set(findings["explanation"].to_list())
+
+    def once(sentence: str) -> str | None:
+        return None if sentence in printed else takeaways.plain(sentence)[0]
+
+    def leads(rows: pl.DataFrame) -> list[dict]:
+        return [{**r, "explanation": once(r["explanation"])} for r in rows.to_dicts()]
+
     return {
         "snapshot": snapshot,
         "month": month.strftime("%B %Y"),
-        "taken_on": snapshot["taken_at"].strftime("%d %B %Y"),
+        "taken_at": format_moment(snapshot["taken_at"]),
         "changes": [line for line in snapshot["changes"].splitlines() if line],
         "analyses_span": f"{snapshot['analyses_from']:%B %Y} to {snapshot['analyses_to']:%B %Y}",
         "sections": SECTIONS,
         "trend_months": TREND_MONTHS,
+        "takeaways": {
+            "headlines": takeaways.headlines(headlines, month.replace(year=month.year - 1)),
+            "flags": takeaways.flags(findings),
+            "trends": takeaways.trends(trend, TREND_MONTHS),
+            "conflicts": takeaways.conflicts(flagged),
+            "value": takeaways.value(value),
+            "scorecard": takeaways.scorecard(card, month),
+            "initiatives": takeaways.initiatives(initiatives),
+            "data_quality": takeaways.data_quality(
+                freshness, MONTHLY_SOURCES, rows_loaded, rows_quarantined
+            ),
+        },
         "headlines": _headline_rows(headlines),
-        "findings": findings.to_dicts(),
-        "flagged_organisation": flagged.filter(pl.col("department_id") == "ALL").to_dicts(),
-        "flagged_departments": flagged.filter(pl.col("department_id") != "ALL").to_dicts(),
+        "findings": flag_rows,
+        "asides": asides,
+        "flagged_organisation": leads(flagged.filter(pl.col("department_id") == "ALL")),
+        "flagged_departments": leads(flagged.filter(pl.col("department_id") != "ALL")),
         "trend_productivity": _svg(_small_multiples(trend, TREND_PRODUCTIVITY)),
         "trend_outcomes": _svg(_small_multiples(trend, TREND_OUTCOMES)),
         "conflict_chart": _svg(_conflict_matrix(conflicts)) if conflicts.height else None,
         "quadrant": _svg(_quadrant(value)),
-        "verdicts": _verdict_rows(value),
-        "scorecard_columns": [METRICS[m].label for m in SCORECARD],
-        "scorecard": _scorecard_rows(scorecard, value),
-        "initiatives": initiatives.to_dicts(),
+        "verdicts": _verdict_rows(value, once),
+        "scorecard": scorecard.sections(card),
+        "initiatives": leads(initiatives),
         "freshness": freshness.to_dicts(),
         "inputs": inputs,
-        "rows_loaded": sum(i["rows_loaded"] for i in inputs),
-        "rows_quarantined": sum(i["rows_quarantined"] for i in inputs),
+        "rows_loaded": rows_loaded,
+        "rows_quarantined": rows_quarantined,
         "method": {
             "min_n_survey": MIN_N_SURVEY,
             "min_n_group": MIN_N_ENGAGEMENT_GROUP,
@@ -202,47 +225,40 @@ def _headline_rows(frame: pl.DataFrame) -> list[dict]:
     return shown
 
 
-def _verdict_rows(frame: pl.DataFrame) -> list[dict]:
+def _verdict_rows(frame: pl.DataFrame, once) -> list[dict]:
+    """A department's verdict with its evidence in figures, and its sentence where that says
+    more than the figures and was not printed among the flags (flagged then)."""
     order = list(VERDICTS)
     rows = sorted(
         frame.iter_rows(named=True), key=lambda r: (order.index(r["verdict"]), r["department_name"])
     )
-    return [
-        {
-            "department": r["department_name"],
-            "verdict": VERDICTS[r["verdict"]][0],
-            "colour": VERDICTS[r["verdict"]][1],
-            "explanation": r["explanation"],
-        }
-        for r in rows
-    ]
-
-
-def _scorecard_rows(frame: pl.DataFrame, value: pl.DataFrame) -> list[dict]:
-    verdicts = dict(value.select("department_id", "verdict").iter_rows())
-    rows = []
-    for r in frame.iter_rows(named=True):
-        cells = []
-        for metric in SCORECARD:
-            figure = r[metric]
-            note = r[f"{metric}_note"]
-            cells.append(
-                {
-                    "value": format_value(metric, figure) if figure is not None else note or "–",
-                    "n": f"n = {r[f'{metric}_n']:,}" if METRICS[metric].min_n > 1 else "",
-                    "withheld": figure is None,
-                }
-            )
-        verdict = verdicts.get(r["department_id"])
-        rows.append(
+    shown = []
+    for r in rows:
+        gap = (
+            f"{r['nps_gap']:+.0f} pts ({r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})"
+            if r["nps_gap"] is not None
+            else "not available"
+        )
+        targets = (
+            f"{r['own_target_attainment']:.0%} of {r['own_target_months']}"
+            if r["own_target_attainment"] is not None
+            else "no own target"
+        )
+        sentence = once(r["explanation"])
+        shown.append(
             {
                 "department": r["department_name"],
-                "function": (r["department_function"] or "").replace("_", " "),
-                "cells": cells,
-                "verdict": VERDICTS[verdict][0] if verdict else "–",
+                "verdict": VERDICTS[r["verdict"]][0],
+                "colour": VERDICTS[r["verdict"]][1],
+                "gap": gap,
+                "answers": f"{r['nps_touched_n'] or 0:,}",
+                "targets": targets,
+                "flagged": sentence is None,
+                # Neutral and no customer link: the verdict and the figures say it all.
+                "explanation": sentence if r["verdict"] == "insufficient_data" else "",
             }
         )
-    return rows
+    return shown
 
 
 # --- charts ---------------------------------------------------------------------------------
@@ -258,18 +274,23 @@ def _conflict_matrix(conflicts: pl.DataFrame) -> alt.LayerChart:
     from etl.reporting import charts
 
     cell = alt.selection_point(name="cell", fields=["productivity_metric", "outcome_metric"])
-    return charts.conflict_matrix(conflicts, cell).properties(width=420)
+    return charts.conflict_matrix(conflicts, cell, printed=True).properties(width=420)
 
 
 def _quadrant(value: pl.DataFrame) -> alt.LayerChart:
     from etl.reporting import charts
 
-    return charts.quadrant(value, thresholds.TARGETS_MET_SHARE).properties(width=560, height=330)
+    return charts.quadrant(value, thresholds.TARGETS_MET_SHARE).properties(width=520, height=300)
 
 
 def _svg(chart: alt.TopLevelMixin) -> str:
-    """A chart as inline SVG, rendered by vl-convert without a browser."""
+    """A chart as inline SVG, rendered by vl-convert without a browser.
+
+    Its text is measured in the font the PDF draws it in (PRINT_FONT): measured in another,
+    a legend's title and labels ran past the chart's edge and were cut."""
+    from etl.reporting.charts import PRINT_FONT
+
     buffer = io.StringIO()
-    chart.save(buffer, format="svg")
+    chart.configure(font=PRINT_FONT).save(buffer, format="svg")
     svg = buffer.getvalue()
     return svg[svg.index("<svg") :]

@@ -11,17 +11,16 @@ appear together or not at all. See docs/board-pack.md.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import json
 from calendar import monthrange
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from etl import files
+from etl import files, settings
 from etl.errors import CxkpiError
 from etl.reporting.formats import format_value
 from etl.warehouse.models import query
@@ -63,6 +62,7 @@ class Snapshot:
     month: date
     version: int
     taken_at: datetime
+    by: str
     fingerprint: str
     pdf_path: Path
     html_path: Path
@@ -88,9 +88,15 @@ def take(
     today: date | None = None,
     on_stage=None,
 ) -> Snapshot:
-    """Freeze a month's figures and write its board pack; refuse an incomplete month."""
+    """Freeze a month's figures and write its board pack; refuse an incomplete month.
+
+    by: who takes it (a signed-in person's name, or `--by`); else CXKPI_SNAPSHOT_BY; else
+    no name is recorded (an empty taken_by), never the computer's login account.
+    """
     from etl.reporting import pack
 
+    settings.check(settings.SNAPSHOT)
+    taker = " ".join((by or "").split()) or settings.SNAPSHOT_BY.get() or ""
     stage = on_stage or (lambda _: None)
     if not db_path.exists():
         raise CxkpiError(f"{db_path}: no database yet; run `cxkpi load` first")
@@ -112,7 +118,8 @@ def take(
             snapshot_id = f"{month:%Y-%m}-v{version}"
             inputs = _inputs(con)
             fingerprint = _fingerprint(inputs)
-            taken_at = datetime.now().replace(microsecond=0)
+            # Recorded in UTC; shown in the business time zone with its name (format_moment).
+            taken_at = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
             con.begin()
             stage("freezing the figures")
             _freeze(con, snapshot_id, month)
@@ -125,7 +132,7 @@ def take(
                 "month": month,
                 "version": version,
                 "taken_at": taken_at,
-                "by": by or _user(),
+                "by": taker,
                 "pdf": str(pdf_path),
                 "html": str(html_path),
                 "fingerprint": fingerprint,
@@ -161,15 +168,17 @@ def take(
                 path.unlink(missing_ok=True)
         raise
     return Snapshot(
-        snapshot_id, month, version, taken_at, fingerprint, pdf_path, html_path, pages, changes
+        snapshot_id,
+        month,
+        version,
+        taken_at,
+        taker,
+        fingerprint,
+        pdf_path,
+        html_path,
+        pages,
+        changes,
     )
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _write_new(path: Path, content: bytes) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from dashboard import data, ui
+from etl.reporting import scorecard
 from etl.warehouse.read_only import connect_read_only
 from tests.app.test_pages import open_app, texts
 from tests.conftest import invoke_cxkpi, write
@@ -77,7 +79,7 @@ def test_frozen_vs_live_names_the_late_file_and_the_figure_that_moved(moved_on, 
     app = open_app(moved_on, monkeypatch, "board_snapshots")
     assert "1 input file(s) were added, 0 replaced and 0 removed" in app.warning[0].value
     assert f"- added: {ui.plain('nps_responses/2026-10-late.csv')}" in texts(app)
-    moved = app.dataframe[1].value  # the scorecard is the first
+    moved = next(d.value for d in app.dataframe if "live today" in d.value.columns)
     organisation = moved[(moved["department"] == "Organisation") & (moved["metric"] == "NPS")]
     assert organisation["frozen"].tolist() == [ui.value("nps", frozen)]
     assert organisation["live today"].tolist() == [ui.value("nps", live)]
@@ -121,3 +123,30 @@ def test_a_link_opens_the_snapshot_it_names_and_the_newest_is_the_default(
     assert linked.selectbox(key="snapshot").value == "2026-10-v1"
     assert {m.label: m.value for m in linked.metric}["NPS"] == ui.value("nps", frozen)
     data.clear_cache()
+
+
+def test_the_page_and_the_pack_show_the_same_scorecard(moved_on, monkeypatch):
+    """One definition: the page's scorecard sections and columns are the pack's."""
+    app = open_app(moved_on, monkeypatch, "board_snapshots")
+    frames = [d.value for d in app.dataframe if "live today" not in d.value.columns]
+    on_page = [
+        [c for c in frame.columns if c not in ("department", "verdict") and not c.endswith(" n")]
+        for frame in frames
+    ]
+    con = connect_read_only(moved_on)
+    html_path = con.execute("SELECT html_path FROM board_snapshots").fetchone()[0]
+    con.close()
+    html = Path(html_path).read_text()
+    card = re.search(r'<section id="s6".*?</section>', html, re.DOTALL).group(0)
+    in_pack = [
+        [h for h in re.findall(r'<th class="num">(.*?)</th>', header)]
+        for header in re.findall(r"<tr><th>Department</th>(.*?)</tr>", card, re.DOTALL)
+    ]
+    assert on_page == in_pack
+    assert on_page == [scorecard.columns(f) for f in ("frontline", "back_office", "support")]
+    # The watermelon is shown by its own evidence, on the page as in the pack.
+    back = frames[1]
+    claims = back[back["department"] == "Claims Processing"].iloc[0]
+    assert claims["verdict"] == "watermelon"
+    assert not str(claims["promises kept on cases held"]).startswith("not available")
+    assert str(claims["promises kept on cases held"]) in card

@@ -243,6 +243,8 @@ def test_the_defaults_are_the_ones_cxkpi_always_had(monkeypatch, tmp_path):
         "CXKPI_SQL_MAX_ROWS": 1000,
         "CXKPI_SQL_DOWNLOAD_ROWS": 1_000_000,
         "CXKPI_SQL_MEMORY": "2GB",
+        "CXKPI_CURRENCY": "EUR",
+        "CXKPI_SNAPSHOT_BY": None,
         "CXKPI_SCREENSHOTS": None,
     }
 
