@@ -87,7 +87,7 @@ def _trend(row: dict) -> str:
     if not row["trend_explains"] or row["metric"] not in METRICS:
         return ""
     way = "falling" if row["trend_before"] < 0 else "rising"
-    per_month = format_change(row["metric"], row["trend_before"])
+    per_month = (format_change(row["metric"], abs(row["trend_before"])) or "").lstrip("+")
     text = (
         f" Mind the trend: {ui.plain(row['metric_label'])} was already {way} before the start,"
         f" about {per_month} a month; continued, that alone gives at least half of this lift."
