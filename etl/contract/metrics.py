@@ -194,8 +194,9 @@ _METRICS = (
         "lower",
         "hours",
         MIN_N_MEDIAN,
-        "Median hours from a case's first contact to its last task or contact closing.",
-        "cases with no open task",
+        "Median hours from a case's first contact to its last task or contact closing, over"
+        " cases the first contact did not close (another contact or a task followed).",
+        "cases beyond one contact with no open task",
         "time to resolve a case",
         by_channel=True,
     ),
