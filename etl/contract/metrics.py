@@ -183,7 +183,10 @@ _METRICS = (
         "higher",
         "share",
         MIN_N_OUTCOME,
-        "Share of promised follow-ups done by their due time (not done = broken).",
+        "Share of promised follow-ups done by their due time (not done = broken). A front-line"
+        " unit's call-backs are kept or broken by the back office it handed the case to, so a"
+        " low figure can be that office's (Departments: promises broken while it held the"
+        " case).",
         "promises due by the end of the data",
         "promises kept",
         by_channel=True,
