@@ -388,7 +388,8 @@ def quarantined_rows(limit: int = 1000) -> pl.DataFrame:
 def initiative_lifts(department: str) -> pl.DataFrame:
     """Each initiative's two lifts (1 month, 3-6 months) with intervals, one row per lift."""
     return fetch(
-        "SELECT title, initiative_name, stage, lift, low, high FROM initiative_lifts"
+        "SELECT title, panel, initiative_name, stage, lift, low, high, shown_lift, shown_low,"
+        " shown_high, shown_unit FROM initiative_lifts"
         " WHERE $department = 'ALL' OR department_id = $department ORDER BY started_on, stage",
         {"department": department},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,17 +42,18 @@ def demo(obj: dict, scale: str | None, out: Path, port: int, no_serve: bool) -> 
     click.echo(
         f"{out}: generated {sum(counts.values()):,} rows in {time.monotonic() - started:.1f}s"
     )
-    results = _load(obj, [str(out)], None, build=True)
+    results = _load(obj, [str(out)], None, build=True, by_source=True)
     failed = [r for r in results if not r.ok]
     if not failed:
         _demo_snapshot(obj["db"])
-    click.echo(f"demo ready in {time.monotonic() - started:.1f}s: database {obj['db']}")
+    click.echo(f"demo built in {time.monotonic() - started:.1f}s: database {obj['db']}")
     click.echo("Ask your own questions, for example:")
     for query in EXAMPLE_QUERIES:
         click.echo(f'  {_invoked_as()} --db {obj["db"]} sql "{query}"')
     if failed or no_serve:
         sys.exit(1 if failed else 0)
-    _serve(obj["db"], DEFAULT_HOST, port)
+    # "ready" only once the dashboard answers: said before, the first click found nothing.
+    _serve(obj["db"], DEFAULT_HOST, port, ready=started)
 
 
 def _demo_snapshot(db: Path) -> None:
@@ -222,8 +224,12 @@ def _serve(
     secrets: Path | None = None,
     access: Path | None = None,
     unsafe: bool = False,
+    ready: float | None = None,
 ) -> None:
     """Run the Streamlit server on the dashboard, reading db; returns when it stops.
+
+    ready: when the command started (time.monotonic()): print "ready" with the address once
+    the server answers a request.
 
     The dashboard runs in this process, so its settings are handed over in the environment
     (etl/settings.py says why), and checked here first: a bad value stops serve in one line.
@@ -243,12 +249,39 @@ def _serve(
     settings.DB.hand_over(db.resolve())  # --db, else $CXKPI_DB, as the commands resolved it
     settings.check(settings.DASHBOARD)
     click.echo(f"cxkpi dashboard: http://{host}:{port}  (database {db}; Ctrl+C stops it)")
+    if ready is not None:
+        threading.Thread(
+            target=_say_ready, args=(f"http://{host}:{port}", ready), daemon=True
+        ).start()
     from streamlit.web import cli as streamlit_cli
 
     # Streamlit's own command line (its flags, not cxkpi's settings): its main() and the
     # server it starts read sys.argv.
     sys.argv = ["streamlit", "run", str(DASHBOARD), *_streamlit_flags(host, port), *sign_in]
     streamlit_cli.main()
+
+
+#: How long the demo waits for its server to answer before saying it did not.
+READY_TIMEOUT_SECONDS = 120
+
+
+def _say_ready(url: str, started: float, timeout: float = READY_TIMEOUT_SECONDS) -> bool:
+    """Poll the server's health address; print "ready" with the URL once it answers."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    click.echo(f"ready in {time.monotonic() - started:.1f}s: open {url}")
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    click.echo(f"the dashboard did not answer at {url} within {timeout:.0f}s", err=True)
+    return False
 
 
 def _streamlit_flags(host: str, port: int) -> list[str]:

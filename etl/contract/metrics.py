@@ -195,7 +195,10 @@ _METRICS = (
         "higher",
         "share",
         MIN_N_OUTCOME,
-        "Share of promised follow-ups done by their due time (not done = broken).",
+        "Share of promised follow-ups done by their due time (not done = broken). A front-line"
+        " unit's call-backs are kept or broken by the back office it handed the case to, so a"
+        " low figure can be that office's (Departments: promises broken while it held the"
+        " case).",
         "promises due by the end of the data",
         "promises kept",
         by_channel=True,
@@ -207,8 +210,9 @@ _METRICS = (
         "lower",
         "hours",
         MIN_N_MEDIAN,
-        "Median hours from a case's first contact to its last task or contact closing.",
-        "cases with no open task",
+        "Median hours from a case's first contact to its last task or contact closing, over"
+        " cases the first contact did not close (another contact or a task followed).",
+        "cases beyond one contact with no open task",
         "time to resolve a case",
         by_channel=True,
     ),

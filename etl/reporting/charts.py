@@ -282,32 +282,42 @@ def wave_heatmap(frame: pl.DataFrame, field: str) -> alt.LayerChart:
 
 
 def lifts(frame: pl.DataFrame) -> alt.FacetChart:
-    """Each initiative's lift at 1 month and at 3-6 months with 95% intervals."""
-    base = alt.Chart(frame).encode(
+    """Each initiative's lift at 1 month and at 3-6 months with 95% intervals, in the unit
+    people read (a share's lift in points), against a dashed line at no change."""
+    base = alt.Chart().encode(
         x=alt.X(
             "stage:N",
             title=None,
             sort=["after 1 month", "after 3-6 months"],
-            axis=alt.Axis(labelAngle=0),
+            # Two lines per label: side by side they ran into each other.
+            axis=alt.Axis(labelAngle=0, labelExpr="['after', replace(datum.label, 'after ', '')]"),
         ),
     )
     points = base.mark_point(filled=True, size=120).encode(
-        y=alt.Y("lift:Q", title="lift vs baseline"),
+        y=alt.Y("shown_lift:Q", title="lift against the months before"),
         color=alt.Color("stage:N", legend=None),
         tooltip=[
             alt.Tooltip("initiative_name:N", title="initiative"),
             alt.Tooltip("stage:N"),
-            alt.Tooltip("lift:Q", format="+.3f"),
-            alt.Tooltip("low:Q", title="95% low", format="+.3f"),
-            alt.Tooltip("high:Q", title="95% high", format="+.3f"),
+            alt.Tooltip("shown_lift:Q", title="lift", format="+,.1f"),
+            alt.Tooltip("shown_low:Q", title="95% low", format="+,.1f"),
+            alt.Tooltip("shown_high:Q", title="95% high", format="+,.1f"),
+            alt.Tooltip("shown_unit:N", title="unit"),
         ],
     )
-    bars = base.mark_errorbar().encode(y=alt.Y("low:Q", title=None), y2="high:Q")
-    zero = base.mark_rule(strokeDash=[4, 4]).encode(y=alt.datum(0))
+    bars = base.mark_errorbar().encode(y=alt.Y("shown_low:Q", title=None), y2="shown_high:Q")
+    # No x encoding: one line across the panel at 0, not a tick per stage.
+    zero = alt.Chart().mark_rule(strokeDash=[4, 4], color="#555").encode(y=alt.datum(0))
     return (
-        (zero + bars + points)
-        .properties(width=200, height=180)
-        .facet(facet=alt.Facet("title:N", title=None), columns=3)
+        alt.layer(zero, bars, points, data=frame)
+        .properties(width=210, height=180)
+        .facet(
+            # The heading on two lines, the initiative over its metric: one line ran out.
+            facet=alt.Facet(
+                "panel:N", title=None, header=alt.Header(labelExpr="split(datum.value, ': ')")
+            ),
+            columns=3,
+        )
         .resolve_scale(y="independent")
     )
 

@@ -569,6 +569,7 @@ class _Generator:
         days = pl.date_range(self.start, self.months[-1].date(), "1d", closed="left", eager=True)
         days = days.filter(days.dt.weekday() <= 5)
         rostered = self._rostered(handled, days)
+        part_time = self._part_time(handled, days)
         parts = []
         for dept in self.departments:
             agents = max([self.agents[dept.id], *rostered.get(dept.id, {}).values()])
@@ -588,6 +589,16 @@ class _Generator:
             grid = grid.filter(pl.Series(rng.random(grid.height) > 0.06))
             n = grid.height
             logged = np.rint(rng.normal(452, 14, n)).clip(240, 520)
+            # A desk whose month's contacts fill less than one agent's day is staffed part time:
+            # its agent logs in for that share of the day, not a full day beside 14 cases a
+            # month (which read as 2% occupancy). Scaled after the draws: the stream is as before.
+            part = (
+                grid["work_date"]
+                .dt.strftime("%Y-%m")
+                .replace_strict(part_time.get(dept.id, {}), default=1.0, return_dtype=pl.Float64)
+                .to_numpy()
+            )
+            logged = np.maximum(1.0, np.rint(logged * part))
             training = np.where(rng.random(n) < 0.05, rng.choice([60, 90, 120], n), 0)
             parts.append(
                 grid.with_columns(
@@ -622,6 +633,19 @@ class _Generator:
         return grid.with_columns(
             pl.when(handling.is_not_null()).then(capped.round(1)).alias("handling_minutes")
         ).select(SOURCES["workforce"].column_names)
+
+    def _part_time(self, handled: pl.DataFrame, days: pl.Series) -> dict[str, dict[str, float]]:
+        """Share of a day a front-line desk's one agent is logged in, per month, where the
+        month's contacts fill less than one agent at the staffing occupancy."""
+        weekdays = dict(days.dt.strftime("%Y-%m").value_counts().iter_rows())
+        frontline = {d.id for d in self.departments if d.function == "frontline"}
+        shares: dict[str, dict[str, float]] = {}
+        for dept_id, month, minutes in handled.iter_rows():
+            key = month.strftime("%Y-%m")
+            capacity = weekdays.get(key, 21) * 452 * 0.94 * STAFFING_OCCUPANCY
+            if dept_id in frontline and minutes < capacity:
+                shares.setdefault(dept_id, {})[key] = max(minutes / capacity, 0.001)
+        return shares
 
     def _rostered(self, handled: pl.DataFrame, days: pl.Series) -> dict[str, dict[str, int]]:
         """Front-line agents needed per month to handle its contacts at the staffing occupancy."""

@@ -147,8 +147,14 @@ _COMPARED = {
 }  # fmt: skip
 _COMPARED.update({f"snapshot_{name}": found for name, found in _COMPARED.items()})
 #: Marts that add labels to a comparing view, or unpivot it: its rules, on their columns.
-_COMPARED["initiative_results"] = _COMPARED["initiative_effects"]
-_COMPARED["initiative_lifts"] = ("comparison_ids", ("lift", "low", "high"))
+_COMPARED["initiative_results"] = (
+    "comparison_ids",
+    (*_COMPARED["initiative_effects"][1], "reason", "trend_explains"),
+)
+_COMPARED["initiative_lifts"] = (
+    "comparison_ids",
+    ("lift", "low", "high", "shown_lift", "shown_low", "shown_high"),
+)
 _COMPARISON_WITHHELD = (
     "'The comparison is withheld: a single department it is set against lies outside the"
     " departments you see, so its figures would give that department away.'"
@@ -238,7 +244,7 @@ def _withheld(flag: str, column: str) -> str:
     hidden = "NULL"
     if column.endswith("note"):
         hidden = _WITHHELD_NOTE
-    elif column == "explanation":
+    elif column in ("explanation", "reason"):
         hidden = _COMPARISON_WITHHELD
     return f'CASE WHEN {flag} THEN {hidden} ELSE v."{column}" END AS "{column}"'
 

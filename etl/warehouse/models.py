@@ -157,6 +157,12 @@ def model_settings() -> list[tuple[str, str, object]]:
         ("typical_months", "INTEGER", metrics.TYPICAL_MONTHS),
         ("min_judged_rows", "INTEGER", metrics.MIN_JUDGED_ROWS),
         ("month_end_slack_days", "INTEGER", metrics.MONTH_END_SLACK_DAYS),
+        # The initiative windows, so the initiatives page can count what lies behind a lift.
+        ("initiative_baseline_months", "INTEGER", thresholds.BASELINE_MONTHS),
+        ("initiative_baseline_skip", "INTEGER", thresholds.BASELINE_SKIP),
+        ("initiative_early_month", "INTEGER", thresholds.EARLY_MONTH),
+        ("initiative_late_from", "INTEGER", thresholds.LATE_MONTHS[0]),
+        ("initiative_late_to", "INTEGER", thresholds.LATE_MONTHS[1]),
     ]
 
 

@@ -83,8 +83,11 @@ cases as (
         month,
         count(is_fcr) as fcr_cases,
         count(*) filter (where is_fcr) as fcr,
-        count(resolution_hours) as resolved_cases,
-        median(resolution_hours)::double as case_resolution_hours
+        -- Over cases the first contact did not close (another contact or a task followed):
+        -- a median over every case is the length of one call wherever most close at once.
+        count(resolution_hours) filter (where contacts > 1 or tasks > 0) as resolved_cases,
+        median(resolution_hours) filter (where contacts > 1 or tasks > 0)::double
+            as case_resolution_hours
     from int_cases
     group by grouping sets (
         (department_id, channel, month), (channel, month), (department_id, month), (month)

@@ -368,6 +368,54 @@ def test_initiatives_say_durable_or_faded_for_the_department(sample_db, reader, 
     assert "No initiatives in Quality Assurance" in quiet.info[0].value
 
 
+def test_initiatives_speak_in_units_with_n_and_name_each_once(sample_db, reader, monkeypatch):
+    """Shares in %, their lifts in points, seconds as s; departments by name; every level with
+    its n; the name once per box; no None/NaN and no statistics words outside "How we know"."""
+    rows = reader.execute(
+        "SELECT initiative_name, department_id, department_name FROM initiative_results"
+    ).fetchall()
+    app = open_app(sample_db, monkeypatch, "initiatives")
+    boxes = [e.value for kind in ("success", "error", "info") for e in getattr(app, kind)]
+    assert len(boxes) == len(rows)
+    for name, code, department in rows:
+        (box,) = [b for b in boxes if b.startswith(f"**{name}**")]
+        assert box.count(name) == 1, box
+        assert f"· {department} ·" in box and f"({code}" not in box, box
+        assert re.search(r"before: [^;]*\(\d+ months, n = [\d,]+\)", box, re.I), box
+    (how,) = [e for e in app.expander if e.label == "How we know"]
+    method = "\n".join(m.value for m in how.markdown)
+    assert "95% interval" in method
+    shown = texts(app).replace(method, "")
+    assert not re.search(r"\d\.\d{4}", shown), "raw fractions on the page"
+    assert not re.search(r"welch|p = |t interval|degrees of freedom", shown, re.I)
+    assert re.search(r"\d\.\d% \(", shown) and re.search(r"\d s \(", shown), shown
+    (table,) = [d.value for d in app.dataframe[:1]]
+    cells = [str(c) for column in table.columns for c in table[column]]
+    assert not [c for c in cells if c in ("None", "nan", "NaN", "")], cells
+    assert not [c for c in cells if re.fullmatch(r"-?\d\.\d{3,}", c)], cells
+    assert set(rows[0][2:]) <= set(table["department"])
+    assert "lift after 3-6 months" in table.columns
+    assert any(c.endswith(" pts") for c in table["lift after 3-6 months"])
+
+
+def test_initiatives_say_when_a_lift_may_be_a_trend_the_conflicts_page_sees(
+    sample_db, reader, monkeypatch
+):
+    """The handle-time drive's lift is Billing's steady fall the KPI conflicts page flags over
+    every month: the page says the trend was under way before the start."""
+    ((name, metric, explains),) = reader.execute(
+        "SELECT initiative_name, metric_label, trend_explains FROM initiative_results"
+        " WHERE conflict_outcome IS NOT NULL"
+    ).fetchall()
+    assert explains
+    app = open_app(sample_db, monkeypatch, "initiatives")
+    (box,) = [e.value for e in app.error if e.value.startswith(f"**{name}**")]
+    assert f"{metric} was already falling before the start" in box
+    assert "KPI conflicts page" in box
+    others = [e.value for e in app.error if not e.value.startswith(f"**{name}**")]
+    assert not [b for b in others + [e.value for e in app.success] if "Mind the trend" in b]
+
+
 def test_data_quality_says_when_a_published_wave_holds_back_late_answers(late_db, monkeypatch):
     app = open_app(late_db, monkeypatch, "data_quality")
     shown = [i.value for i in app.info]

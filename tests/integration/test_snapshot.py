@@ -341,6 +341,11 @@ def test_the_demo_freezes_the_samples_last_month_once(tmp_path):
     demo = ("-q", "--db", str(db), "demo", "--scale", "20k", "--out", str(tmp_path / "sample"))
     first = run_cxkpi(*demo, "--no-serve")
     assert first.returncode == 0, first.stderr
+    # A line per source, not per file: the month files' lines ran to ~350.
+    assert re.search(
+        r"^interactions: 24 files, [\d,]+ rows loaded, 0 quarantined$", first.stdout, re.M
+    )
+    assert ".csv: loaded" not in first.stdout + first.stderr
     pack = tmp_path / "snapshots" / "cxkpi-board-pack-2026-10-v1.pdf"
     assert f"2026-10-v1: board pack {pack} (" in first.stdout
     assert "October 2026 · version 1" in PdfReader(pack).pages[0].extract_text()

@@ -129,6 +129,8 @@ def test_promise_kept_needs_the_follow_up_done_by_its_due_time():
 
 
 def test_case_resolution_is_the_median_hours_to_the_last_contact_or_task_closing():
+    """Over the cases the first contact did not close: the single-contact cases (2 h each,
+    the most) would make it the length of one call."""
     con = warehouse(
         interactions=[
             contact("1", "2026-01-05 00:00", 3600, case="K1"),
@@ -136,14 +138,20 @@ def test_case_resolution_is_the_median_hours_to_the_last_contact_or_task_closing
             contact("3", "2026-01-06 00:00", 3600, case="K2"),
             contact("4", "2026-01-05 00:00", 3600, case="K3"),
         ]
-        + [contact(f"x{i}", "2026-01-07 00:00", 7200, case=f"X{i}") for i in range(8)],
+        + [contact(f"x{i}", "2026-01-07 00:00", 7200, case=f"X{i}") for i in range(12)]
+        + [
+            contact(f"y{i}{k}", f"2026-01-{7 + k:02d} 00:00", 3600, case=f"Y{i}")
+            for i in range(8)
+            for k in (0, 1)
+        ],
         case_tasks=[
             ("t1", "K3", "BO", "2026-01-05 01:00", "2026-01-09 00:00", 24),
             ("t2", "K1", "BO", "2026-01-05 01:00", None, 24),
         ],  # K1 still open
     )
-    # Resolved: K2 = 25 h, K3 = 96 h, X0..X7 = 2 h each -> median of ten values is 2 h.
-    assert metric(con, "case_resolution_hours") == (2.0, 10, None)
+    # Beyond one contact and resolved: K2 = 25 h, K3 = 96 h, Y0..Y7 = 25 h each -> median of
+    # ten values is 25 h; X0..X11 (one contact, 2 h) are left out.
+    assert metric(con, "case_resolution_hours") == (25.0, 10, None)
 
 
 def adjusted_wald(promoters: int, detractors: int, n: int) -> tuple[float, float]:

@@ -28,3 +28,17 @@ def test_the_sample_covers_the_months_asked_for_ending_october_2026(months):
 def test_fewer_than_twelve_months_is_refused():
     with pytest.raises(ValueError, match="at least 12"):
         frames("20k", months=6)
+
+
+def test_every_front_line_desk_is_busy_for_the_time_it_is_logged_in():
+    """The tiny escalation desk's one agent logged a full day beside 14 cases a month: 2%
+    occupancy. A desk that needs less than one agent is logged in part time."""
+    sample = frames("20k")
+    work = sample["workforce"]
+    shares = (
+        work.filter(pl.col("handling_minutes").is_not_null())
+        .group_by("department_id")
+        .agg((pl.col("handling_minutes").sum() / pl.col("logged_in_minutes").sum()).alias("occ"))
+    )
+    low = shares.filter(pl.col("occ") < 0.5)
+    assert low.is_empty(), low
