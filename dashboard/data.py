@@ -24,7 +24,7 @@ import polars as pl
 import streamlit as st
 
 from etl.errors import CxkpiError, first_line
-from etl.warehouse import sandbox
+from etl.warehouse import sandbox, sql_errors
 from etl.warehouse.access import LOCAL, Access, Visibility
 from etl.warehouse.models import query
 from etl.warehouse.publish import resolve_db
@@ -37,6 +37,12 @@ MAX_QUERY_CHARS = sandbox.MAX_QUERY_CHARS
 Refused = sandbox.Refused
 examples = sandbox.examples
 analyst_views = sandbox.analyst_views
+VIEW_GROUPS = sandbox.GROUPS
+#: A refusal in plain words, with what the guard or DuckDB said exactly underneath.
+explain = sql_errors.explain
+#: The longest query the workbench keeps in its link (?q=...): URL-encoded it is at most about
+#: three times as long, under the 8 KB request line many servers and proxies accept.
+URL_QUERY_CHARS = 2_000
 
 #: Seconds a query result stays cached; a newly published file invalidates it at once.
 CACHE_SECONDS = 600

@@ -14,6 +14,19 @@ RUN_NOW = "sql_run_now"
 RUNS = "sql_runs"
 RAW_CSV = "sql_raw_csv"
 MAX_CATEGORIES = 12
+#: The link's query parameter holding the last query run (the filters keep theirs).
+LINK = "q"
+#: The schema browser's groups (data.VIEW_GROUPS): what each is called and holds.
+GROUP_LABELS = {"output": "Output", "supporting": "Supporting", "internal": "Internal"}
+GROUP_HELP = {
+    "output": "documented output views: their names and columns stay stable from release to"
+    " release. Start here.",
+    "supporting": "views the dashboard's pages read: labels added, long forms, counts and the"
+    " department names.",
+    "internal": "building blocks of the views above (staging stg_, intermediate int_) and the"
+    " board snapshots' frozen copies (snapshot_). Their columns may change between releases.",
+}
+ONE_AXIS, TWO_AXES, INDEX = "One axis", "Two axes", "Index (first = 100)"
 
 
 def use(query: str, run: bool) -> None:
@@ -30,11 +43,43 @@ def execute(query: str) -> None:
         st.session_state[RESULT] = (query, box.run(query))
     except data.Refused as refusal:
         st.session_state[RESULT] = (query, refusal)
+    keep_in_link(query)
+
+
+def keep_in_link(query: str) -> None:
+    """The query run last, in the page's link (?q=), so a reload or a shared link shows it
+    again; a query too long for a link leaves none, and says so under the editor."""
+    if query.strip() and len(query) <= data.URL_QUERY_CHARS:
+        st.query_params[LINK] = query
+    elif LINK in st.query_params:
+        del st.query_params[LINK]
+
+
+def from_link() -> None:
+    """On opening the page with ?q=: that query, in the editor and run, under the same limits
+    and refusals as a typed one."""
+    linked = st.query_params.get(LINK)
+    if QUERY in st.session_state or not linked:
+        return
+    if len(linked) > data.MAX_QUERY_CHARS:
+        execute(linked)  # refused for its length; too long for the editor to hold
+        return
+    use(linked, run=True)
+
+
+def show_refusal(outcome: data.Refused) -> None:
+    """A plain sentence first, then exactly what the guard or DuckDB said."""
+    said = data.explain(outcome, data.workbench().views)
+    st.error(ui.plain(said.sentence), icon=":material/block:")
+    if said.detail:
+        where = "DuckDB" if outcome.detail else "the guard"
+        with st.expander(f"Exactly what {where} said"):
+            st.code(said.detail, language=None, wrap_lines=True)
 
 
 def show_result(query: str, outcome) -> None:
     if isinstance(outcome, data.Refused):
-        st.error(f"Not run: {ui.plain(outcome)}", icon=":material/block:")
+        show_refusal(outcome)
         return
     box = data.workbench()
     frame = outcome.frame
@@ -109,7 +154,51 @@ def chart(frame: pl.DataFrame) -> None:
             " aggregate first."
         )
         return
-    st.altair_chart(charts.result_chart(frame, x, ys, colour), width="stretch")
+    scale = pick_scale(frame, x in temporal, ys, run)
+    if scale == TWO_AXES:
+        drawn = charts.two_axes_chart(frame, x, ys, colour)
+    elif scale == INDEX:
+        left_out = charts.unindexed(frame, x, ys, colour)
+        if left_out:
+            st.caption(
+                f"No index for {ui.plain(', '.join(left_out))} (or some of its series): the"
+                " first value is missing or not above 0, and an index of a value that can be"
+                " negative, such as NPS, would run the wrong way. Two axes shows it."
+            )
+        if len(left_out) == len(ys):
+            return
+        drawn = charts.index_chart(frame, x, ys, colour)
+    else:
+        drawn = charts.result_chart(frame, x, ys, colour)
+    st.altair_chart(drawn, width="stretch")
+
+
+def pick_scale(frame: pl.DataFrame, over_time: bool, ys: list[str], run: int) -> str:
+    """How several values share the chart: one axis, an axis each (two values) or, over time,
+    an index; measures far apart in size start on their own axes or as an index."""
+    if len(ys) < 2:
+        return ONE_AXIS
+    options = [ONE_AXIS, *([TWO_AXES] if len(ys) == 2 else []), *([INDEX] if over_time else [])]
+    apart = charts.scales_apart(frame, ys)
+    default = ONE_AXIS
+    if apart:
+        default = TWO_AXES if TWO_AXES in options else options[-1]
+    scale = st.segmented_control(
+        "Scale",
+        options,
+        default=default,
+        required=True,
+        key=f"sql_chart_scale_{run}",
+        help="Values of very different size (an NPS and a handle time in seconds) on one axis"
+        " leave the smaller as a flat line: give each its own axis, or show each as an index"
+        " of its first value.",
+    )
+    if apart and scale == ONE_AXIS:
+        st.caption(
+            f"These values differ in size {charts.SCALE_RATIO} times or more: on one axis the"
+            " smaller reads as a flat line."
+        )
+    return scale
 
 
 st.title("SQL workbench")
@@ -125,6 +214,7 @@ st.caption(
     f" memory; shows up to {limits.max_rows:,} rows. The same guard as `cxkpi sql` in a terminal."
 )
 
+from_link()
 editor, browser = st.columns([3, 2], gap="large")
 with browser:
     st.subheader("Examples")
@@ -139,7 +229,29 @@ with browser:
         )
     st.subheader("Views")
     views = {v.name: v for v in data.analyst_views() if v.name in box.views}
-    name = st.selectbox("View", list(views), key="sql_view")
+    groups = {
+        g: [n for n, v in views.items() if v.group == g]
+        for g in data.VIEW_GROUPS
+        if any(v.group == g for v in views.values())
+    }
+    name = None
+    if groups:
+        group = st.segmented_control(
+            "Group",
+            list(groups),
+            default=next(iter(groups)),
+            required=True,
+            format_func=GROUP_LABELS.get,
+            key="sql_view_group",
+            label_visibility="collapsed",
+        )
+        st.caption(f"{len(groups[group])} {GROUP_HELP[group]}")
+        name = st.selectbox(
+            "View",
+            groups[group],
+            format_func=lambda n: f"{n} — {views[n].summary}",
+            key="sql_view",
+        )
     if name is None:
         st.info("The warehouse has no views yet: run `cxkpi build` (or `cxkpi demo`).")
     else:
@@ -170,5 +282,12 @@ with editor:
     if submitted or st.session_state.pop(RUN_NOW, False):
         with st.spinner("Running…"):
             execute(st.session_state.get(QUERY, ""))
+    ran = st.session_state.get(RESULT, ("",))[0]
+    if len(ran) > data.URL_QUERY_CHARS:
+        st.caption(
+            f"This query is {len(ran):,} characters long: too long to keep in the page's link"
+            f" (up to {data.URL_QUERY_CHARS:,}), so a reload or a shared link will not show it."
+            " Save it in a file, or shorten it."
+        )
     if RESULT in st.session_state:
         show_result(*st.session_state[RESULT])

@@ -356,3 +356,119 @@ def result_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) 
         else alt.Undefined,
         tooltip=tooltip,
     )
+
+
+#: Two measures this many times apart in size read as one flat line on a shared axis.
+SCALE_RATIO = 10
+
+
+def scales_apart(frame: pl.DataFrame, ys: list[str]) -> bool:
+    """Whether the measures' largest sizes differ SCALE_RATIO times or more (or one is all 0)."""
+    sizes = [frame[y].cast(pl.Float64).abs().max() for y in ys]
+    sizes = [s for s in sizes if s is not None]
+    if len(sizes) < 2:
+        return False
+    return min(sizes) == 0 or max(sizes) / min(sizes) >= SCALE_RATIO
+
+
+def two_axes_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -> alt.Chart:
+    """Two measures of a query result, each on its own scale: over time, a line each with the
+    first measure's axis on the left and the second's on the right; per category, two bar
+    panels side by side."""
+    first, second = ys
+    temporal = frame.schema[x].is_temporal()
+    split = [color] if color and color != x else []
+    palette = ("#4c78a8", "#f58518")
+
+    def one(measure: str, shade: str, side: str, dash: list[int]) -> alt.Chart:
+        shown = frame.select(x, *split, pl.col(measure).cast(pl.Float64).alias(measure))
+        tooltip = [alt.Tooltip(f"{x}:{'T' if temporal else 'N'}"), *split]
+        tooltip.append(alt.Tooltip(f"{measure}:Q", format=",.4~f"))
+        base = alt.Chart(shown)
+        if not temporal:
+            return base.mark_bar(color=shade).encode(
+                y=alt.Y(f"{x}:N", title=x, sort="-x", axis=alt.Axis(labelLimit=220)),
+                x=alt.X(f"{measure}:Q", title=measure),
+                yOffset=alt.YOffset(f"{color}:N") if split else alt.Undefined,
+                color=alt.Color(f"{color}:N") if split else alt.Undefined,
+                tooltip=tooltip,
+            )
+        keys = [x, *split]
+        several = shown.select(pl.struct(keys).is_duplicated().any()).item()
+        mark = (
+            base.mark_circle(color=shade)
+            if several
+            else base.mark_line(point=True, color=shade, strokeDash=dash)
+        )
+        return mark.encode(
+            x=alt.X(f"{x}:T", title=x),
+            y=alt.Y(
+                f"{measure}:Q",
+                title=measure,
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(orient=side, titleColor=shade),
+            ),
+            color=alt.Color(f"{color}:N") if split else alt.Undefined,
+            detail=alt.Detail(f"{color}:N") if split else alt.Undefined,
+            tooltip=tooltip,
+        )
+
+    left = one(first, palette[0], "left", [])
+    right = one(second, palette[1], "right", [6, 3] if split else [])
+    if temporal:
+        return alt.layer(left, right).resolve_scale(y="independent")
+    return alt.hconcat(left, right.encode(y=alt.Y(f"{x}:N", title=None, sort="-x")))
+
+
+def indexed(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -> pl.DataFrame:
+    """Each measure (per split) as an index over time, its first value = 100: columns x, the
+    split, measure and value; a series whose first value is not above 0 has no index and is
+    left out (see unindexed)."""
+    split = [color] if color and color != x else []
+    long = (
+        frame.select(x, *split, *[pl.col(y).cast(pl.Float64) for y in ys])
+        .unpivot(index=[x, *split], variable_name="measure", value_name="value")
+        .drop_nulls("value")
+        .sort(x)
+    )
+    base = pl.col("value").first().over(["measure", *split])
+    return long.filter(base > 0).with_columns(value=pl.col("value") / base * 100)
+
+
+def unindexed(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -> list[str]:
+    """The measures indexed() leaves out, whole or for some series: no value, or a first value
+    not above 0 (an index of a negative NPS would run the wrong way)."""
+    split = [color] if color and color != x else []
+    series = ["measure", *split]
+    every = (
+        frame.select(x, *split, *[pl.col(y).cast(pl.Float64) for y in ys])
+        .unpivot(index=[x, *split], variable_name="measure", value_name="value")
+        .drop_nulls("value")
+        .select(series)
+        .unique()
+    )
+    kept = indexed(frame, x, ys, color).select(series).unique()
+    missing = set(every.join(kept, on=series, how="anti")["measure"].to_list())
+    return [y for y in ys if y in missing or y not in every["measure"].to_list()]
+
+
+def index_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -> alt.Chart:
+    """Measures of a query result over time as indices (first value = 100), so that measures of
+    any size share one axis; 100 is drawn as a rule."""
+    long = indexed(frame, x, ys, color)
+    split = color if color and color != x else None
+    tooltip = [alt.Tooltip(f"{x}:T"), "measure:N", *([alt.Tooltip(f"{split}:N")] if split else [])]
+    tooltip.append(alt.Tooltip("value:Q", title="index", format=",.1f"))
+    lines = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{x}:T", title=x),
+            y=alt.Y("value:Q", title="index (first value = 100)", scale=alt.Scale(zero=False)),
+            color=alt.Color(f"{split or 'measure'}:N", title=split),
+            strokeDash=alt.StrokeDash("measure:N") if split else alt.Undefined,
+            tooltip=tooltip,
+        )
+    )
+    rule = alt.Chart(pl.DataFrame({"base": [100]})).mark_rule(color="#999").encode(y="base:Q")
+    return alt.layer(rule, lines)

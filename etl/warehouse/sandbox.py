@@ -88,12 +88,14 @@ class Refused(CxkpiError):
 
     Control characters in the sentence (DuckDB quotes values it could not convert) are
     written out, so the sentence is safe on a terminal; stopped names the limit that stopped
-    the query, if one did.
+    the query, if one did; detail is DuckDB's own error text, whole, where DuckDB raised it
+    (the workbench shows it under a plain sentence: etl/warehouse/sql_errors.py).
     """
 
-    def __init__(self, message: str, stopped: str | None = None):
+    def __init__(self, message: str, stopped: str | None = None, detail: str = ""):
         super().__init__(cells.escape(message))
         self.stopped = stopped
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -123,14 +125,32 @@ class Limits:
         return limits
 
 
+#: The schema browser's groups, in the order it lists them: the output views (CONTRACT_VIEWS),
+#: the marts and analyses the pages read, then the building blocks and frozen copies.
+OUTPUT, SUPPORTING, INTERNAL = "output", "supporting", "internal"
+GROUPS = (OUTPUT, SUPPORTING, INTERNAL)
+#: The longest one-line description the schema browser shows beside a view's name.
+SUMMARY_CHARS = 90
+
+
 @dataclass(frozen=True)
 class View:
-    """An analyst view as the schema browser shows it."""
+    """An analyst view as the schema browser shows it, with its group (GROUPS)."""
 
     name: str
     grain: str
     description: str
     columns: tuple[tuple[str, str], ...]
+    group: str = SUPPORTING
+
+    @property
+    def summary(self) -> str:
+        """The description's first sentence, cut to SUMMARY_CHARS at a word (else the grain)."""
+        text = self.description or self.grain
+        first = re.split(r"(?<=[a-z0-9)'`%])[.!?](?:\s+|$)", text, maxsplit=1)[0].strip()
+        if len(first) > SUMMARY_CHARS:
+            first = first[: SUMMARY_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        return first
 
 
 @dataclass(frozen=True)
@@ -150,16 +170,33 @@ def analyst_views() -> tuple[View, ...]:
     models = discover()
     shown = [m for m in models.values() if m.spec.get("analyst", True)]
     order = {name: i for i, name in enumerate(CONTRACT_VIEWS)}
-    shown.sort(key=lambda m: (order.get(m.name, len(order)), _layer_rank(m), m.name))
+    shown.sort(
+        key=lambda m: (
+            GROUPS.index(_group(m)),
+            order.get(m.name, len(order)),
+            _layer_rank(m),
+            m.name,
+        )
+    )
     return tuple(
         View(
             m.name,
             m.spec.get("grain", ""),
             m.spec.get("description", ""),
             tuple((c, description(m, c, models) or "") for c in columns(m, models)),
+            _group(m),
         )
         for m in shown
     )
+
+
+def _group(model: Model) -> str:
+    """Output views first; staging, intermediate and frozen snapshot_ copies last."""
+    if model.name in CONTRACT_VIEWS:
+        return OUTPUT
+    if model.layer in ("staging", "intermediate") or model.name.startswith("snapshot_"):
+        return INTERNAL
+    return SUPPORTING
 
 
 @dataclass(frozen=True)
@@ -332,7 +369,9 @@ class Sandbox:
         try:
             statements = cursor.extract_statements(query)
         except duckdb.Error as error:
-            raise Refused(f"the query is not valid SQL: {first_line(error)}") from None
+            raise Refused(
+                f"the query is not valid SQL: {first_line(error)}", detail=_detail(error)
+            ) from None
         if len(statements) != 1:
             raise Refused(
                 f"run one statement at a time (this has {len(statements)}); "
@@ -498,7 +537,7 @@ class Sandbox:
             except Stopped as stop:
                 raise Refused(stop.message or _stopped(stop.limit, self.limits)) from None
             except Failed as failed:
-                raise Refused(str(failed)) from None
+                raise Refused(str(failed), detail=failed.detail) from None
 
         return self._pool.run(use)
 
@@ -525,7 +564,8 @@ def answer(box: Sandbox, request: dict) -> Iterator[tuple[bytes, bytes]]:
                     break
         yield DONE, b""
     except Refused as refused:
-        yield ERROR, json.dumps({"message": str(refused), "stopped": refused.stopped}).encode()
+        said = {"message": str(refused), "stopped": refused.stopped, "detail": refused.detail}
+        yield ERROR, json.dumps(said).encode()
     except MemoryError:
         message = _stopped("memory", box.limits)
         yield ERROR, json.dumps({"message": message, "stopped": "memory"}).encode()
@@ -579,7 +619,19 @@ class _Translate:
             message = "the query tried to reach a file, URL or setting, which is not allowed"
         else:
             message = f"the query failed: {first_line(error)}"
-        raise Refused(message, stopped) from None
+        raise Refused(message, stopped, _detail(error)) from None
+
+
+#: The most of DuckDB's error text kept for the workbench to show under its sentence.
+DETAIL_CHARS = 2_000
+
+
+def _detail(error: BaseException) -> str:
+    """DuckDB's error text, whole but bounded, control characters written out."""
+    text = str(error).strip().replace("\t", "    ")
+    if len(text) > DETAIL_CHARS:
+        text = text[:DETAIL_CHARS] + " …"
+    return cells.escape_lines(text)
 
 
 def _csv_frame(batches: list[pa.RecordBatch], schema: pa.Schema, raw: bool) -> pl.DataFrame:

@@ -59,7 +59,12 @@ class Stopped(Exception):
 
 
 class Failed(Exception):
-    """The worker answered with an error sentence (a refusal, a DuckDB error)."""
+    """The worker answered with an error sentence (a refusal, a DuckDB error), and DuckDB's
+    own text where DuckDB raised it."""
+
+    def __init__(self, message: str, detail: str = ""):
+        super().__init__(message)
+        self.detail = detail
 
 
 class Worker:
@@ -130,7 +135,7 @@ class Worker:
             self.clean = True
         if answer.get("stopped"):
             raise Stopped(answer["stopped"], answer["message"])
-        raise Failed(answer["message"])
+        raise Failed(answer["message"], answer.get("detail") or "")
 
     def alive(self) -> bool:
         """Whether the process still runs."""

@@ -332,6 +332,19 @@ DERIVED = (
         "initiative_id, lift_1_month, lift_3_6_months, comparison_ids, explanation",
     ),
     (
+        "department_nps_month",
+        "department_month",
+        "department_id, department_name, month, answers, nps, nps_ci_low, nps_ci_high, nps_note",
+        "department_id, department_name, month, coalesce(nps_n, 0), nps, nps_ci_low,"
+        " nps_ci_high, nps_note",
+    ),
+    (
+        "departments",
+        "stg_departments",
+        "department_id, department_name, department_function",
+        "department_id, department_name, department_function",
+    ),
+    (
         "initiative_lifts",
         "initiative_effects",
         "initiative_id, stage, lift, low, high, comparison_ids",
