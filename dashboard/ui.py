@@ -182,6 +182,11 @@ ROW_PX, HEADER_PX = 35, 35
 HEADERS = {"sha256": "SHA-256", "enps": "eNPS", "nps": "NPS", "csat": "CSAT", "fcr": "FCR"}
 
 
+def sentence_case(text: str) -> str:
+    """lift after 1 month -> Lift after 1 month."""
+    return text[:1].upper() + text[1:]
+
+
 def header(column: str) -> str:
     """first_row_number -> First row number."""
     words = [HEADERS.get(w, w) for w in column.split("_")]

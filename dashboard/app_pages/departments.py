@@ -229,7 +229,8 @@ st.caption(
     " red for customers. Flagged departments are named; hover over a point for the others."
     " Departments with too little data or no customer link are not drawn."
 )
-st.altair_chart(charts.quadrant(value, TARGETS_MET_SHARE, f.department))
+selected_name = "" if f.department == "ALL" else f.department_name
+st.altair_chart(charts.quadrant(value, TARGETS_MET_SHARE, selected_name))
 
 st.subheader("Contribution to customer journeys")
 measured = value.filter(value["hours_added"].is_not_null())

@@ -143,7 +143,7 @@ table = pl.DataFrame(
         for row in effects.iter_rows(named=True)
     ]
 )
-st.dataframe(table, hide_index=True)
+ui.table(table.rename(ui.sentence_case))
 
 with st.expander("How we know"):
     names = dict(
@@ -194,4 +194,4 @@ with st.expander("How we know"):
                 "comparison departments": against,
             }
         )
-    st.dataframe(pl.DataFrame(stats), hide_index=True)
+    ui.table(pl.DataFrame(stats).rename(ui.sentence_case))

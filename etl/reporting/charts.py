@@ -141,7 +141,7 @@ def conflict_matrix(
 def quadrant(frame: pl.DataFrame, targets_met: float, selected: str = "") -> alt.LayerChart:
     """Own-target attainment against the NPS gap of the cases touched; watermelons bottom right.
 
-    Only flagged departments and the selected one are named, so that labels do not pile up
+    Only flagged departments and the selected one (by name) are named, so that labels do not pile up
     where most departments sit (on target, close to their peers); the tooltip names the rest.
     The legend sits below, its labels never shortened (on the page and in the board pack).
     """
@@ -152,7 +152,7 @@ def quadrant(frame: pl.DataFrame, targets_met: float, selected: str = "") -> alt
         attainment=pl.col("own_target_attainment") * 100,
         name_shown=pl.when(
             pl.col("verdict").is_in(["destroys_value", "watermelon"])
-            | (pl.col("department_id") == selected)
+            | (pl.col("department_name") == selected)
         )
         .then(pl.col("department_name"))
         .otherwise(pl.lit("")),

@@ -393,9 +393,9 @@ def test_initiatives_speak_in_units_with_n_and_name_each_once(sample_db, reader,
     cells = [str(c) for column in table.columns for c in table[column]]
     assert not [c for c in cells if c in ("None", "nan", "NaN", "")], cells
     assert not [c for c in cells if re.fullmatch(r"-?\d\.\d{3,}", c)], cells
-    assert set(rows[0][2:]) <= set(table["department"])
-    assert "lift after 3-6 months" in table.columns
-    assert any(c.endswith(" pts") for c in table["lift after 3-6 months"])
+    assert set(rows[0][2:]) <= set(table["Department"])
+    assert "Lift after 3-6 months" in table.columns
+    assert any(c.endswith(" pts") for c in table["Lift after 3-6 months"])
 
 
 def test_initiatives_say_when_a_lift_may_be_a_trend_the_conflicts_page_sees(
