@@ -1,7 +1,7 @@
 """The sidebar filters (period, department, channel), kept in the URL so a link reproduces a view.
 
 Streamlit binds a widget to the URL by the label it shows, so links say
-`?department=Billing&channel=phone&period=Jan+2026&period=Oct+2026`.
+`?department=Billing&channel=Phone&period=Jan+2026&period=Oct+2026`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def sidebar() -> Filters:
     departments = dict(
         zip(options["department"]["value"], options["department"]["label"], strict=True)
     )
-    channels = options["channel"]["value"].to_list()
+    channels = dict(zip(options["channel"]["value"], options["channel"]["label"], strict=True))
     with st.sidebar:
         st.markdown("**Filters**")
         start, end = st.select_slider(
@@ -60,7 +60,7 @@ def sidebar() -> Filters:
         channel = st.selectbox(
             "Channel",
             options=["all", *channels],
-            format_func=lambda c: "All channels" if c == "all" else c,
+            format_func=lambda c: "All channels" if c == "all" else channels[c],
             key="channel",
             bind="query-params",
             help="Workforce, task and employee-survey figures have no channel; "

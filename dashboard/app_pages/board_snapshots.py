@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+import polars as pl
 import streamlit as st
 
 from dashboard import data, ui
@@ -27,6 +28,11 @@ if taken.is_empty():
     st.stop()
 
 rows = {row["snapshot_id"]: row for row in taken.iter_rows(named=True)}
+
+
+def _with_n(cell: scorecard.Cell) -> str:
+    """47.1% (n = 4,857); a withheld figure's reason already says its n."""
+    return cell.value if cell.withheld and "n =" in cell.value else f"{cell.value} ({cell.n})"
 
 
 def _label(snapshot_id: str) -> str:
@@ -119,12 +125,11 @@ with frozen:
     )
     for section in scorecard.sections(data.frozen_scorecard(chosen, month)):
         st.markdown(f"**{section.title}**: {section.covers}.")
-        shown = {"department": [row.department for row in section.rows]}
+        shown = {"Department": [row.department for row in section.rows]}
         for index, heading in enumerate(section.columns):
-            shown[heading] = [row.cells[index].value for row in section.rows]
-            shown[f"{heading} n"] = [row.cells[index].n for row in section.rows]
-        shown["verdict"] = [row.verdict for row in section.rows]
-        st.dataframe(shown, hide_index=True, key=f"scorecard_{section.function}")
+            shown[ui.sentence_case(heading)] = [_with_n(row.cells[index]) for row in section.rows]
+        shown["Verdict"] = [row.verdict for row in section.rows]
+        ui.table(pl.DataFrame(shown), key=f"scorecard_{section.function}")
 
 with since:
     files = data.inputs_since(chosen)
@@ -149,22 +154,23 @@ with since:
         st.markdown(f"No headline figure of {month:%B %Y} differs from the frozen one.")
     else:
         st.markdown(f"**{moved.height} figure(s) of {month:%B %Y} differ today:**")
-        st.dataframe(
-            {
-                "department": moved["department"].to_list(),
-                "metric": moved["label"].to_list(),
-                "frozen": [
-                    format_value(m, v)
-                    for m, v in zip(moved["metric"], moved["frozen_value"], strict=True)
-                ],
-                "frozen n": moved["frozen_n"].to_list(),
-                "live today": [
-                    format_value(m, v)
-                    for m, v in zip(moved["metric"], moved["live_value"], strict=True)
-                ],
-                "live n": moved["live_n"].to_list(),
-            },
-            hide_index=True,
+        ui.table(
+            pl.DataFrame(
+                {
+                    "Department": moved["department"].to_list(),
+                    "Metric": moved["label"].to_list(),
+                    "Frozen": [
+                        format_value(m, v)
+                        for m, v in zip(moved["metric"], moved["frozen_value"], strict=True)
+                    ],
+                    "Frozen n": moved["frozen_n"].to_list(),
+                    "Live today": [
+                        format_value(m, v)
+                        for m, v in zip(moved["metric"], moved["live_value"], strict=True)
+                    ],
+                    "Live n": moved["live_n"].to_list(),
+                }
+            )
         )
     flags = data.flags_since(chosen)
     if flags.is_empty():

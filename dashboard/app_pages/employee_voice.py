@@ -31,7 +31,7 @@ st.altair_chart(
 )
 
 mine = waves.filter(pl.col("department_id") == f.department)
-st.subheader(f"{ui.plain(f.department_name)}: wave by wave")
+st.subheader(f"{ui.plain(ui.sentence_case(f.department_name))}: wave by wave")
 if mine.is_empty():
     st.info(f"No survey waves for {ui.plain(f.department_name)}.")
     st.stop()
@@ -67,7 +67,10 @@ shown = table.with_columns(
     .then(pl.lit("withheld"))
     .otherwise(pl.col("enps").map_elements(ui.signed, pl.String))
     .alias("enps"),
-    pl.col("nps_following").map_elements(ui.signed, pl.String),
+    pl.when(pl.col("nps_following_n") == 0)
+    .then(pl.lit("not yet"))
+    .otherwise(pl.col("nps_following").map_elements(ui.signed, pl.String))
+    .alias("nps_following"),
     pl.col("wave").map_elements(ui.month_label, pl.String),
     *([] if held else [pl.col("fcr_rate_following").map_elements(lambda v: f"{v:.0%}", pl.String)]),
 )

@@ -134,10 +134,8 @@ table = pl.DataFrame(
             "department": _department(row),
             "metric": row["metric_label"] or row["metric"],
             "started": ui.month_label(row["started_on"]),
-            "before": _level(row, "baseline", "baseline_n"),
             "lift after 1 month": _lift(row, "lift_1_month"),
             "lift after 3-6 months": _lift(row, "lift_3_6_months"),
-            "after 3-6 months": _level(row, "level_3_6_months", "level_3_6_months_n"),
             "verdict": _VERDICTS.get(row["verdict"], "too early to judge"),
         }
         for row in effects.iter_rows(named=True)

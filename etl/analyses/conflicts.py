@@ -302,8 +302,8 @@ def _pair(department: str, name: str, frame: pl.DataFrame, p: str, o: str, mixes
     move_p, move_o = _change(xs, p), _change(ys, o)
     span = f"over {n} months"
     sentence = (
-        f"{where}, {_describe(p, move_p)} while {_describe(o, move_o)}: averages of the first"
-        f" and last {END_MONTHS} of {n} months."
+        f"{where}, between the first and last {END_MONTHS} of {n} months (averages),"
+        f" {_describe(p, move_p)} while {_describe(o, move_o)}."
     )
     if not move_p["better"]:
         reason = f"Not flagged: {metric_label(p)} did not improve materially {span}."

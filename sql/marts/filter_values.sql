@@ -42,7 +42,9 @@ final as (
         false
     from departments
     union all
-    select 'channel', channel, channel, observations::varchar || ' contacts',
+    -- Channels read as names: phone -> Phone (the URL carries the label).
+    select 'channel', channel, upper(left(channel, 1)) || substr(channel, 2),
+        observations::varchar || ' contacts',
         row_number() over (order by observations desc, channel),
         false
     from channels

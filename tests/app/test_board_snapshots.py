@@ -79,12 +79,12 @@ def test_frozen_vs_live_names_the_late_file_and_the_figure_that_moved(moved_on, 
     app = open_app(moved_on, monkeypatch, "board_snapshots")
     assert "1 input file(s) were added, 0 replaced and 0 removed" in app.warning[0].value
     assert f"- added: {ui.plain('nps_responses/2026-10-late.csv')}" in texts(app)
-    moved = next(d.value for d in app.dataframe if "live today" in d.value.columns)
-    organisation = moved[(moved["department"] == "Organisation") & (moved["metric"] == "NPS")]
-    assert organisation["frozen"].tolist() == [ui.value("nps", frozen)]
-    assert organisation["live today"].tolist() == [ui.value("nps", live)]
-    assert (organisation["live n"] - organisation["frozen n"]).tolist() == [LATE_ANSWERS]
-    assert set(moved["department"]) == {"Organisation", "Retail Line"}
+    moved = next(d.value for d in app.dataframe if "Live today" in d.value.columns)
+    organisation = moved[(moved["Department"] == "Organisation") & (moved["Metric"] == "NPS")]
+    assert organisation["Frozen"].tolist() == [ui.value("nps", frozen)]
+    assert organisation["Live today"].tolist() == [ui.value("nps", live)]
+    assert (organisation["Live n"] - organisation["Frozen n"]).tolist() == [LATE_ANSWERS]
+    assert set(moved["Department"]) == {"Organisation", "Retail Line"}
 
 
 def test_the_pdf_offered_is_the_one_written(moved_on, monkeypatch):
@@ -128,11 +128,8 @@ def test_a_link_opens_the_snapshot_it_names_and_the_newest_is_the_default(
 def test_the_page_and_the_pack_show_the_same_scorecard(moved_on, monkeypatch):
     """One definition: the page's scorecard sections and columns are the pack's."""
     app = open_app(moved_on, monkeypatch, "board_snapshots")
-    frames = [d.value for d in app.dataframe if "live today" not in d.value.columns]
-    on_page = [
-        [c for c in frame.columns if c not in ("department", "verdict") and not c.endswith(" n")]
-        for frame in frames
-    ]
+    frames = [d.value for d in app.dataframe if "Live today" not in d.value.columns]
+    on_page = [[c for c in frame.columns if c not in ("Department", "Verdict")] for frame in frames]
     con = connect_read_only(moved_on)
     html_path = con.execute("SELECT html_path FROM board_snapshots").fetchone()[0]
     con.close()
@@ -142,11 +139,15 @@ def test_the_page_and_the_pack_show_the_same_scorecard(moved_on, monkeypatch):
         [h for h in re.findall(r'<th class="num">(.*?)</th>', header)]
         for header in re.findall(r"<tr><th>Department</th>(.*?)</tr>", card, re.DOTALL)
     ]
-    assert on_page == in_pack
-    assert on_page == [scorecard.columns(f) for f in ("frontline", "back_office", "support")]
+    assert on_page == [[ui.sentence_case(h) for h in headers] for headers in in_pack]
+    assert on_page == [
+        [ui.sentence_case(h) for h in scorecard.columns(f)]
+        for f in ("frontline", "back_office", "support")
+    ]
     # The watermelon is shown by its own evidence, on the page as in the pack.
     back = frames[1]
-    claims = back[back["department"] == "Claims Processing"].iloc[0]
-    assert claims["verdict"] == "watermelon"
-    assert not str(claims["promises kept on cases held"]).startswith("not available")
-    assert str(claims["promises kept on cases held"]) in card
+    claims = back[back["Department"] == "Claims Processing"].iloc[0]
+    assert claims["Verdict"] == "watermelon"
+    kept = str(claims["Promises kept on cases held"])
+    assert not kept.startswith("not available")
+    assert kept.split(" (n = ")[0] in card

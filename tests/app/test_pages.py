@@ -148,7 +148,7 @@ def test_a_url_reproduces_the_view(sample_db, reader, monkeypatch):
         sample_db,
         monkeypatch,
         department="Billing",
-        channel="chat",
+        channel="Chat",
         period=["Jan 2025", "Jun 2025"],
     )
     assert app.title[0].value == "Customer experience: Billing"
