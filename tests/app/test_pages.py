@@ -193,7 +193,7 @@ def test_an_organisation_flag_says_whose_conflict_shows_through(sample_db, monke
     app = open_app(sample_db, monkeypatch, "conflicts", pair="handle time vs NPS")
     assert app.title[0].value == "KPI conflicts: the organisation"
     assert app.error[0].value.startswith(
-        "**Flagged. One department's, through the totals.** Across the organisation, handle"
+        "**Flagged. One department's, through the totals.** Across the organisation, between"
     )
     assert "this is Billing's conflict showing through the totals" in app.error[0].value
 

@@ -50,7 +50,9 @@ def test_handle_time_falling_while_resolution_falls_is_flagged():
         )
     )
     assert row["flagged"] and row["association"] < -0.8
-    assert row["explanation"].startswith("In Dept, handle time fell")
+    assert row["explanation"].startswith(
+        "In Dept, between the first and last 6 of 24 months (averages), handle time fell"
+    )
 
 
 @pytest.mark.parametrize("seed", range(25))
