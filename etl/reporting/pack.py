@@ -195,6 +195,16 @@ def _labels() -> dict[str, str]:
     return {name: m.label for name, m in METRICS.items()}
 
 
+def _tone(row: dict, change: str, clear: str) -> str:
+    """How a change is printed: better or worse where clear of noise, unclear otherwise (a
+    snapshot frozen before changes were judged prints them all plain)."""
+    if row[change] is None or row.get(clear) is None:
+        return ""
+    if not row[clear]:
+        return "unclear"
+    return "better" if (row[change] > 0) == (row["better"] == "higher") else "worse"
+
+
 def _headline_rows(frame: pl.DataFrame) -> list[dict]:
     rows = {r["metric"]: r for r in frame.iter_rows(named=True)}
     shown = []
@@ -214,6 +224,8 @@ def _headline_rows(frame: pl.DataFrame) -> list[dict]:
                 ),
                 "previous": format_change(metric, row["change_vs_previous"]) or "–",
                 "year_ago": format_change(metric, row["change_vs_year_ago"]) or "–",
+                "previous_tone": _tone(row, "change_vs_previous", "is_change_clear"),
+                "year_ago_tone": _tone(row, "change_vs_year_ago", "is_year_change_clear"),
                 "better": "higher" if row["better"] == "higher" else "lower",
                 "period": (
                     f"wave of {row['period']:%b %Y}"

@@ -49,9 +49,10 @@ def _zero(shown: str) -> bool:
     return not re.search(r"[1-9]", shown)
 
 
-def _moved(metric: str, change: float | None, better: str) -> str | None:
-    """'better', 'worse' or None (no change to show)."""
-    if missing(change) or _zero(format_change(metric, change) or "0"):
+def _moved(metric: str, change: float | None, better: str, clear: bool | None = True) -> str | None:
+    """'better', 'worse' or None (no change to show, or none clear of noise: a snapshot taken
+    before changes were judged has no judgement, and counts every change as before)."""
+    if missing(change) or _zero(format_change(metric, change) or "0") or clear is False:
         return None
     return "better" if (change > 0) == (better == "higher") else "worse"
 
@@ -62,13 +63,18 @@ def headlines(frame: pl.DataFrame, year_ago: date) -> str:
     moves: dict[str, list[tuple[str, str]]] = {"outcome": [], "productivity": []}
     for metric in (m for m in HEADLINES if m in rows and METRICS[m].family in moves):
         row = rows[metric]
-        moved = _moved(metric, row["change_vs_year_ago"], row["better"])
+        moved = _moved(
+            metric, row["change_vs_year_ago"], row["better"], row.get("is_year_change_clear")
+        )
         if moved:
             moves[METRICS[metric].family].append((metric, moved))
     outcomes, productivity = moves["outcome"], moves["productivity"]
     worse = [m for m, way in outcomes if way == "worse"]
     gained = [m for m, way in productivity if way == "better"]
     if not outcomes and not productivity:
+        compared = any(not missing(r["change_vs_year_ago"]) for r in rows.values())
+        if compared:
+            return f"No headline figure moved clearly against {year_ago:%B %Y}."
         return f"Too little data to compare with {year_ago:%B %Y}."
     customers_worse = len(worse) * 2 > len(outcomes)
     lead = (
@@ -84,9 +90,8 @@ def headlines(frame: pl.DataFrame, year_ago: date) -> str:
     detail = f" ({listed(named)})" if named else ""
     return (
         f"Against {year_ago:%B %Y}, {lead}: {number(len(worse))} of {number(len(outcomes))}"
-        f" customer outcomes got worse{detail}, and {number(len(gained))} of"
-        f" {number(len(productivity))}"
-        " productivity KPIs got better."
+        f" customer outcomes that moved clearly got worse{detail}, and {number(len(gained))} of"
+        f" {number(len(productivity))} productivity KPIs that moved clearly got better."
     )
 
 
