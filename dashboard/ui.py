@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.data import DataUnavailable
 from etl.contract.metrics import METRICS
-from etl.reporting.formats import format_change, format_value
+from etl.reporting.formats import format_change, format_value, whole_points
 from etl.warehouse.catalog import description
 from etl.warehouse.models import discover
 
@@ -274,7 +274,4 @@ def count(number: int | None) -> str:
 
 def signed(number: float | None) -> str:
     """+5, -70 and 0: whole points with their sign."""
-    if number is None:
-        return DASH
-    whole = round(number)
-    return f"{whole:+d}" if whole else "0"
+    return DASH if number is None else whole_points(number)

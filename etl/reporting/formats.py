@@ -36,6 +36,12 @@ def missing(number: float | None) -> bool:
     return number is None or (isinstance(number, float) and math.isnan(number))
 
 
+def whole_points(number: float) -> str:
+    """+5, -70 and 0 (never -0): a gap in whole points with its sign."""
+    whole = round(number)
+    return f"{whole:+d}" if whole else "0"
+
+
 def format_value(metric: str, number: float | None) -> str:
     """A metric's value in its unit, for people; money in the currency of CXKPI_CURRENCY."""
     if missing(number):

@@ -23,7 +23,13 @@ from etl.analyses import thresholds
 from etl.contract.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP, MIN_N_SURVEY
 from etl.errors import CxkpiError
 from etl.reporting import scorecard, takeaways
-from etl.reporting.formats import VERDICTS, format_change, format_moment, format_value
+from etl.reporting.formats import (
+    VERDICTS,
+    format_change,
+    format_moment,
+    format_value,
+    whole_points,
+)
 from etl.reporting.lists import HEADLINES, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
 from etl.warehouse.models import query
 
@@ -247,7 +253,8 @@ def _verdict_rows(frame: pl.DataFrame, once) -> list[dict]:
     shown = []
     for r in rows:
         gap = (
-            f"{r['nps_gap']:+.0f} pts ({r['nps_gap_ci_low']:+.0f} to {r['nps_gap_ci_high']:+.0f})"
+            f"{whole_points(r['nps_gap'])} pts ({whole_points(r['nps_gap_ci_low'])} to"
+            f" {whole_points(r['nps_gap_ci_high'])})"
             if r["nps_gap"] is not None
             else "not available"
         )

@@ -14,7 +14,7 @@ import polars as pl
 
 from etl.analyses import thresholds
 from etl.contract.metrics import METRICS
-from etl.reporting.formats import VERDICTS, format_value, missing
+from etl.reporting.formats import VERDICTS, format_value, missing, whole_points
 from etl.reporting.lists import SCORECARD
 
 #: Section titles and what their figures cover, by department function.
@@ -105,7 +105,7 @@ def _cell(row: dict, column: str) -> Cell:
         elif column == "hours_added":
             shown = f"{figure:+,.1f} h"
         else:
-            shown = f"{figure:+.0f} pts"
+            shown = f"{whole_points(figure)} pts"
         return Cell(shown, _n(n), False)
     figure, n = row[column], row[f"{column}_n"]
     if missing(figure):

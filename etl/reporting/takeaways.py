@@ -256,7 +256,7 @@ def initiatives(frame: pl.DataFrame) -> str:
     )
     costly = frame.filter(pl.col("conflict_outcome").is_not_null())["initiative_name"].to_list()
     if costly:
-        text += f"; customers lost out to {listed(costly)}"
+        text += f"; customers paid for the gain of {listed(costly)}"
     return text + "."
 
 

@@ -78,7 +78,9 @@ def test_a_flag_explains_itself_in_one_plain_sentence(sample_con):
         "SELECT explanation FROM kpi_conflicts WHERE flagged AND department_id = 'BIL'"
         " AND productivity_metric = 'aht_seconds' AND outcome_metric = 'nps'"
     ).fetchone()[0]
-    assert sentence.startswith("In Billing, handle time fell")
+    assert sentence.startswith(
+        "In Billing, between the first and last 6 of 24 months (averages), handle time fell"
+    )
     assert "while NPS fell" in sentence and " s to " in sentence
     assert sentence.endswith(".") and ". " not in sentence
 

@@ -49,3 +49,24 @@ def test_a_passing_build_says_its_tests_passed(sample_copy):
     assert "models and passed their tests" in result.output
     with duckdb.connect(str(sample_copy), read_only=True) as con:
         assert models.run_tests(con) == []
+
+
+def test_a_test_whose_own_query_breaks_on_the_data_is_a_failure_not_a_crash(sample_db, tmp_path):
+    """A scalar subquery in a rule meets a key twice: reported beside the other failures."""
+    sql = tmp_path / "sql"
+    shutil.copytree(models.SQL_DIR, sql)
+    spec = sql / "marts" / "department_month.yml"
+    spec.write_text(
+        spec.read_text().replace(
+            "tests:\n",
+            'tests:\n  - expression: "(select department_id from department_month) is not null"\n',
+            1,
+        )
+    )
+    con = duckdb.connect(str(sample_db), read_only=True)
+    try:
+        failures = models.run_tests(con, sql)
+    finally:
+        con.close()
+    assert len(failures) == 1 and failures[0].startswith("department_month: ")
+    assert "could not run: " in failures[0] and "More than one row" in failures[0]
