@@ -20,7 +20,7 @@ LAPTOP = {"width": 1280, "height": 800}
 PAGES = {
     "": ("Customer experience: the organisation", "What needs attention"),
     "conflicts": ("KPI conflicts: the organisation", "Pair (or click a cell)"),
-    "departments": ("Departments and customer value", "Scorecard"),
+    "departments": ("Departments and customer value", "Front-line units"),
     "employee_voice": ("Employee voice: the organisation", "Empowerment by department and wave"),
     "initiatives": ("Initiatives: lasting or fading", "Lift after 1 month and after 3-6 months"),
     "data_quality": ("Data quality", "Freshness of each source"),

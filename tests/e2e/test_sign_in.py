@@ -172,7 +172,7 @@ def test_a_department_head_gets_nothing_of_another_department_by_any_path(browse
     shown = run_query(page, "SELECT * FROM department_value WHERE department_id = 'SAL'")
     assert "0 rows in" in shown
     shown = run_query(page, "SELECT * FROM cxkpi_warehouse.main.department_month")
-    assert "Not run" in shown and "is not an analyst view" in shown
+    assert "is no view" in shown and "you can query" in shown
     # The board pack holds every department: not offered to a department head.
     shown = go(page, f"{url}/board_snapshots")
     assert "not offered here" in shown and "Board pack (PDF)" not in shown
@@ -186,13 +186,13 @@ def test_a_stranger_is_told_whom_to_ask_and_can_sign_out(browser, signed_server)
     assert "Maria Lopez, CX analytics (maria@example.com)" in shown
     assert navigation(page) == []
     shown = go(page, f"{signed_server['url']}/departments")
-    assert "No access yet" in shown and "Scorecard" not in shown
+    assert "No access yet" in shown and "Front-line units" not in shown
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/oauth2/end_session**", timeout=30_000)
     page.get_by_role("button", name="End session").click()  # the provider's own page
     page.wait_for_url(f"{signed_server['url']}/**", timeout=30_000)
     shown = go(page, f"{signed_server['url']}/departments")
-    assert "Sign in with your organisation's account" in shown and "Scorecard" not in shown
+    assert "Sign in with your organisation's account" in shown and "Front-line units" not in shown
     page.context.close()
 
 
