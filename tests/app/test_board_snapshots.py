@@ -151,3 +151,13 @@ def test_the_page_and_the_pack_show_the_same_scorecard(moved_on, monkeypatch):
     kept = str(claims["Promises kept on cases held"])
     assert not kept.startswith("not available")
     assert kept.split(" (n = ")[0] in card
+
+
+def test_a_snapshots_tables_read_like_a_product(moved_on, monkeypatch):
+    """The sample has no snapshot: this warehouse has one, and figures that moved since."""
+    from tests.app.test_tables import problems
+
+    app = open_app(moved_on, monkeypatch, "board_snapshots")
+    assert len(app.dataframe) >= 3, "the scorecard's sections and the figures that moved"
+    found = {i: problems(frame.value) for i, frame in enumerate(app.dataframe)}
+    assert not {i: p for i, p in found.items() if p}, found

@@ -1,7 +1,8 @@
 """Every table a person sees reads like a product: human headers, no None or NaN in a cell.
 
 Walks every page under AppTest, for the organisation, a front-line and a back-office unit,
-and looks at each frame the page hands to Streamlit, as the browser would draw it.
+and looks at each frame the page hands to Streamlit, as the browser would draw it (a
+snapshot's tables: tests/app/test_board_snapshots.py, which has a warehouse with one).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 import pandas as pd
 import pytest
 
-from tests.app.test_board_snapshots import moved_on  # noqa: F401 (a fixture)
 from tests.app.test_pages import PAGES, open_app
 
 #: Cells that say nothing to a person: what None, NaN and NaT look like once drawn.
@@ -53,14 +53,6 @@ def test_every_displayed_table_has_human_headers_and_no_empty_cells(
 ):
     app = open_app(sample_db, monkeypatch, page, **VIEWS[view])
     assert not app.exception, [e.value for e in app.exception]
-    found = {i: problems(frame.value) for i, frame in enumerate(app.dataframe)}
-    assert not {i: p for i, p in found.items() if p}, found
-
-
-def test_a_snapshots_tables_read_like_a_product_too(moved_on, monkeypatch):  # noqa: F811
-    """The sample has no snapshot: this one has, and figures that moved since."""
-    app = open_app(moved_on, monkeypatch, "board_snapshots")
-    assert len(app.dataframe) >= 3, "the scorecard's sections and the figures that moved"
     found = {i: problems(frame.value) for i, frame in enumerate(app.dataframe)}
     assert not {i: p for i, p in found.items() if p}, found
 
