@@ -24,6 +24,8 @@ def _close_the_dashboards_connections():
 def workbench(sample_db, monkeypatch) -> AppTest:
     monkeypatch.setenv("CXKPI_DB", str(sample_db))
     monkeypatch.setenv("CXKPI_SQL_MAX_ROWS", "50")
+    # The sandbox is cached per reader: one an earlier page test opened has the default limits.
+    data.clear_cache()
     app = AppTest.from_file(str(APP), default_timeout=120)
     app.run()
     app.switch_page("app_pages/sql_workbench.py").run()

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 import pytest
 
+from dashboard import data
 from tests.app.test_pages import PAGES, open_app
 
 #: Cells that say nothing to a person: what None, NaN and NaT look like once drawn.
@@ -24,6 +25,13 @@ RAW_HEADER = re.compile(r"_|^[a-z](?![A-Z])")
 #: views is checked like every other table.
 VIEWS = {"the organisation": {}, "a front line": {"department": "Billing"}}
 VIEWS["a back office"] = {"department": "Claims Processing"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_the_dashboards_connections():
+    """The pages' cached connections and sandbox must not outlive this file's walks."""
+    yield
+    data.clear_cache()
 
 
 def problems(frame: pd.DataFrame) -> list[str]:
