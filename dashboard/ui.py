@@ -267,6 +267,21 @@ def table(
     )
 
 
+def selected_row(picked, default: int = 0) -> tuple[int, bool]:
+    """The row a table's selection points at (else default), and whether the user picked it."""
+    rows = picked.selection.rows if picked else []
+    return (rows[0], True) if rows else (default, False)
+
+
+def reasons(title: str, text: str, more: bool) -> None:
+    """The full reasons for a table's selected row, in a box under the table. title: Markdown
+    the caller has made safe; text: from the data."""
+    with st.container(border=True):
+        st.markdown(f"**{title}.** {plain(text)}")
+        if more:
+            st.caption("Select another row to read its reasons.")
+
+
 def count(number: int | None) -> str:
     """12,414."""
     return DASH if number is None else f"{number:,}"

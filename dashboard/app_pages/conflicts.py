@@ -126,12 +126,10 @@ if not flagged.is_empty():
         selection_mode="single-row",
         key="conflicts_flagged",
     )
-    rows = picked.selection.rows if picked else []
-    row = flagged.row(rows[0] if rows else 0, named=True)
-    with st.container(border=True):
-        st.markdown(
-            f"**{ui.pair_label(row['productivity_metric'], row['outcome_metric'])}.**"
-            f" {ui.plain(row['explanation'])}"
-        )
-        if not rows and flagged.height > 1:
-            st.caption("Select another row to read its explanation.")
+    index, chosen = ui.selected_row(picked)
+    row = flagged.row(index, named=True)
+    ui.reasons(
+        ui.pair_label(row["productivity_metric"], row["outcome_metric"]),
+        row["explanation"],
+        more=not chosen and flagged.height > 1,
+    )

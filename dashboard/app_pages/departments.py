@@ -171,17 +171,14 @@ def scorecard(function: str, columns: dict[str, pl.Expr], key: str) -> None:
         selection_mode="single-row",
         key=key,
     )
-    selected = picked.selection.rows if picked else []
     mine = rows["department_id"].to_list()
-    index = selected[0] if selected else mine.index(f.department) if f.department in mine else 0
+    index, chosen = ui.selected_row(picked, mine.index(f.department) if f.department in mine else 0)
     row = rows.row(index, named=True)
-    with st.container(border=True):
-        st.markdown(
-            f"**{ui.plain(row['department_name'])}: {verdict_label(row['verdict'])}.**"
-            f" {ui.plain(row['explanation'])}"
-        )
-        if not selected and rows.height > 1:
-            st.caption("Select another row to read its reasons.")
+    ui.reasons(
+        f"{ui.plain(row['department_name'])}: {verdict_label(row['verdict'])}",
+        row["explanation"],
+        more=not chosen and rows.height > 1,
+    )
 
 
 HELPS = {
