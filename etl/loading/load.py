@@ -15,6 +15,7 @@ import polars as pl
 
 from etl.contract.profiles import FILTERED, Profile
 from etl.contract.profiles import SUFFIXES as PROFILE_SUFFIXES
+from etl.contract.profiles import problems as profile_problems
 from etl.contract.sources import DEPARTMENTS, SOURCES, Source
 from etl.errors import CxkpiError, FileRefused
 from etl.loading.expectations import validate
@@ -63,7 +64,7 @@ class FileResult:
             f"{self.rows_read} read, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined"
         )
         if self.rows_filtered:
-            counts += f", {self.rows_filtered} set aside by the profile's filters"
+            counts += f", {self.rows_filtered} set aside by the profile"
         text = f"{self.path}: {self.status}"
         if self.status not in ("refused", "unchanged"):
             text += f" ({counts})"
@@ -79,6 +80,8 @@ class Staged:
     #: Export rows a profile's filters set aside, by reason (not read into the contract).
     filtered: dict[str, int] = field(default_factory=dict)
     profile: Profile | None = None
+    #: What the profile noticed about the file (a column mixing day/month orders).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def rows_filtered(self) -> int:
@@ -171,8 +174,12 @@ def stage(
             for reason, n in chunk.group_by(FILTERED).len().drop_nulls(FILTERED).iter_rows():
                 filtered[reason] = filtered.get(reason, 0) + n
             chunk = chunk.filter(pl.col(FILTERED).is_null()).drop(FILTERED)
+        found, chunk = profile_problems(chunk)
         parsed = parse(path, source, chunk)
-        problems = pl.concat([parsed.errors, validate(source, parsed.typed, department_ids)])
+        # A value the profile already found wrong is quarantined under the profile's rule.
+        typing = parsed.errors.join(found, on=[ROW, "column"], how="anti")
+        checks = validate(source, parsed.typed, department_ids)
+        problems = pl.concat([found, typing, checks])
         rejected = rejected_rows(parsed.text, problems)
         good = parsed.typed
         if not rejected.is_empty():
@@ -194,7 +201,9 @@ def stage(
         f" FROM {_STAGED} ANTI JOIN {REJECTED} USING ({ROW})"
     )
     _reject_keys(con, source, _duplicates_in_file(source), "unique")
-    return Staged(rows, dropped, filtered, profile)
+    filtered = dict(sorted(filtered.items(), key=lambda item: (-item[1], item[0])))
+    notices = profile.notices(path) if profile else []
+    return Staged(rows, dropped, filtered, profile, notices)
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -529,6 +538,7 @@ def run_message(con, staged: Staged, replaced: int) -> str:
         parts.append("by rule: " + ", ".join(f"{c}/{r} x{n}" for c, r, n in top))
     if staged.filtered:
         parts.append(staged.set_aside())
+    parts.extend(staged.notices)
     if staged.dropped_columns:
         parts.append("dropped (could identify a person): " + ", ".join(staged.dropped_columns))
     if staged.profile and staged.profile.drop:

@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from etl import settings
-from etl.contract.profiles import FILTERED, RAW, Profile, column_name
+from etl.contract.profiles import FILTERED, PROBLEM, RAW, Profile, column_name
 from etl.contract.sources import BOOLEAN_FALSE, BOOLEAN_TRUE, SOURCES, Source
 from etl.errors import FileRefused, first_line
 
@@ -361,6 +361,7 @@ def check_columns(path: Path, source: Source, columns: list[str]) -> None:
 
 def _clean(text: pl.DataFrame, source: Source) -> tuple[pl.DataFrame, list[str], list[str]]:
     """Trim values, empty to NULL, and drop columns the source must not keep."""
+    text = text.drop(c for c in text.columns if c.startswith(PROBLEM))
     text = text.with_columns(
         pl.col(c).str.strip_chars().replace("", None) for c in text.columns if c not in _OURS
     )

@@ -118,7 +118,7 @@ BROKEN = {
     "two-ways-for-one-column": (
         GOOD.replace("    column: Team\n", "    column: Team\n    constant: FL\n"),
         15,
-        "needs exactly one of column, timestamp, date, constant, expression",
+        "needs exactly one of column, timestamp, date, duration, constant, expression",
     ),
     "bad-scale": (
         GOOD.replace(
@@ -169,7 +169,7 @@ def test_a_foreign_csv_is_mapped_filtered_and_quarantined_with_what_was_sent(tmp
         'SELECT row_number, "column", rule, raw_record FROM meta_quarantine ORDER BY 1, 2',
     )
     assert [p[:3] for p in problems] == [
-        (2, "started_at", "type:timestamp"),  # 31 February
+        (2, "started_at", "format:timestamp"),  # 31 February does not match the format
         (4, "department_id", "known_department"),  # Café has no mapping (nor has FAX)
     ]
     sent = json.loads(problems[1][3])
@@ -316,7 +316,7 @@ def test_validate_with_a_profile_reports_and_writes_nothing(tmp_path):
     )
     assert run.returncode == 1
     # With no warehouse yet no department is known, so every row read fails that rule.
-    assert "(3 read, 0 loaded, 3 quarantined, 1 set aside by the profile's filters)" in run.stdout
+    assert "(3 read, 0 loaded, 3 quarantined, 1 set aside by the profile)" in run.stdout
     assert "set aside by the profile: abandoned before answer x1" in run.stdout
     assert not db.exists()
 
