@@ -66,12 +66,13 @@ def profile_list() -> None:
 @click.argument("name")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--rows", default=5, show_default=True, help="Mapped rows to preview.")
-def profile_check(name: str, file: Path | None, rows: int) -> None:
+@click.pass_obj
+def profile_check(obj: dict, name: str, file: Path | None, rows: int) -> None:
     """Check a profile; with FILE, compare it with the export and preview mapped rows."""
-    from etl.contract.profiles import check
+    from etl.loading.profile_check import check
 
     ok = True
-    for line, good in check(_profile(name), file, rows):
+    for line, good in check(_profile(name), file, rows, obj["db"]):
         click.echo(line)
         ok = ok and good
     sys.exit(0 if ok else 1)
