@@ -353,6 +353,18 @@ def available() -> list[Path]:
     return list(found.values())
 
 
+def listing() -> list[tuple[Path, str, bool]]:
+    """Every profile file in lookup order (user folder first): path, folder kind, hidden by one?"""
+    found: list[tuple[Path, str, bool]] = []
+    seen: set[str] = set()
+    for folder, kind in ((user_folder(), "yours"), (SHIPPED, "shipped")):
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.y*ml")):
+                found.append((path, kind, path.stem in seen))
+            seen |= {p.stem for p in folder.glob("*.y*ml")}
+    return found
+
+
 def parse(path: Path) -> Profile:
     """Read and check a profile; every problem names the file and line, all in one message."""
     text, root = compose(path, "the profile")

@@ -36,3 +36,13 @@ def test_profile_check_lists_codes_no_value_map_entry_maps(tmp_path):
     fax = sum(r["Media"] == "FAX" and r["Status"] != "ABANDONED" for r in _rows())
     checked = invoke_cxkpi("profile", "check", str(path), str(export))
     assert f"warning: channel: codes no value-map entry maps: 'FAX' x{fax}" in checked.stdout
+
+
+def test_profile_list_shows_yours_first_and_marks_a_shipped_one_you_hide(tmp_path, monkeypatch):
+    profile_file(tmp_path, GOOD, "technion_bank")
+    monkeypatch.setenv("CXKPI_PROFILES", str(tmp_path))
+    listed = invoke_cxkpi("profile", "list").stdout.splitlines()
+    named = [line for line in listed if line.startswith("technion_bank:")]
+    assert len(named) == 2
+    assert "(yours:" in named[0] and str(tmp_path) in named[0]
+    assert "(shipped, hidden by yours of the same name:" in named[1]
