@@ -54,11 +54,12 @@ def profile() -> None:
 @profile.command("list")
 def profile_list() -> None:
     """The profiles found by name (your folder, then those shipped with cxkpi)."""
-    from etl.contract.profiles import SHIPPED, available, parse, user_folder
+    from etl.contract.profiles import SHIPPED, listing, parse, user_folder
 
-    for path in available():
+    for path, kind, hidden in listing():
         found = parse(path)
-        click.echo(f"{found.name}: {found.source.name} - {found.description}  ({path})")
+        note = f"{kind}, hidden by yours of the same name" if hidden else kind
+        click.echo(f"{found.name}: {found.source.name} - {found.description}  ({note}: {path})")
     click.echo(f"(your profiles go in {user_folder()}, or set $CXKPI_PROFILES; shipped: {SHIPPED})")
 
 
