@@ -116,7 +116,10 @@ def _load(
                 progress.echo(result.summary())
             if by_source and (index + 1 == len(files) or files[index + 1][0].parent != path.parent):
                 progress.echo(_source_line([r for r in results if r.path.parent == path.parent]))
-        if build:
+        changed = any(r.status not in ("unchanged", "refused") for r in results)
+        if build and not changed:
+            progress.echo(f"{obj['db']}: nothing changed; the views were not rebuilt")
+        elif build:
             built = models.build(con, on_model=lambda name: progress.stage(name, "building"))
             progress.stage("the models' tests", "running")
             models.refuse_failures(con, f"{obj['db']}: the loaded data")
