@@ -46,3 +46,18 @@ def test_profile_list_shows_yours_first_and_marks_a_shipped_one_you_hide(tmp_pat
     assert len(named) == 2
     assert "(yours:" in named[0] and str(tmp_path) in named[0]
     assert "(shipped, hidden by yours of the same name:" in named[1]
+
+
+def test_an_unchanged_reload_does_not_rebuild(sample_copy, sample_dir):
+    from etl.warehouse import models
+
+    calls = []
+    original = models.build
+    models.build = lambda *a, **k: calls.append(1) or original(*a, **k)
+    try:
+        result = invoke_cxkpi("--quiet", "--db", str(sample_copy), "load", str(sample_dir))
+    finally:
+        models.build = original
+    assert result.returncode == 0, result.stderr
+    assert "nothing changed; the views were not rebuilt" in result.stdout
+    assert calls == []
