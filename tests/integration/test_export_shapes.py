@@ -281,3 +281,21 @@ def test_a_channel_with_survey_answers_only_is_offered_after_those_with_contacts
         ("web", "2 survey answers"),
         ("app", "1 survey answers"),
     ]
+
+
+def test_a_warehouse_made_before_these_columns_takes_them_on_its_next_load(tmp_path, db):
+    # As an earlier cxkpi made it: the raw tables without the columns added since.
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE raw_case_tasks DROP COLUMN status")
+    con.execute("ALTER TABLE raw_nps_responses DROP COLUMN recommend")
+    con.close()
+    inbox = tmp_path / "inbox"
+    write(
+        inbox,
+        "case_tasks",
+        "task_id,case_id,department_id,opened_at,status\nt1,K1,CMP,2026-01-02T09:00:00,closed\n",
+    )
+    cxkpi(db, "load", str(inbox))
+    assert rows(
+        db, "SELECT tasks_opened, open_tasks FROM department_month WHERE department_id = 'CMP'"
+    ) == [(1, 0)]
