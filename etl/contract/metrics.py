@@ -46,6 +46,8 @@ class Metric:
     n_counts: str
     label: str
     by_channel: bool = False
+    #: Families: productivity, volume (counts of case tasks: demand and backlog, not an
+    #: efficiency), outcome (the customer's), empowerment (the employee survey's).
     #: How the figure's sampling error is known, for telling a change from noise: "binomial"
     #: (a share of counted units), "net_score" (promoters minus detractors), "mean" (of
     #: observations); "" for a complete operational record (time ratios, costs, medians),
@@ -128,6 +130,28 @@ _METRICS = (
         "training hours per agent",
     ),
     Metric(
+        "tasks_opened",
+        "volume",
+        "lower",
+        "tasks",
+        MIN_N_CENSUS,
+        "Case tasks (tickets, complaints) opened in the month, whatever their status.",
+        "tasks opened",
+        "tasks opened",
+    ),
+    Metric(
+        "open_tasks",
+        "volume",
+        "lower",
+        "tasks",
+        MIN_N_CENSUS,
+        "Of the tasks opened in the month, those still open at the end of the data (status"
+        " open, or no status and no close time): the backlog by the month it came in. A task"
+        " closed with no close time is out of the backlog and out of every duration.",
+        "tasks opened",
+        "open tasks (backlog)",
+    ),
+    Metric(
         "nps",
         "outcome",
         "higher",
@@ -138,6 +162,19 @@ _METRICS = (
         "NPS",
         by_channel=True,
         sampling="net_score",
+    ),
+    Metric(
+        "recommend_rate",
+        "outcome",
+        "higher",
+        "share",
+        MIN_N_OUTCOME,
+        "Share of yes answers to a yes/no would-recommend question (a 0/1 answer). Never an"
+        " NPS: a yes has no 0-10 score, so it is neither a promoter nor a detractor.",
+        "survey answers with a yes/no recommend",
+        "would recommend",
+        by_channel=True,
+        sampling="binomial",
     ),
     Metric(
         "csat",

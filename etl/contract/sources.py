@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 from etl.contract.metrics import METRICS
 
-CHANNELS = ("phone", "chat", "email", "social", "branch")
+#: Contact and survey channels; web is a web form, app the mobile app.
+CHANNELS = ("phone", "chat", "email", "social", "branch", "web", "app")
+#: Status of a case task; without a status, a task with a close time is closed, one without
+#: is open. A task closed with no close time counts as closed (it is out of the backlog) but
+#: has no duration (task SLA, case resolution, holding windows leave it out).
+TASK_STATUSES = ("open", "closed")
 FUNCTIONS = ("frontline", "back_office", "support")
 ALL_DEPARTMENTS = "*"
 
@@ -38,6 +43,8 @@ class Column:
     references_departments: bool = False
     allow_all_departments: bool = False
     not_above: str | None = None
+    #: (column, value): this column must be empty on a row whose column holds the value.
+    empty_when: tuple[str, str] | None = None
 
     @property
     def duckdb_type(self) -> str:
@@ -165,13 +172,25 @@ CASE_TASKS = Source(
         _id("case_id", "Customer case the task works on.", **_REQUIRED),
         _department("Department that owns the task.", **_REQUIRED),
         Column("opened_at", "timestamp", "When the task was opened.", **_REQUIRED),
-        Column("closed_at", "timestamp", "When the task was closed (empty while open)."),
+        Column(
+            "closed_at",
+            "timestamp",
+            "When the task was closed (empty while open, or when the export has no close time).",
+            empty_when=("status", "open"),
+        ),
         Column(
             "sla_hours",
             "number",
             "Internal service level for the task, in hours.",
             min=0,
             min_exclusive=True,
+        ),
+        Column(
+            "status",
+            "str",
+            "open or closed; when empty, closed_at says (a task with a close time is closed)."
+            " A closed task without closed_at counts in volumes and the backlog, not in durations.",
+            allowed=TASK_STATUSES,
         ),
     ),
 )
@@ -209,7 +228,7 @@ NPS_RESPONSES = Source(
     name="nps_responses",
     grain="one row per customer survey response",
     key=("response_id",),
-    at_least_one_of=("score", "csat", "effort"),
+    at_least_one_of=("score", "recommend", "csat", "effort"),
     columns=(
         _id("response_id", "Survey response identifier.", unique=True, **_REQUIRED),
         Column("responded_at", "timestamp", "When the customer answered.", **_REQUIRED),
@@ -224,6 +243,11 @@ NPS_RESPONSES = Source(
             "comment",
             "str",
             "Free-text comment. Only a data owner sees it: it can hold personal details.",
+        ),
+        Column(
+            "recommend",
+            "bool",
+            "Would recommend, yes/no (a 0/1 answer); never turned into an NPS score.",
         ),
     ),
 )

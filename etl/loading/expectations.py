@@ -14,6 +14,8 @@ from etl.contract.sources import ALL_DEPARTMENTS, Source
 from etl.loading.read import PROBLEM_SCHEMA, ROW
 
 _ANSWERS = "_answers"
+#: Prefix of the helper column that is 1 where a column holds a value it must not (empty_when).
+_NOT_EMPTY = "_not_empty_"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,16 @@ def rules_for(source: Source, department_ids: frozenset[str]) -> list[Rule]:
                     f"{c.name} must not exceed {c.not_above}",
                 )
             )
+        if c.empty_when:
+            other, value = c.empty_when
+            rules.append(
+                Rule(
+                    gxe.ExpectColumnValuesToBeBetween(column=_NOT_EMPTY + c.name, max_value=0),
+                    c.name,
+                    "empty_when",
+                    f"{c.name} must be empty when {other} is {value}",
+                )
+            )
     if source.at_least_one_of:
         names = ", ".join(source.at_least_one_of)
         rules.append(
@@ -141,12 +153,20 @@ def validate(source: Source, typed: pl.DataFrame, department_ids: frozenset[str]
 
 
 def _with_helpers(source: Source, typed: pl.DataFrame) -> pl.DataFrame:
-    if not source.at_least_one_of:
-        return typed
-    answers = pl.sum_horizontal(
-        pl.col(c).is_not_null().cast(pl.Int32) for c in source.at_least_one_of
-    )
-    return typed.with_columns(answers.alias(_ANSWERS))
+    helpers = [
+        (pl.col(c.name).is_not_null() & (pl.col(c.empty_when[0]) == c.empty_when[1]))
+        .fill_null(False)
+        .cast(pl.Int32)
+        .alias(_NOT_EMPTY + c.name)
+        for c in source.columns
+        if c.empty_when
+    ]
+    if source.at_least_one_of:
+        answers = pl.sum_horizontal(
+            pl.col(c).is_not_null().cast(pl.Int32) for c in source.at_least_one_of
+        )
+        helpers.append(answers.alias(_ANSWERS))
+    return typed.with_columns(helpers) if helpers else typed
 
 
 def validate_spark(source: Source, frame, department_ids: frozenset[str]) -> pl.DataFrame:
@@ -155,6 +175,10 @@ def validate_spark(source: Source, frame, department_ids: frozenset[str]) -> pl.
     from pyspark.sql import functions as F
 
     rules = rules_for(source, department_ids)
+    for c in (c for c in source.columns if c.empty_when):
+        other, value = c.empty_when
+        broken = F.col(c.name).isNotNull() & (F.col(other) == F.lit(value))
+        frame = frame.withColumn(_NOT_EMPTY + c.name, F.coalesce(broken, F.lit(False)).cast("int"))
     if source.at_least_one_of:
         answers = sum(F.col(c).isNotNull().cast("int") for c in source.at_least_one_of)
         frame = frame.withColumn(_ANSWERS, answers)
@@ -195,8 +219,12 @@ def _pandas(part: pl.DataFrame):
 
 
 def _not_validated(columns: list[str]) -> list[str]:
-    """Columns GX is not given: ours (lineage, extras) but the row number and the helper."""
-    return [c for c in columns if c.startswith("_") and c not in (ROW, _ANSWERS)]
+    """Columns GX is not given: ours (lineage, extras) but the row number and the helpers."""
+    return [
+        c
+        for c in columns
+        if c.startswith("_") and c not in (ROW, _ANSWERS) and not c.startswith(_NOT_EMPTY)
+    ]
 
 
 @cache

@@ -209,6 +209,9 @@ def suspect_flags(
             flags.append(unknown)
         if c.not_above and c.not_above in names:
             flags.append(f"{typed} > {_q(c.not_above)}")
+        if c.empty_when and c.empty_when[0] in names:
+            other, value = c.empty_when
+            flags.append(f"({typed} IS NOT NULL AND {_q(other)} = {literal(value)})")
     if source.at_least_one_of:
         answers = [_q(n) for n in source.at_least_one_of if n in names]
         flags.append(f"coalesce({', '.join(answers)}) IS NULL" if answers else "true")

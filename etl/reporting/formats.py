@@ -25,6 +25,7 @@ FORMATS = {
     "points": ("{:+.1f}", "{:+.1f} pts", 1),
     "seconds": ("{:,.0f} s", "{:+,.0f} s", 1),
     "hours": ("{:,.1f} h", "{:+,.1f} h", 1),
+    "tasks": ("{:,.0f}", "{:+,.0f}", 1),
 }
 PLAIN = ("{:,.2f}", "{:+,.2f}", 1)
 #: Currency codes written as a symbol before the figure; any other code follows it (9.37 CHF).

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from etl.contract.metrics import metric_rows
+from etl.contract.sources import SOURCES
 from etl.errors import CxkpiError, first_line
 from etl.scaleout import lake as lakes
 from etl.warehouse.models import (
@@ -203,7 +204,8 @@ def build(
     lakes.tidy(lake)  # only live loads: not a stopped load's rows, nor rows replaced since
     for layer in ("raw", "meta"):
         for name, folder in lakes.tables(lake, layer).items():
-            read(spark, folder).createOrReplaceTempView(name)
+            frame = read(spark, folder) if layer == "meta" else _raw(spark, folder, name)
+            frame.createOrReplaceTempView(name)
     _seed(spark)
     _values_view(spark, "meta_published_engagement", PUBLISHED_ENGAGEMENT_COLUMNS, published)
     written = []
@@ -224,6 +226,35 @@ def build(
         read(spark, folder).createOrReplaceTempView(model.name)
         written.append(model.name)
     return written
+
+
+#: DuckDB types of the contract's raw columns -> Spark's.
+_RAW_TYPES = {
+    "VARCHAR": "string",
+    "BIGINT": "bigint",
+    "DOUBLE": "double",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP": "timestamp_ntz",
+    "DATE": "date",
+}
+
+
+def _raw(spark, folder: Path, table: str):
+    """A raw table of the lake with every contract column: loads written before a column was
+    added to the contract (a task's status, a yes/no recommend) lack it, and read it as empty."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    try:  # the union of the files' columns: old and new loads side by side
+        frame = spark.read.option("mergeSchema", "true").parquet(str(folder))
+        frame = frame.drop(*(k for k in lakes.PARTITION_KEYS if k in frame.columns))
+    except AnalysisException:  # only empty placeholder files, which merging skips
+        frame = read(spark, folder)
+    source = next((s for s in SOURCES.values() if s.raw_table == table), None)
+    for c in source.columns if source else ():
+        if c.name not in frame.columns:
+            frame = frame.withColumn(c.name, F.lit(None).cast(_RAW_TYPES[c.duckdb_type]))
+    return frame
 
 
 def _seed(spark) -> None:

@@ -94,6 +94,8 @@ def _rules(source: Source, name: str) -> str:
         rules.append("a department_id" + (" or '*'" if c.allow_all_departments else ""))
     if c.not_above:
         rules.append(f"<= {c.not_above}")
+    if c.empty_when:
+        rules.append(f"empty when {c.empty_when[0]} is {c.empty_when[1]}")
     return "; ".join(rules)
 
 

@@ -102,6 +102,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for source in SOURCES.values():
         con.execute(raw_ddl(source))
+    # A warehouse made before a contract column was added gets it, empty (rows are inserted
+    # by name, so where it sits does not matter).
+    present = set(
+        con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND starts_with(table_name, 'raw_')"
+        ).fetchall()
+    )
+    for source in SOURCES.values():
+        for c in source.columns:
+            if (source.raw_table, c.name) not in present:
+                con.execute(f'ALTER TABLE {source.raw_table} ADD COLUMN "{c.name}" {c.duckdb_type}')
 
 
 @contextmanager

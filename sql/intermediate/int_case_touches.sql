@@ -15,7 +15,12 @@ tasks as (
         case_id,
         department_id,
         min(opened_at) as first_opened_at,
-        max(coalesce(closed_at, data_window.as_of)) as last_closed_at
+        -- A task closed with no close time ends the holding window at a time not known:
+        -- nothing is counted as happening while the department held the case.
+        if(
+            bool_or(is_closed and closed_at is null), null,
+            max(coalesce(closed_at, data_window.as_of))
+        ) as last_closed_at
     from stg_case_tasks, int_data_window as data_window
     group by case_id, department_id
 ),

@@ -16,7 +16,8 @@ tasks as (
     select
         case_id,
         count(*) as tasks,
-        count(*) filter (where closed_at is null) as open_tasks,
+        count(*) filter (where not is_closed) as open_tasks,
+        count(*) filter (where is_closed and closed_at is null) as untimed_tasks,
         max(closed_at) as last_task_closed_at
     from stg_case_tasks
     group by case_id
@@ -36,6 +37,7 @@ joined as (
         contacts.contacts,
         coalesce(tasks.tasks, 0) as tasks,
         coalesce(tasks.open_tasks, 0) as open_tasks,
+        coalesce(tasks.untimed_tasks, 0) as untimed_tasks,
         greatest(contacts.last_contact_end_at, tasks.last_task_closed_at) as last_closed_at
     from first_contacts
     inner join contacts on contacts.case_id = first_contacts.case_id
@@ -53,13 +55,15 @@ final as (
         contacts,
         tasks,
         open_tasks,
+        untimed_tasks,
         case
             when not is_window_observed or is_first_contact_resolved is null then null
             else is_first_contact_resolved and not has_contact_within_window
         end as is_fcr,
-        case when open_tasks = 0 then last_closed_at end as resolved_at,
+        -- A task closed with no close time: the case is done, but when is not known.
+        case when open_tasks = 0 and untimed_tasks = 0 then last_closed_at end as resolved_at,
         case
-            when open_tasks = 0
+            when open_tasks = 0 and untimed_tasks = 0
                 then date_diff('second', first_contact_at, last_closed_at) / 3600.0
         end as resolution_hours
     from joined

@@ -16,11 +16,25 @@ departments as (
     select * from stg_departments
 ),
 
-channels as (
-    select channel, sum(n) as observations
+contact_channels as (
+    select channel, sum(n) as contacts
     from metric_channel_month
     where department_id = 'ALL' and channel <> 'all' and metric = 'aht_seconds'
     group by channel
+),
+
+-- A channel only surveys come from (a web form with no contacts in the exports) is offered
+-- too, after the channels with contacts.
+answer_channels as (
+    select coalesce(channel, 'unknown') as channel, count(*) as answers
+    from int_nps_responses
+    group by 1
+),
+
+channels as (
+    select channel, coalesce(contacts, 0) as contacts, coalesce(answers, 0) as answers
+    from contact_channels
+    full join answer_channels using (channel)
 ),
 
 final as (
@@ -44,11 +58,11 @@ final as (
     union all
     -- Channels read as names: phone -> Phone (the URL carries the label).
     select 'channel', channel, upper(left(channel, 1)) || substr(channel, 2),
-        observations::varchar || ' contacts',
-        row_number() over (order by observations desc, channel),
+        if(contacts > 0, contacts::varchar || ' contacts', answers::varchar || ' survey answers'),
+        row_number() over (order by contacts desc, answers desc, channel),
         false
     from channels
-    where observations > 0
+    where contacts > 0 or answers > 0
 )
 
 select * from final

@@ -49,12 +49,27 @@ tasks as (
         'all' as channel,
         tasks.month,
         count(*) filter (where closed_at <= sla_due_at) as met,
+        -- An open task past its deadline has missed it; one closed with no close time is
+        -- left out (whether it closed in time is not known).
         count(*) filter (
-            where closed_at <= sla_due_at or coalesce(closed_at, data_window.as_of) > sla_due_at
+            where closed_at <= sla_due_at
+            or coalesce(closed_at, if(is_closed, null, data_window.as_of)) > sla_due_at
         ) as due
     from stg_case_tasks as tasks, int_data_window as data_window
     where sla_hours is not null
     group by grouping sets ((tasks.department_id, tasks.month), (tasks.month))
+),
+
+-- Every task counts in the month it was opened, whatever its status and close time.
+task_volumes as (
+    select
+        if(grouping(department_id) = 1, 'ALL', department_id) as department_id,
+        'all' as channel,
+        month,
+        count(*) as opened,
+        count(*) filter (where not is_closed) as still_open
+    from stg_case_tasks
+    group by grouping sets ((department_id, month), (month))
 ),
 
 survey as (
@@ -65,6 +80,9 @@ survey as (
         count(score) as scored,
         count(*) filter (where score >= 9) as promoters,
         count(*) filter (where score <= 6) as detractors,
+        -- A yes/no "would recommend" is its own share, never an NPS.
+        count(recommend) as recommend_answers,
+        count(*) filter (where recommend) as recommenders,
         count(csat) as csat_answers,
         count(*) filter (where csat >= 4) as csat_favourable,
         count(effort) as effort_answers,
@@ -152,9 +170,19 @@ measured as (
     select department_id, channel, month, 'task_sla_met_rate', met / due, due, null, null
     from tasks where due > 0
     union all
+    select department_id, channel, month, 'tasks_opened', opened, opened, null, null
+    from task_volumes
+    union all
+    select department_id, channel, month, 'open_tasks', still_open, opened, null, null
+    from task_volumes
+    union all
     select department_id, channel, month, 'nps', 100.0 * (promoters - detractors) / scored,
         scored, null, null
     from survey where scored > 0
+    union all
+    select department_id, channel, month, 'recommend_rate', recommenders / recommend_answers,
+        recommend_answers, null, null
+    from survey where recommend_answers > 0
     union all
     select department_id, channel, month, 'csat', csat_favourable / csat_answers, csat_answers,
         null, null
@@ -253,11 +281,20 @@ sampling_errors as (
     from survey where effort_answers > 1
 ),
 
+-- Every month from the first to the last any source holds: a month whose rows feed no
+-- figure (tasks with neither a close time nor an SLA) still gets its rows, saying why.
+data_months as (
+    select month from measured
+    union all
+    select month from int_source_months where row_count > 0
+),
+
 spine_months as (
     select series.month::date as month
     from (
         select unnest(generate_series(
-            (select min(month) from measured), (select max(month) from measured), interval 1 month
+            (select min(month) from data_months), (select max(month) from data_months),
+            interval 1 month
         )) as month
     ) as series
 ),

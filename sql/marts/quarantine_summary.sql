@@ -30,10 +30,13 @@ final as (
                 then 'Unknown department ids: add them to the departments file and load it first.'
             when rule = 'not_above'
                 then 'A part exceeds its whole (e.g. handling above logged-in minutes).'
+            when rule = 'empty_when'
+                then 'A close time on a task whose status says open: fix the status or the close time.'
             when rule = 'unique' then 'The same id appears twice in the file: remove the duplicates.'
             when rule = 'unique_across_files'
                 then 'Rows already loaded from another file: do not load overlapping exports.'
-            when rule = 'at_least_one_of' then 'A survey row with no answer at all.'
+            when rule = 'at_least_one_of'
+                then 'A survey row with no answer at all (no score, recommend, csat or effort).'
             else 'See the message.'
         end as fix
     from grouped

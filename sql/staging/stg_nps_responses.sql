@@ -15,6 +15,7 @@ final as (
         score,
         csat,
         effort,
+        recommend,
         comment
     from source
 )

@@ -43,6 +43,12 @@ BROKEN = {
         "R2,2026-01-05T10:00:00,BIL,11,0,8\n"  # range x3
         "R3,2026-01-05T10:00:00,BIL,,,\n"  # at_least_one_of
     ),
+    "case_tasks": (
+        "task_id,case_id,department_id,opened_at,closed_at,status\n"
+        "T1,K1,BIL,2026-01-05T10:00:00,,closed\n"
+        "T2,K2,BIL,2026-01-05T10:00:00,2026-01-06T10:00:00,open\n"  # empty_when
+        "T3,K3,BIL,2026-01-05T10:00:00,,shelved\n"  # allowed_values
+    ),
 }
 
 
@@ -76,7 +82,7 @@ def test_rows_breaking_every_kind_of_rule_fail_the_same_way_on_spark(session, tm
         assert ROW in on_spark.columns and 1 not in on_spark[ROW].to_list()  # row 1 is valid
         rules |= set(on_spark["rule"])
     kinds = {"not_null", "range", "allowed_values", "known_department", "not_above"}
-    assert rules >= kinds | {"at_least_one_of"}
+    assert rules >= kinds | {"at_least_one_of", "empty_when"}
 
 
 def test_python_dash_c_survives_importing_great_expectations_beside_pyspark():

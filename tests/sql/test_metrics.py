@@ -293,3 +293,31 @@ def test_metrics_whose_inputs_were_never_loaded_say_not_available():
     )
     assert metric(con, "occupancy")[2].startswith("not available")
     assert metric(con, "aht_seconds", month=date(2026, 2, 1)) == (None, 0, "no data")
+
+
+def test_a_month_whose_rows_feed_no_figure_still_has_its_rows_saying_why():
+    # Agent-days with no time logged: nothing to compute, but the month is in the data.
+    con = warehouse(workforce=[("2026-01-05", "a1", "FL", 0), ("2026-02-05", "a1", "FL", 0)])
+    months = con.execute(
+        "SELECT month, occupancy_note FROM department_month WHERE department_id = 'FL' ORDER BY 1"
+    ).fetchall()
+    assert months == [
+        (JAN, "not available: no data for this metric in the warehouse"),
+        (date(2026, 2, 1), "not available: no data for this metric in the warehouse"),
+    ]
+
+
+def test_tasks_count_in_volumes_and_backlog_by_status_and_durations_skip_untimed_closes():
+    con = warehouse(
+        interactions=[contact("1", "2026-01-20 09:00")],
+        case_tasks=[
+            ("t1", "k", "BO", "2026-01-02 00:00", "2026-01-02 10:00", 24, "closed"),  # met
+            ("t2", "k", "BO", "2026-01-02 00:00", None, 24, "closed"),  # closed, time unknown
+            ("t3", "k", "BO", "2026-01-02 00:00", None, 24),  # no status, no close: open, late
+            ("t4", "k", "BO", "2026-01-03 00:00", "2026-01-03 01:00", None),  # closed by its time
+            ("t5", "k", "BO", "2026-01-04 00:00", None, None, "open"),  # open
+        ],
+    )
+    assert metric(con, "tasks_opened", "BO") == (5, 5, None)
+    assert metric(con, "open_tasks", "BO") == (2, 5, None)  # t3, t5
+    assert metric(con, "task_sla_met_rate", "BO") == (1 / 2, 2, None)  # t1 met, t3 missed

@@ -84,7 +84,10 @@ def test_score_out_of_range_and_no_answer_at_all_are_quarantined(tmp_path, inbox
     write(inbox, "nps_responses", text)
     db = tmp_path / "w.duckdb"
     load_all(db, inbox)
-    assert quarantined(db) == [(2, "score", "range"), (3, "score, csat, effort", "at_least_one_of")]
+    assert quarantined(db) == [
+        (2, "score", "range"),
+        (3, "score, recommend, csat, effort", "at_least_one_of"),
+    ]
 
 
 def test_handling_minutes_above_logged_in_is_quarantined(tmp_path, inbox):
