@@ -13,6 +13,35 @@ from etl.cli.build import _spark_build
 from etl.errors import CxkpiError
 
 
+def _dialect_options(command):
+    """--encoding and --delimiter: how contract CSV files are written, when not detected."""
+    command = click.option(
+        "--delimiter",
+        metavar="CHAR",
+        help="The contract files' delimiter (';', tab, '|'; default: from the header).",
+    )(command)
+    return click.option(
+        "--encoding",
+        metavar="NAME",
+        help="The contract files' encoding (e.g. windows-1252; default: UTF-8, else detected).",
+    )(command)
+
+
+def _stated(encoding: str | None, delimiter: str | None, profile: str | None):
+    """What --encoding and --delimiter said, checked; a profile states its own."""
+    from etl.loading.dialect import Stated
+
+    if profile and (encoding or delimiter):
+        raise click.UsageError(
+            "--encoding and --delimiter are for contract files: a profile states how its"
+            " exports are read (read: encoding, delimiter in docs/profiles.md)"
+        )
+    try:
+        return Stated.of(encoding, delimiter)
+    except CxkpiError as error:
+        raise click.UsageError(str(error)) from None
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--source", help="Treat every file as this source (default: from the folder name).")
@@ -22,6 +51,7 @@ from etl.errors import CxkpiError
     metavar="NAME|PATH",
     help="Read foreign exports through a mapping profile (docs/profiles.md).",
 )
+@_dialect_options
 @_engine_options("files are read and checked")
 @click.pass_obj
 def load(
@@ -30,6 +60,8 @@ def load(
     source: str | None,
     no_build: bool,
     profile: str | None,
+    encoding: str | None,
+    delimiter: str | None,
     engine: str,
     lake: Path | None,
     master: str | None,
@@ -38,15 +70,24 @@ def load(
     """Load export files or folders (<folder>/<source>/*.csv|*.parquet) into the warehouse.
 
     With --profile, the files are foreign exports (CSV, TSV, XLSX, Parquet) that the profile
-    maps to its contract source. With --engine spark, Spark loads the files into the lake's
-    raw layer, and then (unless --no-build) builds and publishes as `build --engine spark`.
+    maps to its contract source. A contract file in Windows-1252 or UTF-16, or separated by
+    ';', tab or '|', is read as such (say so with --encoding and --delimiter, or let the
+    header and bytes tell); the load's message records what was assumed. With --engine spark,
+    Spark loads the files into the lake's raw layer, and then (unless --no-build) builds and
+    publishes as `build --engine spark`.
     """
+    stated = _stated(encoding, delimiter, profile)
+    if engine == "spark" and (encoding or delimiter):
+        raise click.UsageError(
+            "--encoding and --delimiter go with the DuckDB engine: Spark reads UTF-8,"
+            " comma-separated files (docs/scale-out.md)"
+        )
     if engine == "spark":
         results = _load_on_spark(obj, paths, source, not no_build, profile, lake, master, confs)
     elif lake or master or confs:
         raise click.UsageError("--lake, --master and --conf go with --engine spark")
     else:
-        results = _load(obj, paths, source, build=not no_build, profile=profile)
+        results = _load(obj, paths, source, build=not no_build, profile=profile, stated=stated)
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
@@ -86,6 +127,7 @@ def _load(
     build: bool,
     profile: str | None = None,
     by_source: bool = False,
+    stated=None,
 ):
     """Load the files, and build unless told not to; the results, file by file.
 
@@ -109,7 +151,9 @@ def _load(
         refuse_load(con, obj["db"])
         progress.total(sum(p.stat().st_size for p, _ in files if p.exists()))
         for index, (path, src) in enumerate(files):
-            result = loading.load_file(con, path, src, report=progress.stage, profile=mapping)
+            result = loading.load_file(
+                con, path, src, report=progress.stage, profile=mapping, stated=stated
+            )
             progress.advance(path.stat().st_size if path.exists() else 0)
             results.append(result)
             if not by_source or not result.ok:
@@ -158,17 +202,28 @@ def _collect(paths, source, profile=None):
     metavar="NAME|PATH",
     help="Read foreign exports through a mapping profile (docs/profiles.md).",
 )
+@_dialect_options
 @click.pass_obj
 def validate(
-    obj: dict, paths: tuple[str, ...], source: str | None, show: int, profile: str | None
+    obj: dict,
+    paths: tuple[str, ...],
+    source: str | None,
+    show: int,
+    profile: str | None,
+    encoding: str | None,
+    delimiter: str | None,
 ) -> None:
-    """Check files against the input contract without loading anything."""
+    """Check files against the input contract without loading anything.
+
+    Files are read as `load` reads them: --encoding and --delimiter, or detected.
+    """
     from etl.loading.dry_run import check_files
 
+    stated = _stated(encoding, delimiter, profile)
     mapping = _profile(profile)
     files = _collect(paths, source, mapping)
     ok = True
-    for result, problems in check_files(files, obj["db"], show, mapping):
+    for result, problems in check_files(files, obj["db"], show, mapping, stated):
         click.echo(result.summary())
         for line in problems:
             click.echo(f"  {line}")

@@ -11,6 +11,7 @@ import duckdb
 from etl.contract.profiles import Profile
 from etl.contract.sources import DEPARTMENTS
 from etl.errors import FileRefused
+from etl.loading.dialect import Stated
 from etl.loading.load import INCOMING, REJECTED, FileResult, department_ids, drop_staging, stage
 from etl.loading.read import ROW, detect_source
 from etl.warehouse.publish import ensure_schema
@@ -33,7 +34,11 @@ def known_departments(db_path: Path) -> frozenset[str]:
 
 
 def check_files(
-    files: list[tuple[Path, str | None]], db_path: Path, show: int, profile: Profile | None = None
+    files: list[tuple[Path, str | None]],
+    db_path: Path,
+    show: int,
+    profile: Profile | None = None,
+    stated: Stated | None = None,
 ) -> Iterator[tuple[FileResult, list[str]]]:
     """Each file's result and its first problems, as loading would find them in the file."""
     departments = known_departments(db_path)
@@ -43,7 +48,9 @@ def check_files(
         try:
             source = profile.source if profile else detect_source(path, name)
             with tempfile.TemporaryDirectory(prefix="cxkpi-check-") as folder:
-                staged = stage(scratch, path, source, departments, Path(folder), None, profile)
+                staged = stage(
+                    scratch, path, source, departments, Path(folder), None, profile, stated
+                )
                 result, problems = _report(scratch, path, source, staged, show)
                 if source is DEPARTMENTS:
                     ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
@@ -65,6 +72,8 @@ def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, lis
     message = "nothing loaded (validate only)"
     if staged.filtered:
         message += "; " + staged.set_aside()
+    for notice in staged.notices:
+        message += "; " + notice
     result = FileResult(
         path,
         source.name,

@@ -18,6 +18,7 @@ from etl.contract.profiles import SUFFIXES as PROFILE_SUFFIXES
 from etl.contract.profiles import problems as profile_problems
 from etl.contract.sources import DEPARTMENTS, SOURCES, Source
 from etl.errors import CxkpiError, FileRefused
+from etl.loading.dialect import PLAIN, Stated, detect, readable
 from etl.loading.expectations import validate
 from etl.loading.ingest import drop as drop_typed
 from etl.loading.ingest import good_rows, ingest
@@ -80,8 +81,11 @@ class Staged:
     #: Export rows a profile's filters set aside, by reason (not read into the contract).
     filtered: dict[str, int] = field(default_factory=dict)
     profile: Profile | None = None
-    #: What the profile noticed about the file (a column mixing day/month orders).
+    #: What was assumed or noticed about the file: its encoding or delimiter, a column
+    #: mixing day/month orders.
     notices: list[str] = field(default_factory=list)
+    #: The file the rows were read from: the file itself, or its UTF-8 comma copy.
+    read_from: Path | None = None
 
     @property
     def rows_filtered(self) -> int:
@@ -150,23 +154,28 @@ def stage(
     folder: Path,
     report: Reporter | None = None,
     profile: Profile | None = None,
+    stated: Stated | None = None,
 ) -> Staged:
     """Read, type and validate a file chunk by chunk into folder, then apply the file's key rules.
 
     Chunks go to Parquet files rather than into DuckDB one by one: memory stays bounded by the
-    chunk, and the warehouse takes the file in one INSERT (see docs/architecture.md).
+    chunk, and the warehouse takes the file in one INSERT (see docs/architecture.md). A contract
+    file in another encoding or delimiter (stated, or detected) is read from a UTF-8 comma copy
+    in folder (etl/loading/dialect.py).
     """
     say = report or (lambda *_: None)
     say(str(path), "reading", 0)
-    lines = check_line_lengths(path)
-    columns = header(path, profile)
+    assumed = PLAIN if profile else detect(path, source, stated)
+    read_from = readable(path, assumed, folder)
+    lines = check_line_lengths(read_from)
+    columns = header(read_from, profile)
     check_columns(path, source, columns)
-    typed = None if profile else ingest(con, path, source, columns, department_ids, lines)
+    typed = None if profile else ingest(con, read_from, source, columns, department_ids, lines)
     if typed is not None:
         say(str(path), "typed", typed.rows)
-        chunks = text_chunks(path, only=typed.suspects) if typed.suspects.len() else []
+        chunks = text_chunks(read_from, only=typed.suspects) if typed.suspects.len() else []
     else:
-        chunks = text_chunks(path, profile=profile)
+        chunks = text_chunks(read_from, profile=profile)
     rows, dropped, filtered, checked = 0, [], {}, []
     pl.DataFrame(schema=_REJECTED_SCHEMA).write_parquet(folder / "rejected-empty.parquet")
     for index, chunk in enumerate(chunks):
@@ -202,8 +211,8 @@ def stage(
     )
     _reject_keys(con, source, _duplicates_in_file(source), "unique")
     filtered = dict(sorted(filtered.items(), key=lambda item: (-item[1], item[0])))
-    notices = profile.notices(path) if profile else []
-    return Staged(rows, dropped, filtered, profile, notices)
+    notices = profile.notices(path) if profile else list(assumed.notices)
+    return Staged(rows, dropped, filtered, profile, notices, read_from)
 
 
 def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
@@ -313,11 +322,13 @@ def load_file(
     source_name: str | None,
     report: Reporter | None = None,
     profile: Profile | None = None,
+    stated: Stated | None = None,
 ) -> FileResult:
     """Load one file into its raw table in one transaction; refusals are recorded, not raised.
 
     With a mapping profile the file is an export in the profile's shape; it feeds the
-    profile's source, and loading it again with a changed profile replaces its rows.
+    profile's source, and loading it again with a changed profile replaces its rows. stated:
+    the encoding and delimiter of a contract file, where the command line named them.
     """
     started = datetime.now()
     try:
@@ -337,7 +348,9 @@ def load_file(
     began = False
     try:
         with tempfile.TemporaryDirectory(prefix="cxkpi-stage-") as folder:
-            staged = stage(con, path, source, department_ids(con), Path(folder), report, profile)
+            staged = stage(
+                con, path, source, department_ids(con), Path(folder), report, profile, stated
+            )
             con.begin()
             began = True
             result = _store(con, path, source, key, digest, started, staged)
@@ -456,7 +469,7 @@ def _store(
     replaced = supersede(con, source, key, load_id)
     if not source.replace_all:
         _reject_keys(con, source, _duplicates_across_files(source), "unique_across_files")
-    _fill_raw_records(con, path, source, staged.profile)
+    _fill_raw_records(con, staged.read_from or path, source, staged.profile)
     loaded = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()[0]
     rejected = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
     if loaded + rejected != staged.rows_read:

@@ -25,6 +25,7 @@ from etl import settings
 from etl.contract.sources import BOOLEAN_FALSE, BOOLEAN_TRUE, DEPARTMENTS, Source
 from etl.errors import CxkpiError, FileRefused
 from etl.loading import load as loading
+from etl.loading.dialect import detect
 from etl.loading.expectations import validate_spark
 from etl.loading.load import REJECTED, FileResult, Staged
 from etl.loading.read import (
@@ -185,6 +186,14 @@ def _load_group(spark, lake: Path, group, report: Reporter | None) -> list[FileR
 
 
 def _checked_header(path: Path, source: Source) -> list[str]:
+    assumed = detect(path, source)
+    if not assumed.plain:
+        raise FileRefused(
+            path,
+            "the Spark engine reads UTF-8, comma-separated files only, and this one would be "
+            + "; ".join(assumed.notices)
+            + ": load it with the DuckDB engine, which reads it so, or re-export it",
+        )
     check_line_lengths(path, empty_lines=_EMPTY_LINES)  # (CSV files only)
     names = header(path)
     check_columns(path, source, names)

@@ -95,9 +95,9 @@ CASES = {
     "latin-1": Case(
         "interactions",
         (HEADER + "\nA,2026-01-05T09:00:00,FL,300,phone,Cl\xe9ment\n").encode("latin-1"),
-        1,
-        ["refused", "not UTF-8", "line 2 (row 1)", "0xe9"],
-        refused=True,
+        0,
+        ["read as Windows-1252, since it is not UTF-8: byte 0xe9 in line 2"],
+        loaded=1,
     ),
     "latin-1-after-64-kib": Case(
         "interactions",
@@ -107,14 +107,32 @@ CASES = {
             + "".join(f"I{i},2026-01-05T09:00:00,FL,300,phone,C{i}\n" for i in range(3000))
             + "Z,2026-01-05T09:00:00,FL,300,phone,Cl\xe9ment\n"
         ).encode("latin-1"),
+        0,
+        ["read as Windows-1252, since it is not UTF-8: byte 0xe9 in line 3002"],
+        loaded=3001,
+    ),
+    "fits-no-encoding": Case(
+        "interactions",
+        (HEADER + "\nA,2026-01-05T09:00:00,FL,300,phone,Cl\xe9ment\n").encode("latin-1")
+        + b"B,2026-01-05T10:00:00,FL,300,phone,C\x9d2\n",
         1,
-        ["refused", "not UTF-8: byte 0xe9 in line 3002 (row 3001)"],
+        [
+            "refused: not UTF-8: byte 0xe9 in line 2",
+            "nor Windows-1252: byte 0x9d in line 3",
+        ],
         refused=True,
     ),
     "utf-8-with-bom": Case("interactions", b"\xef\xbb\xbf" + _interactions(), 0, [], loaded=2),
     "semicolons": Case(
         "interactions",
         _interactions().replace(b",", b";"),
+        0,
+        ["read as ';'-separated: its header splits on ';' into the interactions columns"],
+        loaded=2,
+    ),
+    "semicolons-but-not-the-columns": Case(
+        "interactions",
+        _interactions().replace(b",", b";").replace(b"handle_seconds", b"handle_time"),
         1,
         ["refused", "delimited by something other than a comma"],
         refused=True,
