@@ -130,3 +130,55 @@ def broken_exports(root: Path) -> dict[str, Path]:
     frame.write_csv(second / "interactions" / months[0])
     shutil.copy(first / "interactions" / months[1], second / "interactions" / months[1])
     return {"first": first, "second": second, "root": root}
+
+
+#: Values an export's extra columns and padding hold: quotes, commas, accents, emoji, a
+#: control character (which the two JSON writers escape apart), and white space of every kind.
+ODD_VALUES = [
+    'says "hi", twice',
+    "Réclamation à 12 €",
+    "emoji 😀",
+    "ctl\x1f",
+    "\u00a0no-break padded\u00a0",
+    "\ttabbed\t",
+    "\u3000ideographic\u2003",
+    "   ",
+    "",
+    "inner\u00a0space",
+]
+
+
+def realistic_exports(root: Path) -> Path:
+    """Exports as real systems write them, in the contract's columns plus their own: extra
+    columns, values padded with tabs and Unicode spaces, an engagement wave with a column
+    that could identify a person. All plain CSV, so the typed ingest should take them."""
+    sample = root / "sample"
+    generate(sample, "20k")
+    folder = root / "realistic"
+    (folder / "departments").mkdir(parents=True)
+    shutil.copy(sample / "departments/departments.csv", folder / "departments")
+    for source, keep in (("interactions", 500), ("nps_responses", 200)):
+        (folder / source).mkdir()
+        path = sorted((sample / source).glob("*.csv"))[0]
+        frame = pl.read_csv(path, infer_schema=False).head(keep)
+        odd = [ODD_VALUES[i % len(ODD_VALUES)] for i in range(frame.height)]
+        pads = ["", "\t", "\u00a0", "\u3000", " \u2009"]
+        frame = frame.with_columns(
+            pl.Series("Agent Note", odd),
+            pl.Series("queue", odd[3:] + odd[:3]),
+            # padding on a contract column: trimmed as Polars trims, whatever the space
+            pl.Series(
+                "department_id",
+                [p + d + p for p, d in zip(pads * keep, frame["department_id"], strict=False)],
+            ),
+        )
+        frame.write_csv(folder / source / path.name)
+    wave = sorted((sample / "engagement_responses").glob("*.csv"))[0]
+    (folder / "engagement_responses").mkdir()
+    _edit(
+        shutil.copy(wave, folder / "engagement_responses" / wave.name),
+        {2: {"enps_score": "x"}, 3: {"q_extra": "\u00a05\u00a0"}},
+        keep=60,
+        extra={"q_extra": "4", "email": "someone@example.com"},
+    )
+    return folder

@@ -15,9 +15,14 @@ quarantine as it always has. Two properties make the result the same as checking
 - a row that the typing or a Great Expectations rule rejects is always suspect (the flags
   are the same rules, written in SQL, erring towards suspicion).
 
-A file that is not plain takes the checked path whole: a mapping profile, Parquet, columns
-beyond the contract, white space other than the space (DuckDB's `trim` trims spaces only),
-or a reader that does not see one row per line (quoted line breaks, empty or broken lines).
+Columns beyond the contract are carried too: `_extra` is built in SQL as the JSON object the
+checked path writes (a value with a control character, which the two JSON writers escape
+differently, makes its row suspect). White space other than the space is trimmed as Polars
+trims it: DuckDB's `trim` is given the same 25 Unicode white-space characters.
+
+A file that is not plain takes the checked path whole: a mapping profile, Parquet, a column
+name twice or with a control character, or a reader that does not see one row per line
+(quoted line breaks, empty or broken lines).
 So does a file with more than a third of its rows suspect (a department not loaded yet, a
 timestamp shape SQL leaves to Polars): checking it whole in chunks is then as quick
 (measured: equal at a third), and its memory stays bounded by the chunk.
@@ -26,7 +31,8 @@ timestamp shape SQL leaves to Polars): checking it whole in chunks is then as qu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -34,7 +40,7 @@ import polars as pl
 
 from etl import settings
 from etl.contract.sources import ALL_DEPARTMENTS, BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Source
-from etl.loading.read import EXTRA, ROW, Lines
+from etl.loading.read import EXTRA, ROW, Lines, extra_columns
 from etl.sqltext import literal
 
 #: The typed rows of the file being loaded, in file order (row number = rowid - first + 1).
@@ -43,6 +49,16 @@ _SUSPECT = "_suspect"
 #: Above this a double no longer holds every whole number, and Polars' and DuckDB's casts to
 #: a whole number may disagree about rounding: such values take the checked path.
 _EXACT = 2**53
+#: The characters Polars' `strip_chars()` trims (Unicode's White_Space, as Rust's `trim`):
+#: tab to carriage return, the space, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+#: U+202F, U+205F and U+3000 (tests/unit/test_ingest_values.py checks the list against Polars).
+WHITE_SPACE = "".join(
+    map(chr, [*range(9, 14), 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)])
+) + "".join(map(chr, [0x2028, 0x2029, 0x202F, 0x205F, 0x3000]))
+#: Characters Polars' and DuckDB's JSON writers escape differently (\u001f against \u001F):
+#: an extra value holding one makes its row suspect.
+_ESCAPED_APART = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_CONTROL = re.compile(_ESCAPED_APART)
 
 
 @dataclass
@@ -54,6 +70,8 @@ class Ingested:
     first: int
     #: The row numbers of the suspect rows.
     suspects: pl.Series
+    #: Columns beyond the contract dropped because they could identify a person.
+    dropped: list[str] = field(default_factory=list)
 
 
 def enabled() -> bool:
@@ -67,9 +85,8 @@ def plain(path: Path, source: Source, columns: list[str], lines: Lines) -> bool:
         enabled()
         and path.suffix.lower() == ".csv"
         and lines.lines > 1
-        and not lines.odd_space
         and len(set(columns)) == len(columns)
-        and set(columns) <= set(source.column_names)
+        and not any(_CONTROL.search(c) for c in columns)
     )
 
 
@@ -86,7 +103,8 @@ def ingest(
     error aborts the transaction it happens in."""
     if not plain(path, source, columns, lines):
         return None
-    query = typed_select(source, columns, department_ids, trim=lines.padded)
+    trim = "all" if lines.odd_space else "spaces" if lines.padded else None
+    query = typed_select(source, columns, department_ids, trim=trim)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}", {"path": str(path)})
     except duckdb.Error:  # DuckDB's reader gave up (mixed line ends, ...): Polars reads it
@@ -106,7 +124,8 @@ def ingest(
     if len(suspects) * 3 > rows:  # a third suspect: checking the whole file is as quick
         drop(con)
         return None
-    return Ingested(rows, first, suspects.cast(pl.Int64))
+    _, dropped = extra_columns(source, [c for c in columns if c not in source.column_names])
+    return Ingested(rows, first, suspects.cast(pl.Int64), dropped)
 
 
 def good_rows(typed: Ingested) -> str:
@@ -122,32 +141,43 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def typed_select(
-    source: Source, columns: list[str], department_ids: frozenset[str], trim: bool = True
+    source: Source, columns: list[str], department_ids: frozenset[str], trim: str | None = "all"
 ) -> str:
-    """The query that reads the file ($path), types it and marks suspect rows (trim=False:
-    no value starts or ends with a space, Lines.padded)."""
+    """The query that reads the file ($path), types it and marks suspect rows.
+
+    trim: "all" trims every white-space character, "spaces" the space only (no other white
+    space occurs, Lines.odd_space), None nothing (no value starts or ends with a space,
+    Lines.padded).
+    """
     present = [c for c in source.columns if c.name in columns]
+    extras, _ = extra_columns(source, [c for c in columns if c not in source.column_names])
     types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
     read = (
         f"read_csv($path, columns = {{{types}}}, header = true, auto_detect = false, delim = ',',"
         " quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true,"
         " null_padding = false, ignore_errors = true)"
     )
-    text = "trim({})" if trim else "{}"
+    text = {"all": f"trim({{}}, {literal(WHITE_SPACE)})", "spaces": "trim({})", None: "{}"}[trim]
     trimmed = ", ".join(
-        f"nullif({text.format(_q(name))}, '') AS {_q('_v_' + name)}" for name in columns
+        f"nullif({text.format(_q(name))}, '') AS {_q('_v_' + name)}"
+        for name in columns
+        if name in source.column_names or name in extras
     )
     typed = [f"{value_sql(c.type, _q('_v_' + c.name))} AS {_q(c.name)}" for c in present]
     typed += [f"NULL::{c.duckdb_type} AS {_q(c.name)}" for c in source.columns if c not in present]
-    flags = (
-        " OR ".join(
-            f"coalesce({flag}, false)" for flag in suspect_flags(source, present, department_ids)
-        )
-        or "false"
+    extra = (
+        "json_object("
+        + ", ".join(f"{literal(name)}, {_q('_v_' + name)}" for name in extras)
+        + ")::VARCHAR"
+        if extras
+        else "NULL::VARCHAR"
     )
+    flags = suspect_flags(source, present, department_ids)
+    flags += [f"regexp_matches({_q('_v_' + name)}, '{_ESCAPED_APART}')" for name in extras]
+    suspect = " OR ".join(f"coalesce({flag}, false)" for flag in flags) or "false"
     names = ", ".join(_q(c.name) for c in source.columns)
     return (
-        f"SELECT {names}, NULL::VARCHAR AS {EXTRA}, {flags} AS {_SUSPECT}"
+        f"SELECT {names}, {extra} AS {EXTRA}, {suspect} AS {_SUSPECT}"
         f" FROM (SELECT *, {', '.join(typed)} FROM (SELECT {trimmed} FROM {read}))"
     )
 

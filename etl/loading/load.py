@@ -201,6 +201,7 @@ def stage(
         say(str(path), "validated", rows + sum(filtered.values()))
     if typed is not None:
         rows = typed.rows
+        dropped = typed.dropped
         checked.append(good_rows(typed))
     rejected_files = literal(str(folder / "rejected-*.parquet"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_STAGED} AS {' UNION ALL BY NAME '.join(checked)}")

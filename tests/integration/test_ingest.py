@@ -20,7 +20,7 @@ from polars.testing import assert_frame_equal
 
 from etl.contract.sources import SOURCES
 from tests.conftest import CXKPI, DEPARTMENTS_CSV, write
-from tests.exports import broken_exports
+from tests.exports import broken_exports, realistic_exports
 
 MODES = ("typed", "checked")
 RAW_TABLES = [s.raw_table for s in SOURCES.values()]
@@ -88,6 +88,36 @@ def test_the_comparison_sees_bad_rows_of_every_kind(loaded):
         "type:int", "type:date", "type:timestamp", "range", "allowed_values", "known_department",
         "not_null", "at_least_one_of", "not_above", "unique", "unique_across_files",
     } <= rules  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory) -> dict:
+    """Exports with extra columns, every kind of white space, a column dropped for privacy."""
+    root = tmp_path_factory.mktemp("realistic")
+    folder = realistic_exports(root)
+    return {
+        mode: (_load(root / f"{mode}.duckdb", folder, mode), root / f"{mode}.duckdb")
+        for mode in MODES
+    }
+
+
+def test_extra_columns_and_odd_white_space_take_the_typed_path(realistic):
+    run, _ = realistic["typed"]
+    said = run.stdout + run.stderr
+    assert "Traceback" not in said and run.returncode == 1, said[-2000:]
+    for name in ("interactions/2024-11.csv", "nps_responses/2024-11.csv", "2025-01.csv"):
+        assert f"{name}: typed (" in run.stderr, (name, run.stderr[-3000:])
+    assert "dropped (could identify a person): email" in said
+
+
+@pytest.mark.parametrize("table", [*RAW_TABLES, "meta_quarantine", "meta_load_runs"])
+def test_extra_columns_and_odd_white_space_equal_checking_every_row(realistic, table):
+    typed, checked = (_tables(realistic[mode][1])[table] for mode in MODES)
+    assert_frame_equal(typed, checked)
+    if table == "raw_interactions":
+        extras = typed["_extra"].drop_nulls()
+        assert extras.len() == typed.height and extras.str.contains("Réclamation").any()
+        assert typed["department_id"].str.contains(r"\s").sum() == 0
 
 
 def test_row_numbers_follow_the_file_across_parallel_reads(tmp_path, inbox):
