@@ -28,43 +28,6 @@ promises as (
     where follow_up_due_at is not null
 ),
 
--- The contact before each one on the same case, and by the same customer.
-previous as (
-    select
-        interaction_id,
-        lag(interaction_id) over (
-            partition by case_id order by started_at, interaction_id
-        ) as case_prev_id,
-        lag(started_at) over (
-            partition by case_id order by started_at, interaction_id
-        ) as case_prev_at,
-        lag(department_id) over (
-            partition by case_id order by started_at, interaction_id
-        ) as case_prev_department_id,
-        lag(transferred_to_department_id) over (
-            partition by case_id order by started_at, interaction_id
-        ) as case_prev_transferred_to,
-        case when customer_id is not null then lag(interaction_id) over (
-            partition by customer_id order by started_at, interaction_id
-        ) end as customer_prev_id,
-        case when customer_id is not null then lag(started_at) over (
-            partition by customer_id order by started_at, interaction_id
-        ) end as customer_prev_at,
-        case when customer_id is not null then lag(department_id) over (
-            partition by customer_id order by started_at, interaction_id
-        ) end as customer_prev_department_id,
-        case when customer_id is not null then lag(transferred_to_department_id) over (
-            partition by customer_id order by started_at, interaction_id
-        ) end as customer_prev_transferred_to,
-        case when customer_id is not null then lag(case_id) over (
-            partition by customer_id order by started_at, interaction_id
-        ) end as customer_prev_case_id,
-        case when customer_id is not null then lag(is_resolved) over (
-            partition by customer_id order by started_at, interaction_id
-        ) end as customer_prev_resolved
-    from contacts
-),
-
 -- The earlier contacts a repeat may follow: the case's previous contact (the case came back,
 -- so by the first-contact resolution rule it did not resolve), and the customer's previous
 -- contact on another case when it was not marked resolved. The leg a transfer led to follows
@@ -94,7 +57,7 @@ linked as (
         and coalesce(previous.customer_prev_transferred_to <> contacts.department_id, true)
             as is_customer_repeat
     from contacts
-    inner join previous on previous.interaction_id = contacts.interaction_id
+    inner join int_contact_links as previous on previous.interaction_id = contacts.interaction_id
     cross join settings
 ),
 
