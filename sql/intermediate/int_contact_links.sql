@@ -7,6 +7,7 @@ with contacts as (
 final as (
     select
         interaction_id,
+        department_id,
         lag(interaction_id) over (
             partition by case_id order by started_at, interaction_id
         ) as case_prev_id,

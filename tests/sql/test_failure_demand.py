@@ -7,9 +7,11 @@ from datetime import date
 
 import pytest
 
+from etl.warehouse.access import Visibility
 from tests.sql.test_metrics import warehouse
 
 JAN = date(2026, 1, 1)
+FAILURE_DEMAND_MONTH_COLUMNS = ("department_id", "month", "contacts", "caused_contacts")
 
 
 def contact(i, at, case, department="FL", customer=None, resolved=None, to=None, due=None):
@@ -147,3 +149,17 @@ def test_a_file_without_tasks_promises_transfers_or_links_says_which_reasons_it_
         " transfer_bounce: no transfers recorded; repeat: no customer or case ids recorded"
     )
     assert failures == 0
+
+
+@pytest.mark.parametrize(("scope", "organisation_rows"), [(("FL",), 0), (("FL", "BO"), 1)])
+def test_a_scoped_reader_sees_the_organisation_only_where_it_hides_more_than_one_department(
+    con, scope, organisation_rows
+):
+    # Outside FL only BO received or caused failure demand: the total less FL would be BO's.
+    select = Visibility(scope).expose("failure_demand_month", FAILURE_DEMAND_MONTH_COLUMNS)
+    shown = con.execute(
+        f"SELECT department_id FROM ({select.format(source='failure_demand_month', file='memory')})"
+        " WHERE month = $m",
+        {"m": JAN},
+    ).fetchall()
+    assert sorted(shown) == sorted([("ALL",)] * organisation_rows + [(d,) for d in scope])
