@@ -33,6 +33,12 @@ STAFFING_OCCUPANCY = 0.8
 TASK_MINUTES = 25
 #: Hours a front-line agent promises for a call-back after handing a case to the back office.
 PROMISE_HOURS = 48
+#: A transfer loop between two front-line units: on every TRANSFER_LOOP_EVERY-th case that
+#: comes back without a hand-off, each unresolved contact of one unit transfers the customer
+#: to the other, who is never taken up, and the customer's next contact is back where it
+#: started. Only the transfer column changes (no figure reads it), so no other figure moves.
+TRANSFER_LOOP = ("TEC", "SAL")
+TRANSFER_LOOP_EVERY = 3
 _TS = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -150,6 +156,13 @@ PLANTED = {
     "tiny_department": "EXE",
     "no_customer_link": {"WFM", "QAT"},
     "empowerment_linked": {"BIL"},
+    # Failure demand: every contact after a case's first. Front-line units cause their own
+    # repeats (Billing most, as its first contacts resolve less), the back office a case was
+    # handed to causes the chases and broken-promise calls on it (Claims most), and the two
+    # units of the loop cause the transfer bounces. No support unit causes or receives any.
+    "transfer_loop": set(TRANSFER_LOOP),
+    "most_repeats": "BIL",
+    "most_chases": "CLM",
 }
 
 
@@ -463,7 +476,7 @@ class _Generator:
             pl.lit(-1).alias("due"),
             pl.lit(-1).alias("done"),
         )
-        rows = (
+        rows = self._transfer_loop(
             pl.concat([first, repeats, chases], how="vertical_relaxed")
             .filter(pl.col("at") < self.end)
             .sort("at", "case_no", "seq")
@@ -498,6 +511,23 @@ class _Generator:
             pl.when(pl.col("done") > 0)
             .then(pl.from_epoch("done", time_unit="s"))
             .alias("follow_up_done_at"),
+        )
+
+    def _transfer_loop(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """TRANSFER_LOOP's transfers, chosen by case number, not by a draw: the random stream
+        (and so every other figure of the sample) is as it was without them."""
+        one, other = (self.ids.index(d) for d in TRANSFER_LOOP)
+        looped = (
+            pl.col("dept").is_in([one, other])
+            & (pl.col("transfer") < 0)
+            & ~pl.col("resolved")
+            & (pl.col("seq") != 99)
+            & (pl.col("case_no") % TRANSFER_LOOP_EVERY == 0)
+            & pl.col("at").shift(-1).over("case_no", order_by=["at", "seq"]).is_not_null()
+        )
+        partner = pl.when(pl.col("dept") == one).then(other).otherwise(one)
+        return rows.with_columns(
+            pl.when(looped).then(partner).otherwise(pl.col("transfer")).alias("transfer")
         )
 
     def _tasks(self, cases: pl.DataFrame) -> pl.DataFrame:

@@ -235,6 +235,13 @@ _ORGANISATION_ROWS = {
     ),
 }
 _ORGANISATION_ROWS.update({f"snapshot_{n}": g for n, g in list(_ORGANISATION_ROWS.items())})
+#: The organisation's failure demand in a month, less the reader's departments, would be the
+#: one department outside the scope that received or caused any that month.
+_ORGANISATION_ROWS["failure_demand_month"] = (
+    "NOT EXISTS (SELECT 1 FROM {file}.failure_demand_month AS m WHERE m.month = v.month"
+    " AND m.department_id <> 'ALL' AND m.department_id NOT IN ({scope})"
+    " AND (m.contacts > 0 OR m.caused_contacts > 0) HAVING count(*) = 1)"
+)
 #: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
 _ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
 
