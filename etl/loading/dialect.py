@@ -26,7 +26,7 @@ from pathlib import Path
 from etl.contract.profiles import column_name
 from etl.contract.sources import Source
 from etl.errors import CxkpiError, FileRefused
-from etl.loading.read import MAX_LINE_BYTES, check_line_lengths
+from etl.loading.read import MAX_LINE_BYTES, Scan, check_line_lengths
 
 #: Delimiters a header may be found split by, in the order they are tried.
 DELIMITERS = (";", "\t", "|")
@@ -111,24 +111,27 @@ def described(delimiter: str) -> str:
     return "tab-separated" if delimiter == "\t" else f"'{delimiter}'-separated"
 
 
-def detect(path: Path, source: Source, stated: Stated | None = None) -> Dialect:
+def detect(
+    path: Path, source: Source, stated: Stated | None = None, scanned: Scan | None = None
+) -> Dialect:
     """How to read a contract file: what was stated, else what its bytes and header show.
 
     A stated encoding the bytes do not fit refuses the file, naming where; so do bytes that
-    fit no encoding detected. Parquet files are always read as they are.
+    fit no encoding detected. Parquet files are always read as they are. scanned: the
+    file's one pass (etl/loading/read.py's scan_file), which has already checked UTF-8.
     """
     if path.suffix.lower() != ".csv" or not path.is_file():
         return PLAIN
     encoding, delimiter = (stated.encoding, stated.delimiter) if stated else (None, None)
     notices = []
     if encoding is not None:
-        problem = _misfit(path, encoding)
+        problem = _not_utf8(scanned) if scanned and encoding == "utf-8" else _misfit(path, encoding)
         if problem:
             raise FileRefused(path, f"{problem} (as --encoding stated)")
         if encoding not in ("utf-8", "utf-8-sig"):
             notices.append(f"read as {label(encoding)}, as --encoding stated")
     else:
-        encoding, notice = _detected_encoding(path)
+        encoding, notice = _detected_encoding(path, scanned)
         notices.extend(notice)
     if delimiter is not None:
         if delimiter != ",":
@@ -183,7 +186,7 @@ def _transcode(path: Path, encoding: str, target: Path) -> None:
         out.write(decoder.decode(b"", final=True))
 
 
-def _detected_encoding(path: Path) -> tuple[str, list[str]]:
+def _detected_encoding(path: Path, scanned: Scan | None) -> tuple[str, list[str]]:
     with path.open("rb") as handle:
         head = handle.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -193,7 +196,7 @@ def _detected_encoding(path: Path) -> tuple[str, list[str]]:
         return "utf-16", ["read as UTF-16: the file starts with its byte-order mark"]
     if b"\x00" in _head(path):
         return "utf-8", []  # binary: the reader refuses it as such
-    not_utf8 = _misfit(path, "utf-8")
+    not_utf8 = _not_utf8(scanned) if scanned else _misfit(path, "utf-8")
     if not_utf8 is None:
         return "utf-8", []
     not_cp1252 = _misfit(path, "cp1252", text_only=True)
@@ -239,9 +242,16 @@ def _misfit(path: Path, encoding: str, text_only: bool = False) -> str | None:
 
 def _where(encoding: str, block: bytes, start: int, offset: int, lines: int) -> str:
     line = lines + 1 + block[:start].count(b"\n")
+    return _said(encoding, offset + start, line, block[start])
+
+
+def _not_utf8(scanned: Scan) -> str | None:
+    return _said("utf-8", *scanned.not_utf8) if scanned.not_utf8 else None
+
+
+def _said(encoding: str, offset: int, line: int, byte: int) -> str:
     place = "the header" if line == 1 else f"line {line}"  # (a quoted value may span lines)
-    byte = block[start]
-    return f"not {label(encoding)}: byte 0x{byte:02x} in {place}, at offset {offset + start}"
+    return f"not {label(encoding)}: byte 0x{byte:02x} in {place}, at offset {offset}"
 
 
 def _header_line(path: Path, encoding: str) -> str:

@@ -25,6 +25,7 @@ from etl.loading.ingest import good_rows, ingest
 from etl.loading.read import (
     ROW,
     SUFFIXES,
+    Scan,
     check_columns,
     check_line_lengths,
     detect_source,
@@ -32,6 +33,7 @@ from etl.loading.read import (
     parse,
     raw_records,
     read_rows,
+    scan_file,
     text_chunks,
 )
 from etl.sqltext import literal
@@ -155,19 +157,26 @@ def stage(
     report: Reporter | None = None,
     profile: Profile | None = None,
     stated: Stated | None = None,
+    scanned: Scan | None = None,
 ) -> Staged:
     """Read, type and validate a file chunk by chunk into folder, then apply the file's key rules.
 
     Chunks go to Parquet files rather than into DuckDB one by one: memory stays bounded by the
     chunk, and the warehouse takes the file in one INSERT (see docs/architecture.md). A contract
     file in another encoding or delimiter (stated, or detected) is read from a UTF-8 comma copy
-    in folder (etl/loading/dialect.py).
+    in folder (etl/loading/dialect.py). scanned: the file's one pass over its bytes, when
+    the caller made it (load_file, which hashes the file in it).
     """
     say = report or (lambda *_: None)
     say(str(path), "reading", 0)
-    assumed = PLAIN if profile else detect(path, source, stated)
+    assumed = PLAIN if profile else detect(path, source, stated, scanned)
     read_from = readable(path, assumed, folder)
-    lines = check_line_lengths(read_from)
+    if scanned and scanned.refusal:
+        raise FileRefused(path, scanned.refusal)
+    if scanned and scanned.lines and read_from == path:
+        lines = scanned.lines
+    else:
+        lines = check_line_lengths(read_from)
     columns = header(read_from, profile)
     check_columns(path, source, columns)
     typed = None if profile else ingest(con, read_from, source, columns, department_ids, lines)
@@ -336,7 +345,8 @@ def load_file(
         source = _source(path, source_name, profile)
     except FileRefused as refused:
         return FileResult(path, source_name, "refused", message=refused.reason)
-    digest = sha256(path) if path.exists() else ""
+    scanned = scan_file(path) if path.is_file() else None
+    digest = scanned.digest if scanned else ""
     key = file_key(path, source)
     same = previous_load(con, digest, profile)
     if same and same[1] == key:
@@ -350,7 +360,15 @@ def load_file(
     try:
         with tempfile.TemporaryDirectory(prefix="cxkpi-stage-") as folder:
             staged = stage(
-                con, path, source, department_ids(con), Path(folder), report, profile, stated
+                con,
+                path,
+                source,
+                department_ids(con),
+                Path(folder),
+                report,
+                profile,
+                stated,
+                scanned,
             )
             con.begin()
             began = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,34 +143,103 @@ def check_line_lengths(
     what etl/loading/ingest.py needs: the number of lines, whether white space other than the space
     occurs, and whether a value may start or end with a space.
     """
-    found = Lines()
     if path.suffix.lower() not in (".csv", ".tsv", ".txt") or not path.exists():
-        return found
-    line, start, offset = 1, 0, 0  # the current line's number, its first byte, the block's
-    last = b""
+        return Lines()
+    lines = _LineScan(path, limit, empty_lines)
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 24), b""):
-            data = np.frombuffer(block, dtype=np.uint8)
-            ends = np.flatnonzero(data == 10) + offset
-            starts = np.concatenate(([start], ends[:-1] + 1))
-            too_long = np.flatnonzero(ends - starts > limit)
-            if len(too_long):
-                _refuse_long_line(path, line + int(too_long[0]), limit)
-            if empty_lines is not None and len(ends):
-                carriage = (ends - 1 >= offset) & (data[np.maximum(ends - 1 - offset, 0)] == 13)
-                empty = np.flatnonzero((ends == starts) | ((ends - starts == 1) & carriage))
-                if len(empty):
-                    raise FileRefused(path, f"line {line + int(empty[0])} is empty: {empty_lines}")
-            found.odd_space = found.odd_space or _odd_space(data, len(ends))
-            found.padded = found.padded or _padded(data)
-            if len(ends):
-                line, start = line + len(ends), int(ends[-1]) + 1
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            lines.feed(block)
+    return lines.finish()
+
+
+@dataclass
+class Scan:
+    """What one pass over a file's bytes found: loading reads each file's bytes once before
+    DuckDB or Polars reads it (etl/loading/load.py)."""
+
+    #: Hex SHA-256 of the file's bytes.
+    digest: str
+    #: A CSV file's lines (None for other files).
+    lines: Lines | None = None
+    #: Why the file is refused, where the pass found it (a line too long).
+    refusal: str | None = None
+    #: Where the bytes stop being UTF-8: (offset, line, byte), or None.
+    not_utf8: tuple[int, int, int] | None = None
+
+
+def scan_file(path: Path) -> Scan:
+    """Hash the file, and for a CSV file scan its lines and check it is UTF-8, in one pass."""
+    digest = hashlib.sha256()
+    csv = path.suffix.lower() in (".csv", ".tsv", ".txt")
+    lines = _LineScan(path, MAX_LINE_BYTES) if csv else None
+    utf8 = codecs.getincrementaldecoder("utf-8")()
+    offset, newlines, not_utf8, refusal = 0, 0, None, None
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(_BLOCK), b""):
+            digest.update(block)
+            if lines is not None and refusal is None:
+                try:
+                    lines.feed(block)
+                except FileRefused as refused:
+                    refusal = refused.reason
+            if csv and not_utf8 is None and not (block.isascii() and not utf8.getstate()[0]):
+                try:
+                    utf8.decode(block)
+                except UnicodeDecodeError as error:
+                    start = max(error.start - len(error.object) + len(block), 0)
+                    line = newlines + 1 + block[:start].count(b"\n")
+                    not_utf8 = (offset + start, line, block[start])
             offset += len(block)
-            last = block[-1:]
-            if offset - start > limit:  # the line still open at the block's end
-                _refuse_long_line(path, line, limit)
-    found.lines = line - 1 + (offset > 0 and last != b"\n")
-    return found
+            newlines += block.count(b"\n") if csv and not_utf8 is None else 0
+    if csv and not_utf8 is None:
+        try:
+            utf8.decode(b"", final=True)
+        except UnicodeDecodeError:
+            not_utf8 = (offset - len(utf8.getstate()[0]), newlines + 1, utf8.getstate()[0][0])
+    found = lines.finish() if lines is not None and refusal is None else None
+    return Scan(digest.hexdigest(), found, refusal, not_utf8)
+
+
+#: Bytes read at a time by the passes over a file.
+_BLOCK = 1 << 24
+
+
+class _LineScan:
+    """The line checks of check_line_lengths, fed a block at a time."""
+
+    def __init__(self, path: Path, limit: int, empty_lines: str | None = None):
+        self.path, self.limit, self.empty_lines = path, limit, empty_lines
+        self.found = Lines()
+        # the current line's number, its first byte, the block's offset, the last byte
+        self.line, self.start, self.offset, self.last = 1, 0, 0, b""
+
+    def feed(self, block: bytes) -> None:
+        data = np.frombuffer(block, dtype=np.uint8)
+        offset, line = self.offset, self.line
+        ends = np.flatnonzero(data == 10) + offset
+        starts = np.concatenate(([self.start], ends[:-1] + 1))
+        too_long = np.flatnonzero(ends - starts > self.limit)
+        if len(too_long):
+            _refuse_long_line(self.path, line + int(too_long[0]), self.limit)
+        if self.empty_lines is not None and len(ends):
+            carriage = (ends - 1 >= offset) & (data[np.maximum(ends - 1 - offset, 0)] == 13)
+            empty = np.flatnonzero((ends == starts) | ((ends - starts == 1) & carriage))
+            if len(empty):
+                raise FileRefused(
+                    self.path, f"line {line + int(empty[0])} is empty: {self.empty_lines}"
+                )
+        self.found.odd_space = self.found.odd_space or _odd_space(data, len(ends))
+        self.found.padded = self.found.padded or _padded(data)
+        if len(ends):
+            self.line, self.start = line + len(ends), int(ends[-1]) + 1
+        self.offset += len(block)
+        self.last = block[-1:]
+        if self.offset - self.start > self.limit:  # the line still open at the block's end
+            _refuse_long_line(self.path, self.line, self.limit)
+
+    def finish(self) -> Lines:
+        self.found.lines = self.line - 1 + (self.offset > 0 and self.last != b"\n")
+        return self.found
 
 
 def _odd_space(data: np.ndarray, newlines: int) -> bool:
