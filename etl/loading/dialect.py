@@ -233,10 +233,11 @@ def _misfit(path: Path, encoding: str, text_only: bool = False) -> str | None:
                 return _where(encoding, block, control.start(), offset, lines)
             offset += len(block)
             lines += block.count(b"\n")
+        pending = decoder.getstate()[0]
         try:
             decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return f"not {label(encoding)}: the file ends inside a character"
+        except UnicodeDecodeError:  # the file ends inside a character
+            return _said(encoding, offset - len(pending), lines + 1, pending[0])
     return None
 
 

@@ -191,11 +191,9 @@ def scan_file(path: Path) -> Scan:
                     not_utf8 = (offset + start, line, block[start])
             offset += len(block)
             newlines += block.count(b"\n") if csv and not_utf8 is None else 0
-    if csv and not_utf8 is None:
-        try:
-            utf8.decode(b"", final=True)
-        except UnicodeDecodeError:
-            not_utf8 = (offset - len(utf8.getstate()[0]), newlines + 1, utf8.getstate()[0][0])
+    pending = utf8.getstate()[0]
+    if csv and not_utf8 is None and pending:  # the file ends inside a character
+        not_utf8 = (offset - len(pending), newlines + 1, pending[0])
     found = lines.finish() if lines is not None and refusal is None else None
     return Scan(digest.hexdigest(), found, refusal, not_utf8)
 

@@ -269,3 +269,41 @@ def test_the_line_scan_counts_lines_and_finds_white_space_to_trim(
     path.write_bytes(content.encode())
     found = check_line_lengths(path)
     assert (found.lines, found.odd_space, found.padded) == (lines, odd_space, padded)
+
+
+@pytest.mark.parametrize("block", [5, 1 << 24], ids=["tiny-blocks", "one-block"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a,b\n1,2\n",
+        "a,b\n1,caf\u00e9 \u00a0\n2,\u20ac\r\n3,x".encode(),
+        b"a,b\n1,2\n3,caf\xe9\n4,\xe2\x82\n",
+        b"a,b\n1,2\n3,\xe2\x82",
+    ],
+    ids=["ascii", "utf-8", "latin-1-on-line-3", "cut-at-the-end"],
+)
+def test_one_pass_finds_what_the_separate_passes_find(tmp_path, monkeypatch, block, content):
+    """scan_file hashes, line-scans and UTF-8-checks a file in one pass: the same digest,
+    lines and first non-UTF-8 byte as the separate passes, across block boundaries."""
+    import hashlib
+
+    from etl.loading import read
+    from etl.loading.dialect import _misfit, _not_utf8
+
+    monkeypatch.setattr(read, "_BLOCK", block)
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    scanned = read.scan_file(path)
+    assert scanned.digest == hashlib.sha256(content).hexdigest()
+    assert scanned.lines == read.check_line_lengths(path)
+    assert _not_utf8(scanned) == _misfit(path, "utf-8")
+
+
+def test_one_pass_records_a_line_too_long_instead_of_raising(tmp_path):
+    from etl.loading import read
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"a,b\n1," + b"x" * (read.MAX_LINE_BYTES + 1) + b"\n")
+    scanned = read.scan_file(path)
+    assert scanned.refusal.startswith("line 2 (row 1) is longer than 1 MiB")
+    assert scanned.digest and scanned.lines is None
