@@ -173,6 +173,19 @@ def realistic_exports(root: Path) -> Path:
             ),
         )
         frame.write_csv(folder / source / path.name)
+    # Parquet exports with typed columns, as a warehouse or a BI tool writes them.
+    later = sorted((sample / "interactions").glob("*.csv"))[1]
+    typed = pl.read_csv(later, try_parse_dates=True).head(400)
+    typed = typed.with_columns(
+        pl.col("wait_seconds").cast(pl.Float64),  # whole numbers written as doubles
+        pl.Series("Agent Note", [ODD_VALUES[i % len(ODD_VALUES)] for i in range(typed.height)]),
+        (pl.int_range(pl.len()) % 5).alias("priority"),  # an extra whole-number column
+        pl.when(pl.int_range(pl.len()) == 7)
+        .then(None)
+        .otherwise(pl.col("started_at"))
+        .alias("started_at"),  # one missing: suspect, and quarantined by the checked path
+    )
+    typed.write_parquet(folder / "interactions" / later.with_suffix(".parquet").name)
     wave = sorted((sample / "engagement_responses").glob("*.csv"))[0]
     (folder / "engagement_responses").mkdir()
     _edit(

@@ -20,9 +20,13 @@ checked path writes (a value with a control character, which the two JSON writer
 differently, makes its row suspect). White space other than the space is trimmed as Polars
 trims it: DuckDB's `trim` is given the same 25 Unicode white-space characters.
 
-A file that is not plain takes the checked path whole: a mapping profile, Parquet, a column
-name twice or with a control character, or a reader that does not see one row per line
-(quoted line breaks, empty or broken lines).
+Parquet exports are typed here too, where each column's type gives text that types alike
+(parquet_read).
+
+A file that is not plain takes the checked path whole: a mapping profile, a Parquet column
+of another type (a float, a decimal, a zoned timestamp), a column name twice or with a
+control character, or a reader that does not see one row per line (quoted line breaks, empty
+or broken lines).
 So does a file with more than a third of its rows suspect (a department not loaded yet, a
 timestamp shape SQL leaves to Polars): checking it whole in chunks is then as quick
 (measured: equal at a third), and its memory stays bounded by the chunk.
@@ -39,6 +43,7 @@ import duckdb
 import polars as pl
 
 from etl import settings
+from etl.contract.profiles import column_name
 from etl.contract.sources import ALL_DEPARTMENTS, BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Source
 from etl.loading.read import EXTRA, ROW, Lines, extra_columns
 from etl.sqltext import literal
@@ -103,10 +108,17 @@ def ingest(
     """Type the file into TYPED and say which rows are suspect; None when the file must take
     the checked path (nothing is left behind then). Runs outside a transaction: a DuckDB
     error aborts the transaction it happens in."""
-    if not plain(path, source, columns, lines):
+    parquet = path.suffix.lower() == ".parquet" and enabled() and len(set(columns)) == len(columns)
+    if parquet:
+        read = parquet_read(con, path, source, columns)
+        if read is None:
+            return None
+        query = typed_select(source, columns, department_ids, "all", *read)
+    elif plain(path, source, columns, lines):
+        trim = "all" if lines.odd_space else "spaces" if lines.padded else None
+        query = typed_select(source, columns, department_ids, trim=trim)
+    else:
         return None
-    trim = "all" if lines.odd_space else "spaces" if lines.padded else None
-    query = typed_select(source, columns, department_ids, trim=trim)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}", {"path": str(path)})
     except duckdb.Error:  # DuckDB's reader gave up (mixed line ends, ...): Polars reads it
@@ -117,7 +129,8 @@ def ingest(
     rows, first, last = con.execute(
         f"SELECT count(*), min(rowid), max(rowid) FROM {TYPED}"
     ).fetchall()[0]
-    if rows != lines.lines - 1 or (rows and last - first + 1 != rows):
+    lines_agree = parquet or rows == lines.lines - 1
+    if not lines_agree or (rows and last - first + 1 != rows):
         drop(con)  # a line that is not one row: Polars reads the file and says why
         return None
     suspects = con.sql(
@@ -142,10 +155,64 @@ def drop(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"DROP TABLE IF EXISTS {TYPED}")
 
 
+#: A Parquet column's types whose text, as DuckDB casts it, types to the value Polars types
+#: from its own text (etl/loading/read.py's _as_text), per contract type. Doubles: both write
+#: a shortest round-trip form, so the text differs ('1e-08' against '1e-8') but never the
+#: number; floats and decimals do not round-trip alike and are left to Polars. A text
+#: column's value is its text, so only types both write alike may feed one.
+_WHOLE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+_PARQUET_TYPES = {
+    "str": ("VARCHAR", "BOOLEAN", "DATE", *_WHOLE, "UBIGINT", "HUGEINT"),
+    "number": ("VARCHAR", "DOUBLE", *_WHOLE, "UBIGINT", "HUGEINT"),
+    "int": ("VARCHAR", "DOUBLE", *_WHOLE, "UBIGINT", "HUGEINT"),
+    "bool": ("VARCHAR", "BOOLEAN", *_WHOLE),
+    "date": ("VARCHAR", "DATE"),
+    # A timestamp is typed as it is (Polars' text of it reads back to the same microsecond);
+    # one with a time zone or in nanoseconds is left to Polars.
+    "timestamp": ("VARCHAR", "TIMESTAMP"),
+}
+
+
+def parquet_read(
+    con: duckdb.DuckDBPyConnection, path: Path, source: Source, columns: list[str]
+) -> tuple[str, set[str]] | None:
+    """What typed_select reads from a Parquet export: each column as text (timestamps also
+    as they are), and the timestamp columns typed as they are; None when a column's type
+    is one DuckDB's text of would type apart from Polars' (the file takes the checked path)."""
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet($path)", {"path": str(path)})
+        schema = [(name, kind) for name, kind, *_ in described.fetchall()]
+    except duckdb.Error:
+        return None
+    if [column_name(n) for n, _ in schema] != columns:
+        return None
+    kinds = {c.name: c.type for c in source.columns}
+    extras, _ = extra_columns(source, [c for c in columns if c not in kinds])
+    selected, native = [], set()
+    for (name, physical), column in zip(schema, columns, strict=True):
+        if column not in kinds and column not in extras:
+            continue  # dropped: it could identify a person
+        if physical not in _PARQUET_TYPES[kinds.get(column, "str")]:
+            return None
+        selected.append(f"CAST({_q(name)} AS VARCHAR) AS {_q(column)}")
+        if physical == "TIMESTAMP" and kinds.get(column) == "timestamp":
+            selected.append(f"{_q(name)} AS {_q('_n_' + column)}")
+            native.add(column)
+    return f"(SELECT {', '.join(selected)} FROM read_parquet($path))", native
+
+
 def typed_select(
-    source: Source, columns: list[str], department_ids: frozenset[str], trim: str | None = "all"
+    source: Source,
+    columns: list[str],
+    department_ids: frozenset[str],
+    trim: str | None = "all",
+    read: str | None = None,
+    native: set[str] = frozenset(),
 ) -> str:
     """The query that reads the file ($path), types it and marks suspect rows.
+
+    read: what to read instead of the CSV file (parquet_read's text of a Parquet export),
+    and native: its columns typed as they are (in `_n_<name>`).
 
     trim: "all" trims every white-space character, "spaces" the space only (no other white
     space occurs, Lines.odd_space), None nothing (no value starts or ends with a space,
@@ -154,17 +221,24 @@ def typed_select(
     present = [c for c in source.columns if c.name in columns]
     extras, _ = extra_columns(source, [c for c in columns if c not in source.column_names])
     types = ", ".join(f"{literal(name)}: 'VARCHAR'" for name in columns)
-    read = (
+    read = read or (
         f"read_csv($path, columns = {{{types}}}, header = true, auto_detect = false, delim = ',',"
         " quote = '\"', escape = '\"', allow_quoted_nulls = false, strict_mode = true,"
         " null_padding = false, ignore_errors = true)"
     )
     trimmed = ", ".join(
-        f"nullif({trim_sql(_q(name), trim)}, '') AS {_q('_v_' + name)}"
-        for name in columns
-        if name in source.column_names or name in extras
+        [
+            f"nullif({trim_sql(_q(name), trim)}, '') AS {_q('_v_' + name)}"
+            for name in columns
+            if name in source.column_names or name in extras
+        ]
+        + [_q("_n_" + name) for name in sorted(native)]
     )
-    typed = [f"{value_sql(c.type, _q('_v_' + c.name))} AS {_q(c.name)}" for c in present]
+    typed = [
+        f"{_q('_n_' + c.name) if c.name in native else value_sql(c.type, _q('_v_' + c.name))}"
+        f" AS {_q(c.name)}"
+        for c in present
+    ]
     typed += [f"NULL::{c.duckdb_type} AS {_q(c.name)}" for c in source.columns if c not in present]
     extra = (
         "json_object("

@@ -105,7 +105,12 @@ def test_extra_columns_and_odd_white_space_take_the_typed_path(realistic):
     run, _ = realistic["typed"]
     said = run.stdout + run.stderr
     assert "Traceback" not in said and run.returncode == 1, said[-2000:]
-    for name in ("interactions/2024-11.csv", "nps_responses/2024-11.csv", "2025-01.csv"):
+    for name in (
+        "interactions/2024-11.csv",
+        "interactions/2024-12.parquet",
+        "nps_responses/2024-11.csv",
+        "2025-01.csv",
+    ):
         assert f"{name}: typed (" in run.stderr, (name, run.stderr[-3000:])
     assert "dropped (could identify a person): email" in said
 

@@ -123,3 +123,28 @@ def test_duckdb_trims_exactly_the_characters_polars_trims():
     )
     assert [r[0] for r in rows.fetchall()] == by_polars
     assert sum(v == "x " + c + "x" for c, v in zip(characters, by_polars, strict=True)) == 25
+
+
+def test_a_parquet_double_types_as_polars_types_its_own_text(tmp_path):
+    """DuckDB writes a double's text differently ('1e-08' against Polars' '1e-8') but both
+    read back to the same number, so a Parquet double is typed in DuckDB; a float is not
+    (DuckDB's '2173219.25' against Polars' '2173219.2'), so its file is left to Polars."""
+    import numpy as np
+
+    from etl.contract.sources import WORKFORCE
+    from etl.loading.ingest import parquet_read
+
+    rng = np.random.default_rng(7)
+    doubles = rng.standard_normal(5000) * 10.0 ** rng.integers(-12, 12, 5000)
+    path = tmp_path / "w.parquet"
+    pl.DataFrame({"cost": doubles}).write_parquet(path)
+    by_polars = _parse_column("cost", "number")
+    expected = pl.read_parquet(path).select(pl.col("cost").cast(pl.String)).select(by_polars)
+    con = duckdb.connect()
+    got = con.execute(
+        f"SELECT {value_sql('number', 'CAST(cost AS VARCHAR)')} FROM read_parquet($p)",
+        {"p": str(path)},
+    ).fetchall()
+    assert [r[0] for r in got] == expected["cost"].to_list()
+    pl.DataFrame({"cost": doubles.astype(np.float32)}).write_parquet(path)
+    assert parquet_read(con, path, WORKFORCE, ["cost"]) is None
