@@ -3,10 +3,12 @@
 Usage: python benchmarks/ingest.py [--scale 1M] [--runs 3] [--work /tmp/cxkpi-ingest]
 
 One interactions file of the sample at --scale (interactions per year, two years: 1M gives
-about 2M rows) is written three ways: in the contract's columns only; with one extra column
-(a queue name, as most exports carry); and with values padded by tabs and no-break spaces.
-Each is loaded with `cxkpi load --no-build` into a fresh warehouse, and ingested by DuckDB's
-bare `CREATE TABLE AS SELECT * FROM read_csv(...)`, --runs times, alternating. Medians and
+about 2M rows) is written four ways: in the contract's columns only; with one extra column
+(a queue name, as most exports carry); with values padded by tabs and no-break spaces; and
+as Parquet with typed columns and the extra column. Each is loaded with
+`cxkpi load --no-build` into a fresh warehouse, and ingested by DuckDB's bare
+`CREATE TABLE AS SELECT * FROM read_csv(...)` (or `read_parquet`), --runs times,
+alternating. Medians and
 their ratio, in one run, printed as a Markdown table for docs/benchmarks.md.
 """
 
@@ -27,7 +29,8 @@ from warehouse import CXKPI, measure, one_file  # noqa: E402
 
 _BARE = (
     "import duckdb, sys; con = duckdb.connect(sys.argv[1]);"
-    " con.execute('CREATE TABLE t AS SELECT * FROM read_csv($p)', {'p': sys.argv[2]});"
+    " reader = 'read_parquet' if sys.argv[2].endswith('.parquet') else 'read_csv';"
+    " con.execute(f'CREATE TABLE t AS SELECT * FROM {reader}($p)', {'p': sys.argv[2]});"
     " con.execute('CHECKPOINT'); con.close()"
 )
 
@@ -51,12 +54,20 @@ def variants(work: Path) -> dict[str, Path]:
         (folder / "interactions").mkdir()
         frame.with_columns(change).write_csv(folder / "interactions" / "all.csv")
         folders[name] = folder
+    folder = work / "parquet"
+    shutil.copytree(plain / "departments", folder / "departments")
+    (folder / "interactions").mkdir()
+    typed = pl.read_csv(
+        folders["one extra column"] / "interactions" / "all.csv", try_parse_dates=True
+    )
+    typed.write_parquet(folder / "interactions" / "all.parquet")
+    folders["Parquet, typed columns and the extra column"] = folder
     return folders
 
 
 def pair(label: str, folder: Path, work: Path, runs: int) -> tuple:
     """(label, cxkpi median s, bare median s, cxkpi peak RSS GB), alternating the two."""
-    csv = folder / "interactions" / "all.csv"
+    csv = next((folder / "interactions").glob("all.*"))
     ours, bare, peaks = [], [], []
     for run in range(runs):
         db = work / f"run-{run}.duckdb"
