@@ -11,6 +11,7 @@ import duckdb
 
 from etl.analyses.conflicts import kpi_conflicts
 from etl.analyses.department_value import department_value
+from etl.analyses.drivers import DRIVERS, nps_drivers
 from etl.analyses.initiatives import initiative_effects
 from etl.analyses.linkage import ex_cx_linkage
 
@@ -38,8 +39,26 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
         " FROM stg_initiatives ORDER BY initiative_id"
     ).pl()
     tables["initiative_effects"] = initiative_effects(initiatives, series, tables["kpi_conflicts"])
+    tables["nps_drivers"] = _drivers(con)
     for name, frame in tables.items():
         con.register("analysis", frame.to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM analysis")
         con.unregister("analysis")
     return list(tables)
+
+
+def _drivers(con: duckdb.DuckDBPyConnection):
+    answers = con.sql(
+        f"SELECT department_id, nps_points, {', '.join(DRIVERS)} FROM nps_driver_answers"
+        " ORDER BY response_id"
+    ).pl()
+    unlinked = dict(
+        con.execute(
+            "SELECT coalesce(department_id, 'unattributed'), count(*) FROM int_nps_responses r"
+            " WHERE score IS NOT NULL AND NOT EXISTS (SELECT 1 FROM nps_driver_answers a"
+            " WHERE a.response_id = r.response_id) GROUP BY ALL"
+        ).fetchall()
+    )
+    unlinked["ALL"] = sum(unlinked.values())
+    names = con.execute("SELECT department_id, department_name FROM stg_departments")
+    return nps_drivers(answers, unlinked, dict(names.fetchall()))

@@ -242,6 +242,13 @@ _ORGANISATION_ROWS["failure_demand_month"] = (
     " AND m.department_id <> 'ALL' AND m.department_id NOT IN ({scope})"
     " AND (m.contacts > 0 OR m.caused_contacts > 0) HAVING count(*) = 1)"
 )
+#: The organisation's drivers, less the reader's departments' answers, would be the one
+#: department outside the scope whose customers answered.
+_ORGANISATION_ROWS["nps_drivers"] = (
+    "NOT EXISTS (SELECT 1 FROM {file}.nps_driver_answers AS a"
+    " WHERE coalesce(a.department_id, '') NOT IN ({scope})"
+    " HAVING count(DISTINCT coalesce(a.department_id, '')) = 1)"
+)
 #: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
 _ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
 

@@ -74,6 +74,7 @@ CONTRACT_VIEWS = (
     "department_value",
     "ex_cx_linkage",
     "initiative_effects",
+    "nps_drivers",
     "load_runs",
     "quarantine",
 )
