@@ -23,9 +23,10 @@ _NAMES = rf"{_NAME}(?:\s+{_NAME}){{0,2}}"
 PATTERNS: tuple[tuple[str, str], ...] = (
     (r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", "[email]"),
     (
-        r"(?i)[A-Za-z0-9._%+-]+\s*(?:\(at\)|\[at\]| at )\s*[a-z0-9-]+\s*(?:\(dot\)|\[dot\]| dot )\s*[a-z]{2,}",
+        r"(?i)[A-Za-z0-9._%+-]+\s*(?:\(at\)|\[at\]| at )\s*[a-z0-9-]+"
+        r"\s*(?:\(dot\)|\[dot\]| dot )\s*[a-z]{2,}",
         "[email]",
-    ),  # noqa: E501
+    ),
     # Card numbers: 13 to 19 digits, perhaps in groups split by spaces or dashes.
     (r"\b(?:\d[ -]?){12,18}\d\b", "[card]"),
     (r"\(\d{2,5}\)[ .-]?\d{3,4}[ .-]?\d{3,4}\b", "[phone]"),

@@ -9,7 +9,6 @@ The labelled comments beside it (themes/labelled.csv) measure how well each them
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from dataclasses import dataclass
@@ -21,14 +20,17 @@ from etl.config_file import compose, cut, fail, line, mapping, scalar, sequence
 FOLDER = Path(__file__).parent / "themes"
 #: The taxonomy a build uses unless CXKPI_THEMES names another.
 SHIPPED = FOLDER / "contact_centre.yml"
-#: Comments written and labelled by hand: comment, themes (';'-separated ids), sentiment.
-LABELLED = FOLDER / "labelled.csv"
+#: Comments written and labelled by hand: themes | sentiment | comment, a comment a line.
+LABELLED = FOLDER / "labelled.txt"
 #: The pseudo-theme of comments no theme takes (never a theme of the file).
 UNMATCHED = "unmatched"
 #: A theme needs this many seed phrases at least: fewer cannot describe it.
 MIN_SEEDS = 3
 _ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
-_THEME_KEYS = ("id", "label", "definition", "seeds")
+_THEME_KEYS = ("id", "label", "definition", "seeds", "tone")
+#: What a theme says of the service: a comment the lexicon finds neither positive nor negative
+#: takes the tone of its themes (most themes are complaints).
+TONES = ("negative", "positive")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Theme:
     definition: str
     seeds: tuple[str, ...]
     line: int
+    tone: str = "negative"
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class Taxonomy:
     @property
     def version(self) -> str:
         """A digest of what decides the assignment: a changed taxonomy re-themes every comment."""
-        text = "\n".join(f"{t.id}\t{t.label}\t{'|'.join(t.seeds)}" for t in self.themes)
+        text = "\n".join(f"{t.id}\t{t.label}\t{t.tone}\t{'|'.join(t.seeds)}" for t in self.themes)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def ids(self) -> tuple[str, ...]:
@@ -84,7 +87,7 @@ def read(file: Path | None = None) -> Taxonomy:
 
 def _theme(file: Path, node) -> Theme:
     entries = mapping(file, node, "a theme", _THEME_KEYS)
-    for key in _THEME_KEYS:
+    for key in _THEME_KEYS[:4]:
         if key not in entries:
             fail(file, line(node), f"a theme is missing '{key}'")
     texts = {}
@@ -114,7 +117,14 @@ def _theme(file: Path, node) -> Theme:
             entries["seeds"][1],
             f"theme '{texts['id']}' has {len(seeds)} seed phrases; give at least {MIN_SEEDS}",
         )
-    return Theme(texts["id"], texts["label"], texts["definition"], tuple(seeds), line(node))
+    tone = "negative"
+    if "tone" in entries:
+        tone, at = scalar(file, entries["tone"])
+        if tone not in TONES:
+            fail(file, at, f"'tone' is '{cut(tone)}': write negative or positive")
+    return Theme(
+        texts["id"], texts["label"], texts["definition"], tuple(seeds), line(node), str(tone)
+    )
 
 
 @dataclass(frozen=True)
@@ -125,13 +135,18 @@ class Labelled:
 
 
 def labelled(file: Path = LABELLED) -> list[Labelled]:
-    """The hand-labelled comments."""
-    with file.open(newline="", encoding="utf-8") as handle:
-        return [
-            Labelled(
-                row["comment"],
-                frozenset(t for t in row["themes"].split(";") if t),
-                row["sentiment"],
-            )
-            for row in csv.DictReader(handle)
-        ]
+    """The hand-labelled comments; the file's '# X = theme_id' lines give the letters."""
+    letters, found = {}, []
+    sentiments = {"+": "positive", "-": "negative", "0": "neutral"}
+    for number, text in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
+        legend = re.fullmatch(r"# ([A-Z]) = ([a-z_]+)", text)
+        if legend:
+            letters[legend.group(1)] = legend.group(2)
+        if text.startswith("#") or not text.strip():
+            continue
+        codes, sentiment, comment = (part.strip() for part in text.split(" | ", 2))
+        ids = frozenset() if codes == "-" else frozenset(letters[c] for c in codes)
+        if sentiment not in sentiments:
+            raise ValueError(f"{file}:{number}: sentiment '{sentiment}' is not +, - or 0")
+        found.append(Labelled(comment, ids, sentiments[sentiment]))
+    return found
