@@ -72,7 +72,7 @@ def build(con: duckdb.DuckDBPyConnection, taxonomy: taxonomies.Taxonomy | None =
         f"CREATE OR REPLACE TABLE {SCORES} AS SELECT * FROM (SELECT * FROM _kept_scores"
         " UNION ALL BY NAME SELECT * FROM new_scores) ORDER BY response_id, score DESC, theme_id"
     )
-    if themer is not None:
+    if themer is not None and not known:
         con.register("new_taxonomy", _taxonomy_frame(themer, version).to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {TAXONOMY} AS SELECT * FROM new_taxonomy")
         con.unregister("new_taxonomy")
@@ -153,3 +153,46 @@ def _taxonomy_frame(themer: themes.Themer, version: str) -> pl.DataFrame:
         "taxonomy_version": pl.String,
     }
     return pl.DataFrame(rows, schema=schema)
+
+
+def preview(
+    taxonomy: taxonomies.Taxonomy, comments: pl.DataFrame, examples: int = 3
+) -> tuple[pl.DataFrame, int]:
+    """What a taxonomy would make of comments (response_id, comment as sent): per theme, the
+    comments it would take, their share and the clearest examples (the highest scores, the
+    shortest first among equals), redacted; and the comments no theme would take."""
+    themer = themes.Themer(taxonomy)
+    todo = comments.with_columns(pl.lit("").alias("comment_digest"))
+    texts, scores = _theme(themer, todo, taxonomy.version)
+    labelled = {t.id: m for t, m in _measured(themer).items()}
+    scored = scores.join(texts.select("response_id", "redacted_comment"), on="response_id")
+    rows = []
+    for theme in taxonomy.themes:
+        mine = scored.filter(pl.col("theme_id") == theme.id)
+        shown = (
+            mine.with_columns(pl.col("redacted_comment").str.len_chars().alias("_length"))
+            .sort(["score", "_length"], descending=[True, False])
+            .unique("redacted_comment", keep="first", maintain_order=True)
+            .head(examples)["redacted_comment"]
+            .to_list()
+        )
+        rows.append(
+            {
+                "theme_id": theme.id,
+                "theme_label": theme.label,
+                "comments": mine.height,
+                "share": mine.height / texts.height if texts.height else None,
+                "f1": labelled.get(theme.id),
+                "examples": shown,
+            }
+        )
+    unmatched = texts.filter(pl.col("themes") == 0).height
+    return pl.DataFrame(rows), unmatched
+
+
+def _measured(themer: themes.Themer) -> dict:
+    """Each theme the labelled comments cover, with its F1."""
+    labelled = taxonomies.labelled()
+    covered = {t for x in labelled for t in x.themes}
+    measured = themes.evaluate(themer, labelled)
+    return {t: measured[t.id].f1 for t in themer.taxonomy.themes if t.id in covered}
