@@ -51,10 +51,14 @@ def build(con: duckdb.DuckDBPyConnection, taxonomy: taxonomies.Taxonomy | None =
         "SELECT response_id, comment, comment_digest FROM _comments"
         " ANTI JOIN _kept USING (response_id) ORDER BY response_id"
     ).pl()
+    # The taxonomy's F1 is measured once per version, when there are comments to theme: a
+    # warehouse without comments never loads scikit-learn.
+    any_comments = con.execute("SELECT count(*) > 0 FROM _comments").fetchall()[0][0]
     known = _exists(con, TAXONOMY) and con.execute(
-        f"SELECT count(*) FROM {TAXONOMY} WHERE taxonomy_version = $v", {"v": version}
+        f"SELECT count(*) FROM {TAXONOMY} WHERE taxonomy_version = $v AND (measured OR NOT $c)",
+        {"v": version, "c": any_comments},
     ).fetchall()[0][0] == len(taxonomy.themes)
-    themer = themes.Themer(taxonomy) if todo.height or not known else None
+    themer = themes.Themer(taxonomy) if todo.height or (any_comments and not known) else None
     texts, scores = _theme(themer, todo, version)
     con.register("new_texts", texts.to_arrow())
     con.register("new_scores", scores.to_arrow())
@@ -72,8 +76,8 @@ def build(con: duckdb.DuckDBPyConnection, taxonomy: taxonomies.Taxonomy | None =
         f"CREATE OR REPLACE TABLE {SCORES} AS SELECT * FROM (SELECT * FROM _kept_scores"
         " UNION ALL BY NAME SELECT * FROM new_scores) ORDER BY response_id, score DESC, theme_id"
     )
-    if themer is not None and not known:
-        con.register("new_taxonomy", _taxonomy_frame(themer, version).to_arrow())
+    if not known:
+        con.register("new_taxonomy", _taxonomy_frame(taxonomy, themer, version).to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {TAXONOMY} AS SELECT * FROM new_taxonomy")
         con.unregister("new_taxonomy")
     for name in ("new_texts", "new_scores"):
@@ -113,14 +117,16 @@ def _theme(
     return themed.rename({"comment": "redacted_comment"}).select(list(_TEXT_SCHEMA)), scores
 
 
-def _taxonomy_frame(themer: themes.Themer, version: str) -> pl.DataFrame:
-    """The themes with their F1 on the labelled comments; a theme the labels do not cover
-    has none, and its reliability is unknown (NULL)."""
-    labelled = taxonomies.labelled()
-    measured = themes.evaluate(themer, labelled)
+def _taxonomy_frame(
+    taxonomy: taxonomies.Taxonomy, themer: themes.Themer | None, version: str
+) -> pl.DataFrame:
+    """The themes with their F1 on the labelled comments (without a themer: not measured
+    yet); a theme the labels do not cover has none, and its reliability is unknown (NULL)."""
+    labelled = taxonomies.labelled() if themer is not None else []
+    measured = themes.evaluate(themer, labelled) if themer is not None else {}
     covered = {t for x in labelled for t in x.themes}
     rows = []
-    for rank, theme in enumerate(themer.taxonomy.themes, 1):
+    for rank, theme in enumerate(taxonomy.themes, 1):
         m = measured[theme.id] if theme.id in covered else None
         rows.append(
             {
@@ -136,6 +142,7 @@ def _taxonomy_frame(themer: themes.Themer, version: str) -> pl.DataFrame:
                 "f1": m.f1 if m else None,
                 "reliable": None if m is None or m.f1 is None else m.f1 >= themes.MIN_F1,
                 "taxonomy_version": version,
+                "measured": themer is not None,
             }
         )
     schema = {
@@ -151,6 +158,7 @@ def _taxonomy_frame(themer: themes.Themer, version: str) -> pl.DataFrame:
         "f1": pl.Float64,
         "reliable": pl.Boolean,
         "taxonomy_version": pl.String,
+        "measured": pl.Boolean,
     }
     return pl.DataFrame(rows, schema=schema)
 
