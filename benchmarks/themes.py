@@ -48,7 +48,7 @@ def frame(n: int, start: int, distinct: float) -> pl.DataFrame:
         for i in range(start, start + n)
     ]
     ids = [f"R{i:09d}" for i in range(start, start + n)]
-    return pl.DataFrame({"response_id": ids, "comment": rows})
+    return pl.DataFrame({"response_id": ids, "department_id": "BIL", "comment": rows})
 
 
 def timed(con: duckdb.DuckDBPyConnection) -> float:

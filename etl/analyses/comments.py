@@ -19,6 +19,7 @@ from etl.contract import themes as taxonomies
 TEXTS, SCORES, TAXONOMY = "comment_texts", "comment_theme_scores", "theme_taxonomy"
 _TEXT_SCHEMA = {
     "response_id": pl.String,
+    "department_id": pl.String,
     "comment_digest": pl.String,
     "taxonomy_version": pl.String,
     "redacted_comment": pl.String,
@@ -26,9 +27,16 @@ _TEXT_SCHEMA = {
     "sentiment_label": pl.String,
     "themes": pl.Int32,
 }
+_SCORE_SCHEMA = {
+    "response_id": pl.String,
+    "department_id": pl.String,
+    "theme_id": pl.String,
+    "score": pl.Float64,
+}
 #: Comments of the survey answers, with a digest of their text; blank ones are no comment.
 _COMMENTS = (
-    "SELECT response_id, comment, md5(comment) AS comment_digest FROM stg_nps_responses"
+    "SELECT response_id, department_id, comment, md5(comment) AS comment_digest"
+    " FROM stg_nps_responses"
     " WHERE comment IS NOT NULL AND trim(comment) <> ''"
 )
 
@@ -41,14 +49,14 @@ def build(con: duckdb.DuckDBPyConnection, taxonomy: taxonomies.Taxonomy | None =
     if _exists(con, TEXTS) and _exists(con, SCORES):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _kept AS SELECT t.* FROM {TEXTS} t"
-            " JOIN _comments c USING (response_id, comment_digest)"
+            " JOIN _comments c USING (response_id, department_id, comment_digest)"
             " WHERE t.taxonomy_version = $v",
             {"v": version},
         )
     else:
         _empty_kept(con)
     todo = con.sql(
-        "SELECT response_id, comment, comment_digest FROM _comments"
+        "SELECT response_id, department_id, comment, comment_digest FROM _comments"
         " ANTI JOIN _kept USING (response_id) ORDER BY response_id"
     ).pl()
     # The taxonomy's F1 is measured once per version, when there are comments to theme: a
@@ -106,15 +114,18 @@ def _theme(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     redacted = todo.select(
         "response_id",
+        "department_id",
         "comment_digest",
         pl.lit(version).alias("taxonomy_version"),
         redact(pl.col("comment")).alias("comment"),
     )
     if themer is None or not todo.height:
-        empty = {"response_id": pl.String, "theme_id": pl.String, "score": pl.Float64}
-        return pl.DataFrame(schema=_TEXT_SCHEMA), pl.DataFrame(schema=empty)
+        return pl.DataFrame(schema=_TEXT_SCHEMA), pl.DataFrame(schema=_SCORE_SCHEMA)
     themed, scores = themes.theme_comments(themer, redacted)
-    return themed.rename({"comment": "redacted_comment"}).select(list(_TEXT_SCHEMA)), scores
+    # Each row carries its department, so a reader limited to departments sees only theirs.
+    scores = scores.join(themed.select("response_id", "department_id"), on="response_id")
+    themed = themed.rename({"comment": "redacted_comment"}).select(list(_TEXT_SCHEMA))
+    return themed, scores.select(list(_SCORE_SCHEMA))
 
 
 def _taxonomy_frame(
@@ -166,9 +177,9 @@ def _taxonomy_frame(
 def preview(
     taxonomy: taxonomies.Taxonomy, comments: pl.DataFrame, examples: int = 3
 ) -> tuple[pl.DataFrame, int]:
-    """What a taxonomy would make of comments (response_id, comment as sent): per theme, the
-    comments it would take, their share and the clearest examples (the highest scores, the
-    shortest first among equals), redacted; and the comments no theme would take."""
+    """What a taxonomy would make of comments (response_id, department_id, comment as sent):
+    per theme, the comments it would take, their share and the clearest examples (the highest
+    scores, the shortest first among equals), redacted; and the comments no theme would take."""
     themer = themes.Themer(taxonomy)
     todo = comments.with_columns(pl.lit("").alias("comment_digest"))
     texts, scores = _theme(themer, todo, taxonomy.version)

@@ -35,7 +35,7 @@ def themes_check(obj: dict, file: Path, examples: int) -> None:
     con = connect_read_only(obj["db"])
     try:
         comments = con.sql(
-            "SELECT response_id, comment FROM stg_nps_responses"
+            "SELECT response_id, department_id, comment FROM stg_nps_responses"
             " WHERE comment IS NOT NULL AND trim(comment) <> '' ORDER BY response_id"
         ).pl()
     finally:

@@ -46,7 +46,7 @@ def test_a_build_without_comments_never_loads_scikit_learn():
         "from etl.analyses import comments\n"
         "con = duckdb.connect()\n"
         "con.execute(\"CREATE TABLE stg_nps_responses AS SELECT 'R1' AS response_id,"
-        ' NULL::VARCHAR AS comment")\n'
+        " 'BIL' AS department_id, NULL::VARCHAR AS comment\")\n"
         "comments.build(con)\n"
         "themes = con.sql('SELECT count(*) FROM theme_taxonomy').fetchall()\n"
         "print('sklearn' in sys.modules, themes)\n"
