@@ -215,6 +215,14 @@ PROFILES: Setting[Path] = Setting(
     _path,
     "a folder path",
 )
+THEMES: Setting[Path] = Setting(
+    "CXKPI_THEMES",
+    None,
+    "The theme taxonomy a build assigns survey comments to (default: the shipped"
+    " contact-centre themes; docs/methodology.md#themes-in-comments).",
+    _path,
+    "a file path",
+)
 ACCESS: Setting[Path] = Setting(
     "CXKPI_ACCESS",
     None,
@@ -296,6 +304,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     MEMORY_LIMIT,
     INGEST,
     PROFILES,
+    THEMES,
     ACCESS,
     UNSAFE_OPEN,
     SQL_TIMEOUT,

@@ -1,4 +1,5 @@
-"""Run the analyses (conflicting KPIs, department value, EX-CX linkage, initiatives) in a build.
+"""Run the analyses (conflicting KPIs, department value, EX-CX linkage, initiatives, what moves
+NPS, themes in comments) in a build.
 
 SQL marts do the heavy aggregation; the modules beside this one run the statistics (scipy)
 on the small monthly tables, and build() writes kpi_conflicts, department_value, ex_cx_linkage
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from etl.analyses import comments
 from etl.analyses.conflicts import kpi_conflicts
 from etl.analyses.department_value import department_value
 from etl.analyses.drivers import DRIVERS, nps_drivers
@@ -44,7 +46,8 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.register("analysis", frame.to_arrow())
         con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM analysis")
         con.unregister("analysis")
-    return list(tables)
+    # Comments: redacted and themed, only those not themed yet (etl/analyses/comments.py).
+    return [*tables, *comments.build(con)]
 
 
 def _drivers(con: duckdb.DuckDBPyConnection):

@@ -18,6 +18,7 @@ import polars as pl
 
 from etl import files
 from etl.contract.sources import SOURCES
+from etl.sample import comments
 
 #: The sample's months: MONTHS months ending with October 2026 (END is the day after).
 END = date(2026, 11, 1)
@@ -196,7 +197,9 @@ def frames(
     generator = _Generator(
         np.random.default_rng(seed), factor, noise, months, departments or DEPARTMENTS
     )
-    return generator.run()
+    data = generator.run()
+    data["nps_responses"] = comments.add(data["nps_responses"], seed, generator.ids.index("CLM"))
+    return data
 
 
 def generate(
@@ -588,6 +591,7 @@ class _Generator:
                 "score",
                 "csat",
                 "effort",
+                pl.struct("broken", "extra", "target").alias(comments.STORY),
             )
         )
 

@@ -70,6 +70,8 @@ ORGANISATION_VIEWS = frozenset(
         "month_completeness",
         "board_snapshots",
         "quarantine_summary",
+        # The themes and their measured F1: the taxonomy, no department's comments.
+        "theme_taxonomy",
     }
 )
 #: Never exposed to the dashboard: individual engagement answers, their counts before

@@ -237,6 +237,7 @@ def test_the_defaults_are_the_ones_cxkpi_always_had(monkeypatch, tmp_path):
         "CXKPI_MEMORY_LIMIT": "2GB",
         "CXKPI_INGEST": "typed",
         "CXKPI_PROFILES": tmp_path / ".config" / "cxkpi" / "profiles",
+        "CXKPI_THEMES": None,
         "CXKPI_ACCESS": None,
         "CXKPI_UNSAFE_OPEN": False,
         "CXKPI_SQL_TIMEOUT": 30.0,
