@@ -345,6 +345,15 @@ def department_value() -> pl.DataFrame:
     return fetch("SELECT * FROM department_value ORDER BY department_name")
 
 
+def nps_drivers(department: str) -> pl.DataFrame:
+    """What moves the NPS of a department's customers (or the organisation's, 'ALL')."""
+    return fetch(
+        "SELECT * FROM nps_drivers WHERE department_id = $department"
+        " ORDER BY nps_lost NULLS LAST, driver",
+        {"department": department},
+    )
+
+
 def linkage(start: date, end: date) -> pl.DataFrame:
     """Empowerment by department (and 'ALL') and survey wave in a period, with what followed."""
     return fetch(

@@ -245,3 +245,40 @@ with right:
     )
     held = measured.filter(pl.col("promises_held") > 0)
     st.altair_chart(charts.counts(held, "promises_broken_while_held", "promises broken"))
+
+st.subheader("What moves its customers' NPS", anchor="what-moves-nps")
+scope = f.department
+drivers = data.nps_drivers(scope)
+where = "the organisation" if scope == "ALL" else f.department_name
+if drivers.is_empty():
+    st.info(f"No survey answers linked to a case for {where}.")
+elif set(drivers["verdict"]) == {"too few answers"}:
+    st.info(ui.plain(drivers["explanation"][0]))
+else:
+    top = drivers.filter(pl.col("costs_most"))
+    if not top.is_empty():
+        st.markdown(ui.plain(top["headline"][0]))
+    first = drivers.row(0, named=True)
+    st.caption(
+        f"What happened on each answering customer's case, weighed together: n ="
+        f" {first['answers']:,} answers linked to a case"
+        f" ({first['unlinked_answers']:,} could not be linked). Red: lower NPS, green: higher,"
+        " grey: no clear effect (the data cannot tell). An association adjusted for the"
+        " drivers listed, not proof of cause. Pick a department in the sidebar for its own."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.markdown(
+            "**NPS points each driver goes with** (95% interval)",
+            help=ui.help_for("nps_drivers", "nps_gap"),
+        )
+        st.altair_chart(charts.driver_bars(drivers))
+    with right:
+        st.markdown(
+            "**Where NPS is lost** (how often x how much)",
+            help=ui.help_for("nps_drivers", "nps_lost"),
+        )
+        st.altair_chart(charts.driver_losses(drivers))
+    unweighed = drivers.filter(pl.col("nps_gap").is_null())
+    if not unweighed.is_empty():
+        st.caption("Not weighed: " + " ".join(ui.plain(e) + "." for e in unweighed["explanation"]))

@@ -64,6 +64,8 @@ SCHEMA = {
     "nps_lost": pl.Float64,
     "verdict": pl.String,
     "explanation": pl.String,
+    "costs_most": pl.Boolean,
+    "headline": pl.String,
 }
 
 
@@ -105,7 +107,37 @@ def nps_drivers(
     rng = np.random.default_rng(SEED)
     for scope, frame in scopes:
         rows.extend(_scope(scope, frame, unlinked.get(scope, 0), names.get(scope), rng))
-    return pl.DataFrame(rows, schema=SCHEMA, orient="row") if rows else pl.DataFrame(schema=SCHEMA)
+    if not rows:
+        return pl.DataFrame(schema=SCHEMA)
+    without_headline = {k: v for k, v in SCHEMA.items() if k != "headline"}
+    return _costs_most(pl.DataFrame(rows, schema=without_headline, orient="row"), names)
+
+
+def _costs_most(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    """Mark each scope's driver that costs the most NPS in total (the most negative
+    prevalence x gap among those with a clear lower NPS), with a headline sentence."""
+    lost = pl.when(pl.col("verdict") == "lower NPS").then(pl.col("nps_lost"))
+    frame = frame.with_columns(
+        (lost == lost.min().over("department_id")).fill_null(False).alias("costs_most")
+    )
+    return frame.with_columns(
+        pl.when(pl.col("costs_most"))
+        .then(
+            pl.format(
+                "In {}, {} costs the most NPS: it happens on {}% of cases and goes with {}"
+                " points lower NPS (95% interval {} to {}).",
+                pl.col("department_id").replace_strict(
+                    {"ALL": "the organisation"} | names, default=pl.col("department_id")
+                ),
+                pl.col("driver_label"),
+                (pl.col("prevalence") * 100).round(0).cast(pl.Int64),
+                (-pl.col("nps_gap")).round(0).cast(pl.Int64),
+                (-pl.col("nps_gap_ci_high")).round(0).cast(pl.Int64),
+                (-pl.col("nps_gap_ci_low")).round(0).cast(pl.Int64),
+            )
+        )
+        .alias("headline")
+    ).select(list(SCHEMA))
 
 
 def _scope(scope: str, frame: pl.DataFrame, unlinked: int, name: str | None, rng) -> list[tuple]:
@@ -236,5 +268,5 @@ def _row(scope, driver, n, unlinked, with_driver=None, prevalence=None, nps_with
          r2=None, lost=None, verdict=None, explanation=None) -> tuple:  # fmt: skip
     return (
         scope, driver, DRIVERS[driver], n, unlinked, with_driver, prevalence, nps_with,
-        nps_without, *gap, *importance, share, r2, lost, verdict, explanation,
+        nps_without, *gap, *importance, share, r2, lost, verdict, explanation, False,
     )  # fmt: skip

@@ -472,3 +472,73 @@ def index_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -
     )
     rule = alt.Chart(pl.DataFrame({"base": [100]})).mark_rule(color="#999").encode(y="base:Q")
     return alt.layer(rule, lines)
+
+
+def driver_bars(frame: pl.DataFrame) -> alt.LayerChart:
+    """The NPS points each driver goes with (adjusted, 95% interval), lower NPS in red and no
+    clear effect in grey; drivers that could not be weighed are left out."""
+    weighed = frame.filter(pl.col("nps_gap").is_not_null()).with_columns(
+        pl.when(pl.col("verdict") == "no clear effect")
+        .then(pl.lit("no clear effect"))
+        .otherwise(pl.col("verdict"))
+        .alias("reading")
+    )
+    order = weighed.sort("nps_gap")["driver_label"].to_list()  # one order for both layers
+    base = alt.Chart(weighed).encode(
+        y=alt.Y(
+            "driver_label:N",
+            title=None,
+            sort=order,
+            axis=alt.Axis(labelLimit=260, labelOverlap=False),
+        )
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("nps_gap:Q", title="NPS points it goes with, adjusted for the others"),
+        color=alt.Color(
+            "reading:N",
+            title=None,
+            scale=alt.Scale(
+                domain=["lower NPS", "higher NPS", "no clear effect"],
+                range=["#c0392b", "#1e8449", "#b3b6b7"],
+            ),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=[
+            alt.Tooltip("driver_label:N", title="driver"),
+            alt.Tooltip("nps_gap:Q", title="NPS points", format="+.0f"),
+            alt.Tooltip("nps_gap_ci_low:Q", title="95% low", format="+.0f"),
+            alt.Tooltip("nps_gap_ci_high:Q", title="95% high", format="+.0f"),
+            alt.Tooltip("prevalence:Q", title="share of cases", format=".0%"),
+            alt.Tooltip("with_driver:Q", title="answers with it", format=","),
+        ],
+    )
+    whiskers = base.mark_errorbar(color="black").encode(
+        x=alt.X("nps_gap_ci_low:Q", title=None), x2="nps_gap_ci_high:Q"
+    )
+    return (bars + whiskers).properties(height=30 * max(weighed.height, 3))
+
+
+def driver_losses(frame: pl.DataFrame) -> alt.Chart:
+    """Where NPS is lost in total: each clear driver's prevalence x NPS points."""
+    clear = frame.filter(pl.col("verdict") == "lower NPS").with_columns(
+        (-pl.col("nps_lost")).alias("points_lost")
+    )
+    return (
+        alt.Chart(clear)
+        .mark_bar(color="#c0392b")
+        .encode(
+            x=alt.X("points_lost:Q", title="NPS points lost across all answers"),
+            y=alt.Y(
+                "driver_label:N",
+                title=None,
+                sort="-x",
+                axis=alt.Axis(labelLimit=260, labelOverlap=False),
+            ),
+            tooltip=[
+                alt.Tooltip("driver_label:N", title="driver"),
+                alt.Tooltip("points_lost:Q", title="NPS points lost", format=".1f"),
+                alt.Tooltip("prevalence:Q", title="share of cases", format=".0%"),
+            ],
+        )
+        .properties(height=30 * max(clear.height, 3))
+    )
