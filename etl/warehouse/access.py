@@ -242,6 +242,8 @@ _ORGANISATION_ROWS["failure_demand_month"] = (
     " AND m.department_id <> 'ALL' AND m.department_id NOT IN ({scope})"
     " AND (m.contacts > 0 OR m.caused_contacts > 0) HAVING count(*) = 1)"
 )
+#: The organisation's handling and caused failure demand in a month, likewise.
+_ORGANISATION_ROWS["int_handling_demand_month"] = _ORGANISATION_ROWS["failure_demand_month"]
 #: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
 _ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
 
