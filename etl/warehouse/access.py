@@ -358,6 +358,11 @@ class Visibility(NamedTuple):
                 where += f""" AND (v."{key}" NOT IN ('ALL', '*') OR {guard})"""
             for handler in (c for c in columns if c.endswith("_handler_id")):
                 where += f' AND (v."{handler}" IS NULL OR v."{handler}" IN ({scope}))'
+            # Failure demand a department outside the scope caused is that department's.
+            if "cause_department_id" in columns and key != "cause_department_id":
+                where += (
+                    f" AND (v.cause_department_id IS NULL OR v.cause_department_id IN ({scope}))"
+                )
         elif name in ORGANISATION_VIEWS:
             where = "true"
         else:
