@@ -22,16 +22,17 @@ REASON_WORDS = {r: label for r, (label, _) in charts.FAILURE_REASONS.items()}
 f = filters.current()
 st.title(f"Failure demand: {ui.plain(f.department_name)}")
 months = data.failure_demand_months(f.department, f.start, f.end)
-if months.is_empty() or months["contacts"].sum() == 0:
+if months.is_empty() or months["contacts"].sum() + months["caused_contacts"].sum() == 0:
     st.info(
-        f"No contacts for {ui.plain(f.department_name)} in this period: load interactions and"
-        " run `cxkpi build`."
+        f"No contacts for {ui.plain(f.department_name)} in this period, and no failure demand"
+        " it caused: load interactions and run `cxkpi build`."
     )
     st.stop()
 
 period = f"{ui.month_label(f.start)} to {ui.month_label(f.end)}"
 contacts, failure = int(months["contacts"].sum()), int(months["failure_contacts"].sum())
 hours = float(months["failure_hours"].sum())
+caused, caused_hours = int(months["caused_contacts"].sum()), float(months["caused_hours"].sum())
 who = "the organisation" if f.department == "ALL" else ui.plain(f.department_name)
 who_first = "The organisation" if f.department == "ALL" else who
 
@@ -52,20 +53,31 @@ def trend_clause(frame: pl.DataFrame) -> str:
     )
 
 
-st.markdown(
+received = (
     f"**{failure / contacts:.1%} of the contacts {who} received were failure demand** from"
     f" {period}: {failure:,} of {contacts:,}, taking {hours:,.0f} agent hours."
     + trend_clause(months)
+    if contacts
+    else f"**{who_first} took no contacts itself** from {period}."
 )
+if f.department != "ALL":
+    received += (
+        f" Its own failures caused {caused:,} failure-demand contacts, wherever they were taken,"
+        f" costing {caused_hours:,.0f} agent hours."
+    )
+st.markdown(received)
 st.caption(HONESTY)
 st.caption(
     "Over all channels: the channel filter does not apply. Each contact has at most one reason,"
     " the first that holds: transfer bounce, chase, broken promise, repeat."
 )
 
-st.subheader("Share of contacts, by reason")
-st.caption(f"Failure demand received each month (n = {contacts:,} contacts in the period).")
-st.altair_chart(charts.failure_share(months), width="stretch")
+if contacts:
+    st.subheader("Share of contacts, by reason")
+    st.caption(f"Failure demand received each month (n = {contacts:,} contacts in the period).")
+    st.altair_chart(charts.failure_share(months), width="stretch")
+else:
+    st.caption(f"{who_first} takes no contacts: its failure demand is what it causes.")
 
 st.subheader("Who causes it, and who absorbs it")
 flows = data.failure_demand_flows(f.department, f.start, f.end)

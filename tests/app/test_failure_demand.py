@@ -86,3 +86,24 @@ def test_a_department_head_sees_only_their_departments_failure_demand(
     finally:
         con.close()
     assert ends == [("BIL", "BIL")]
+
+
+def test_a_back_office_is_shown_the_failure_demand_it_caused(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch, "failure_demand", department="Claims Processing")
+    assert not app.exception, [e.message for e in app.exception]
+    start, end = _period(app)
+    con = connect_read_only(sample_db)
+    try:
+        caused = con.execute(
+            "SELECT sum(caused_contacts) FROM failure_demand_month"
+            " WHERE department_id = 'CLM' AND month BETWEEN $s AND $e",
+            {"s": start, "e": end},
+        ).fetchone()[0]
+    finally:
+        con.close()
+    shown = texts(app)
+    assert "**Claims Processing took no contacts itself**" in shown
+    assert f"caused {caused:,} failure-demand contacts" in shown
+    [causes] = [d.value for d in app.dataframe if "Example cases" in d.value.columns]
+    assert set(causes["Caused by"]) == {"Claims Processing"}
+    assert set(causes["Reason"]) == {"chase", "broken promise"}
