@@ -366,6 +366,17 @@ def initiatives(department: str) -> pl.DataFrame:
 # --- failure demand ------------------------------------------------------------------------
 
 
+def failure_demand_headline(department: str, month: date) -> dict | None:
+    """A department's (or the organisation's) failure-demand share of a month, with the month
+    before and a year before; None without contacts that month."""
+    frame = fetch(
+        "SELECT * FROM failure_demand_headline WHERE department_id = $department"
+        " AND month = $month",
+        {"department": department, "month": month},
+    )
+    return frame.row(0, named=True) if frame.height else None
+
+
 def failure_demand_months(department: str, start: date, end: date) -> pl.DataFrame:
     """A department's (or the organisation's, 'ALL') failure demand received and caused, by
     month and reason, over a period."""

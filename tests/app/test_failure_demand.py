@@ -107,3 +107,21 @@ def test_a_back_office_is_shown_the_failure_demand_it_caused(sample_db, monkeypa
     [causes] = [d.value for d in app.dataframe if "Example cases" in d.value.columns]
     assert set(causes["Caused by"]) == {"Claims Processing"}
     assert set(causes["Reason"]) == {"chase", "broken promise"}
+
+
+def test_the_overview_headline_carries_the_failure_demand_share(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch)
+    assert not app.exception
+    _, month = _period(app)
+    con = connect_read_only(sample_db)
+    try:
+        share, n = con.execute(
+            "SELECT failure_share, failure_share_n FROM failure_demand_headline"
+            " WHERE department_id = 'ALL' AND month = $m",
+            {"m": month},
+        ).fetchone()
+    finally:
+        con.close()
+    headline = app.markdown[0].value
+    assert f"Failure demand was {share:.1%} of contacts (all channels)" in headline
+    assert f"(n = {n:,})" in headline
