@@ -112,14 +112,15 @@ def sentence(who: str, metric: str, figures: dict[str, float]) -> str:
         )
     if low <= 0 <= high:
         third = (
-            "we can't tell whether the gain paid for itself: the net lies somewhere between a"
-            f" loss of {_hours(high)} and a gain of {_hours(-low)} hours a month"
+            "and we can't tell whether the gain paid for itself (the net lies somewhere between"
+            f" a loss of {_hours(high)} and a gain of {_hours(-low)} hours a month)"
         )
     elif lost > 0:
         third = f"a net loss of {_hours(lost)} hours a month ({_interval(low, high)})"
     else:
         third = f"a net gain of {_hours(-lost)} hours a month ({_interval(-high, -low)})"
-    return f"{first}; {second}: {third}."
+    # No colon: a reader limited to departments sees an organisation's sentence cut at one.
+    return f"{first}; {second}, {third}."
 
 
 def _hours(value: float) -> str:
@@ -134,7 +135,7 @@ def _range(figures: dict[str, float], name: str, sign: int = 1) -> str:
     """The 95% interval of a figure, or of its opposite (sign -1), low end first, saying so
     when it holds zero."""
     low, high = sorted(sign * figures[f"{name}_ci_{end}"] for end in ("low", "high"))
-    unclear = ": we can't tell it from none" if low <= 0 <= high else ""
+    unclear = ", which we can't tell from none" if low <= 0 <= high else ""
     return f"{_interval(low, high)}{unclear}"
 
 
