@@ -372,6 +372,49 @@ def initiatives(department: str) -> pl.DataFrame:
     )
 
 
+# --- failure demand ------------------------------------------------------------------------
+
+
+def failure_demand_headline(department: str, month: date) -> dict | None:
+    """A department's (or the organisation's) failure-demand share of a month, with the month
+    before and a year before; None without contacts that month."""
+    frame = fetch(
+        "SELECT * FROM failure_demand_headline WHERE department_id = $department"
+        " AND month = $month",
+        {"department": department, "month": month},
+    )
+    return frame.row(0, named=True) if frame.height else None
+
+
+def failure_demand_months(department: str, start: date, end: date) -> pl.DataFrame:
+    """A department's (or the organisation's, 'ALL') failure demand received and caused, by
+    month and reason, over a period."""
+    return fetch(
+        "SELECT * FROM failure_demand_month WHERE department_id = $department"
+        " AND month BETWEEN $start AND $end ORDER BY month",
+        {"department": department, "start": start, "end": end},
+    )
+
+
+def failure_demand_flows(department: str, start: date, end: date) -> pl.DataFrame:
+    """Failure demand from causing to receiving department over a period (contacts and hours),
+    every pair or those of one department at either end."""
+    return fetch(
+        "SELECT cause_department_id, cause_department_name, department_id, department_name,"
+        " sum(contacts) AS contacts, sum(hours) AS hours FROM failure_demand_flows"
+        " WHERE month BETWEEN $start AND $end AND ($department = 'ALL'"
+        " OR $department IN (cause_department_id, department_id)) GROUP BY ALL ORDER BY ALL",
+        {"department": department, "start": start, "end": end},
+    )
+
+
+def failure_demand_causes(department: str, start: date, end: date) -> pl.DataFrame:
+    """The biggest causes of failure demand in a period, with example case ids."""
+    return fetch(
+        query("failure_demand_causes"), {"department": department, "start": start, "end": end}
+    )
+
+
 # --- data quality --------------------------------------------------------------------------
 
 

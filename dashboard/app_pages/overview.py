@@ -7,7 +7,7 @@ from etl.reporting import charts
 from etl.reporting.lists import TILES
 from etl.reporting.lists import TREND_OUTCOMES as OUTCOMES
 from etl.reporting.lists import TREND_PRODUCTIVITY as PRODUCTIVITY
-from etl.reporting.sentences import overview_headline
+from etl.reporting.sentences import failure_demand_sentence, overview_headline
 
 SHOWN_FINDINGS = 5
 #: Width of one trend panel: four side by side fill the page at 1280 px.
@@ -19,9 +19,12 @@ channel = "all channels" if f.channel == "all" else f"the {ui.plain(f.channel)} 
 tiles = data.headlines(f, TILES).to_dicts()
 found = data.findings(f.department)
 year_ago = ui.month_label(f.headline_month.replace(year=f.headline_month.year - 1))
+failure = data.failure_demand_headline(f.department, f.headline_month)
 st.markdown(
     f"**{ui.month_label(f.headline_month)}:** "
     + ui.plain(overview_headline(tiles, found.to_dicts(), year_ago))
+    + " "
+    + ui.plain(failure_demand_sentence(failure, ui.month_label(f.headline_month), year_ago))
 )
 st.caption(
     f"Tiles: {ui.month_label(f.headline_month)}, {channel}, against the month before (survey"

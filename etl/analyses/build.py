@@ -12,6 +12,7 @@ import duckdb
 
 from etl.analyses import comments
 from etl.analyses.conflicts import kpi_conflicts
+from etl.analyses.demand_net import demand_net
 from etl.analyses.department_value import department_value
 from etl.analyses.drivers import DRIVERS, nps_drivers
 from etl.analyses.initiatives import initiative_effects
@@ -29,8 +30,12 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT department_id, channel, month, metric, value, n FROM metric_channel_month"
         " WHERE channel <> 'all' ORDER BY ALL"
     ).pl()
+    handling = con.sql(
+        "SELECT department_id, month, contacts, handle_seconds_mean, caused_per_contact"
+        " FROM int_handling_demand_month ORDER BY ALL"
+    ).pl()
     tables = {
-        "kpi_conflicts": kpi_conflicts(series, channels),
+        "kpi_conflicts": demand_net(kpi_conflicts(series, channels), handling),
         "department_value": department_value(con),
         "ex_cx_linkage": ex_cx_linkage(
             series, con.sql("SELECT * FROM int_linkage_outcome_month ORDER BY ALL").pl()

@@ -18,6 +18,7 @@ PAGES = (
     Page("overview", "Overview", ":material/dashboard:"),
     Page("conflicts", "KPI conflicts", ":material/compare_arrows:"),
     Page("departments", "Departments", ":material/apartment:"),
+    Page("failure_demand", "Failure demand", ":material/replay:"),
     Page("employee_voice", "Employee voice", ":material/groups:"),
     Page("initiatives", "Initiatives", ":material/rocket_launch:"),
     Page("data_quality", "Data quality", ":material/fact_check:"),

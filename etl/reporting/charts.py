@@ -542,3 +542,132 @@ def driver_losses(frame: pl.DataFrame) -> alt.Chart:
         )
         .properties(height=30 * max(clear.height, 3))
     )
+
+
+#: Failure-demand reasons in words and colours, in their precedence.
+FAILURE_REASONS = {
+    "transfer_bounce": ("transfer bounce", "#9467bd"),
+    "chase": ("chase", "#d62728"),
+    "broken_promise": ("broken promise", "#ff7f0e"),
+    "repeat": ("repeat", "#1f77b4"),
+}
+
+
+def failure_share(frame: pl.DataFrame, height: int = 230) -> alt.Chart:
+    """Failure demand's share of the contacts received each month, stacked by reason; the
+    month's contacts (n) and each reason's count in the tooltip.
+
+    frame: failure_demand_month rows (month, contacts, received_<reason>)."""
+    long = frame.select("month", "contacts", *(f"received_{r}" for r in FAILURE_REASONS)).unpivot(
+        index=["month", "contacts"], variable_name="reason", value_name="count"
+    )
+    long = long.with_columns(
+        reason=pl.col("reason")
+        .str.replace("received_", "")
+        .replace_strict({r: label for r, (label, _) in FAILURE_REASONS.items()}),
+        share=pl.when(pl.col("contacts") > 0).then(pl.col("count") / pl.col("contacts") * 100),
+    )
+    labels = [label for label, _ in FAILURE_REASONS.values()]
+    colours = [colour for _, colour in FAILURE_REASONS.values()]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "yearmonth(month):O",
+                title=None,
+                axis=alt.Axis(format="%b %y", labelAngle=0, labelOverlap="greedy"),
+            ),
+            y=alt.Y("sum(share):Q", title="% of contacts received", stack="zero"),
+            color=alt.Color(
+                "reason:N",
+                title=None,
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=colours),
+                legend=alt.Legend(orient="top"),
+            ),
+            order=alt.Order("reason:N", sort="ascending"),
+            tooltip=[
+                alt.Tooltip("month:T", format="%b %Y"),
+                alt.Tooltip("reason:N"),
+                alt.Tooltip("share:Q", title="% of contacts", format=".1f"),
+                alt.Tooltip("count:Q", title="contacts", format=","),
+                alt.Tooltip("contacts:Q", title="n (all contacts)", format=","),
+            ],
+        )
+        .properties(height=height)
+    )
+
+
+def flow_matrix(frame: pl.DataFrame, selected: str = "") -> alt.LayerChart:
+    """Who causes failure demand (rows) and who absorbs it (columns): agent hours in each
+    cell, contacts in the tooltip; the diagonal is a department's own. selected: a department
+    name drawn in bold on both axes."""
+    # One order on both axes, by hours caused and received, so the diagonal is the diagonal.
+    ends = pl.concat(
+        [
+            frame.select(pl.col("cause_department_name").alias("name"), "hours"),
+            frame.select(pl.col("department_name").alias("name"), "hours"),
+        ]
+    )
+    order = (
+        ends.group_by("name")
+        .agg(pl.col("hours").sum())
+        .sort("hours", "name", descending=[True, False])
+    )
+    order = order["name"].to_list()
+    shown = frame.with_columns(
+        text=pl.when(pl.col("hours") >= 0.5)
+        .then(pl.col("hours").round(0).cast(pl.Int64).map_elements(lambda h: f"{h:,}", pl.String))
+        .otherwise(pl.lit("<1"))
+    )
+    bold = f"datum.value === {selected!r}" if selected else "false"
+    base = alt.Chart(shown).encode(
+        x=alt.X(
+            "department_name:N",
+            title="received by",
+            sort=order,
+            axis=alt.Axis(
+                orient="top",
+                labelAngle=-35,
+                labelLimit=150,
+                labelOverlap=False,
+                labelFontWeight=alt.ExprRef(f"{bold} ? 'bold' : 'normal'"),
+            ),
+        ),
+        y=alt.Y(
+            "cause_department_name:N",
+            title="caused by",
+            sort=order,
+            axis=alt.Axis(
+                labelLimit=170,
+                labelOverlap=False,
+                labelFontWeight=alt.ExprRef(f"{bold} ? 'bold' : 'normal'"),
+            ),
+        ),
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1.5).encode(
+        color=alt.Color(
+            "hours:Q", title="agent hours", scale=alt.Scale(scheme="oranges", type="sqrt")
+        ),
+        tooltip=[
+            alt.Tooltip("cause_department_name:N", title="caused by"),
+            alt.Tooltip("department_name:N", title="received by"),
+            alt.Tooltip("contacts:Q", title="contacts (n)", format=","),
+            alt.Tooltip("hours:Q", title="agent hours", format=",.0f"),
+        ],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="text:N",
+        color=alt.condition(
+            f"datum.hours > {float(frame['hours'].max() or 0) * 0.45}",
+            alt.value("white"),
+            alt.value("black"),
+        ),
+    )
+    causes = frame["cause_department_name"].n_unique()
+    receivers = frame["department_name"].n_unique()
+    # Streamlit fits the whole chart, labels and legend included, into the size given.
+    return (cells + text).properties(
+        height=32 * max(causes, 2) + 150, width=64 * max(receivers, 2) + 280
+    )

@@ -31,6 +31,7 @@ from etl.reporting.formats import (
     whole_points,
 )
 from etl.reporting.lists import HEADLINES, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
+from etl.reporting.sentences import failure_demand_sentence
 from etl.warehouse.models import query
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -128,6 +129,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         "SELECT * FROM snapshot_initiative_effects WHERE snapshot_id = $id ORDER BY started_on",
         ids,
     )
+    failure = _failure_demand(con, snapshot_id, month)
     from etl.reporting.snapshot import MONTHLY_SOURCES
 
     inputs = json.loads(snapshot["inputs"])
@@ -169,6 +171,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
             ),
         },
         "headlines": _headline_rows(headlines),
+        "failure_demand": failure,
         "findings": flag_rows,
         "asides": asides,
         "flagged_organisation": leads(flagged.filter(pl.col("department_id") == "ALL")),
@@ -195,6 +198,35 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
             "targets_met": f"{thresholds.TARGETS_MET_SHARE:.0%}",
         },
     }
+
+
+def _failure_demand(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: date) -> str | None:
+    """The organisation's failure-demand share as frozen, in a sentence; None for a snapshot
+    taken before it was frozen."""
+    frozen = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'snapshot_failure_demand_headline'"
+    ).fetchall()
+    if not frozen:
+        return None
+    row = _frame(
+        con,
+        "SELECT * FROM snapshot_failure_demand_headline WHERE snapshot_id = $id"
+        " AND department_id = 'ALL' AND month = $month",
+        {"id": snapshot_id, "month": month},
+    )
+    taken = _frame(
+        con,
+        "SELECT count(*) AS n FROM snapshot_failure_demand_headline WHERE snapshot_id = $id",
+        {"id": snapshot_id},
+    )
+    if not taken["n"][0]:
+        return None
+    year_ago = month.replace(year=month.year - 1)
+    return failure_demand_sentence(
+        row.row(0, named=True) if row.height else None,
+        month.strftime("%B %Y"),
+        year_ago.strftime("%B %Y"),
+    )
 
 
 def _labels() -> dict[str, str]:

@@ -84,3 +84,20 @@ def findings_sentence(findings: list[dict]) -> str:
 def overview_headline(tiles: list[dict], findings: list[dict], year_ago: str) -> str:
     """The overview's opening: the figures against a year before, then what is flagged."""
     return f"{figures_sentence(tiles, year_ago)} {findings_sentence(findings)}"
+
+
+def failure_demand_sentence(row: dict | None, month: str, year_ago: str) -> str:
+    """The failure-demand share of a month and how it moved on a year before (month and
+    year_ago name them): higher or lower only where the change is clear."""
+    if not row or row.get("failure_share") is None:
+        return f"No failure demand can be measured for {month}: no contacts."
+    share = f"{row['failure_share']:.1%}"
+    n = row["failure_share_n"]
+    opening = f"Failure demand was {share} of contacts (all channels) in {month} (n = {n:,})"
+    if row.get("year_ago_share") is None:
+        return f"{opening}; there is no figure a year before to compare."
+    before = f"{row['year_ago_share']:.1%} in {year_ago}"
+    if not row.get("is_year_change_clear"):
+        return f"{opening}: no clear change from {before}."
+    way = "higher" if row["change_vs_year_ago"] > 0 else "lower"
+    return f"{opening}: clearly {way} than {before}."

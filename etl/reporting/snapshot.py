@@ -41,6 +41,7 @@ FROZEN = {
     "snapshot_initiative_effects": ("initiative_effects", "true"),
     "snapshot_findings": ("findings", "true"),
     "snapshot_source_freshness": ("source_freshness", "true"),
+    "snapshot_failure_demand_headline": ("failure_demand_headline", "month <= $month"),
 }
 
 BOARD_SNAPSHOTS_DDL = """CREATE TABLE IF NOT EXISTS board_snapshots (

@@ -175,6 +175,47 @@ def frames(
     handed_spread > 0 makes each front-line unit's passed-on cases harder or easier than its
     kept ones (latent points, normal with this sd): case mix that the back-office comparison
     assumes away, to measure what breaking that assumption costs."""
+    data, truth, _ = _frames(org, handed_spread, None)
+    return data, truth
+
+
+@dataclass
+class Demand:
+    """The failure demand planted on an organisation besides its chases, from its own stream.
+
+    repeat_rate: per front-line unit, the share of its kept cases that come back to it (0 for
+    about a third of units: they cause none); loop: two front-line units that transfer a share
+    of their kept cases to each other, the customer coming back to the unit that transferred;
+    shared_customers: the share of cases opened by a customer who also has another case, the
+    genuine second demand the repeat rule cannot tell from a repeat."""
+
+    repeat_rate: dict[str, float]
+    loop: tuple[str, str] | None
+    loop_rate: float
+    shared_customers: float
+
+
+def demand(org: Organisation) -> Demand:
+    """The organisation's planted failure demand (seed + 3: nothing else it draws moves)."""
+    rng = np.random.default_rng(org.seed + 3)
+    front = [u.id for u in org.units if u.function == "frontline"]
+    rates = {u: 0.0 if rng.random() < 0.35 else float(rng.uniform(0.03, 0.25)) for u in front}
+    pair = rng.choice(len(front), 2, replace=False)
+    loop = (front[pair[0]], front[pair[1]]) if rng.random() < 0.5 else None
+    return Demand(rates, loop, float(rng.uniform(0.05, 0.2)), float(rng.uniform(0.0, 0.08)))
+
+
+def demand_frames(org: Organisation) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, Demand]:
+    """Every source with failure demand planted (demand()), and its truth: one row per contact,
+    with the planted reason group (chase, repeat, transfer_bounce; None for value demand) and
+    causing department. A chase is the generator's call after a broken promise, caused by the
+    back office the case was handed to."""
+    planted = demand(org)
+    data, _, contacts = _frames(org, 0.0, planted)
+    return data, contacts, planted
+
+
+def _frames(org: Organisation, handed_spread: float, planted: Demand | None):
     rng = np.random.default_rng(org.seed + 1)
     front = [u for u in org.units if u.function == "frontline"]
     back = [u for u in org.units if u.function == "back_office"]
@@ -242,11 +283,13 @@ def frames(
         others = np.where(handler == j, 0.0, work)
         counterfactual = scores(own, others, np.where(handler == j, fine_broken, broken))
         truth.append(_truth(org, unit, mine, actual, counterfactual))
-    data = _sources(org, rng, case, handler, opened, closed, due, done, broken, actual, answered)
+    data, contacts = _sources(
+        org, rng, case, handler, opened, closed, due, done, broken, actual, answered, planted
+    )
     data["nps_responses"] = data["nps_responses"].with_columns(
         responded_at=pl.from_epoch(pl.Series(answered_at[answered]), time_unit="s")
     )
-    return data, pl.DataFrame(truth)
+    return data, pl.DataFrame(truth), contacts
 
 
 def _truth(org, unit, mine, actual, counterfactual) -> dict:
@@ -272,8 +315,11 @@ def _epoch(moment: datetime) -> int:
     return int((moment - datetime(1970, 1, 1)).total_seconds())
 
 
-def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, answered) -> dict:
-    """The contract's files for the cases drawn (as typed frames)."""
+def _sources(
+    org, rng, case, handler, opened, closed, due, done, broken, score, answered, planted=None
+) -> tuple[dict, pl.DataFrame]:
+    """The contract's files for the cases drawn (as typed frames), and each contact's planted
+    reason group and cause."""
     front = [u for u in org.units if u.function == "frontline"]
     back = [u for u in org.units if u.function == "back_office"]
     end = _epoch(_END)
@@ -294,8 +340,14 @@ def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, 
             "transferred_to": back_ids[handler],
             "due": np.where(handed, due, -1),
             "done": np.where(handed & (done > 0) & (done < end), done, -1),
+            "reason": pl.Series([None] * n, dtype=pl.String),
+            "cause": pl.Series([None] * n, dtype=pl.String),
         }
     )
+    customer = np.char.replace(case_id, "K", "C")
+    extra = []
+    if planted is not None:
+        first, customer, extra = _plant(org, planted, first, customer, case_id, aht, handed, end)
     chase = broken & (rng.random(n) < 0.5)
     chase_at = due + rng.integers(_HOUR, 36 * _HOUR, n)
     chase &= chase_at < end
@@ -310,9 +362,13 @@ def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, 
             "transferred_to": np.full(chase.sum(), ""),
             "due": np.full(chase.sum(), -1),
             "done": np.full(chase.sum(), -1),
+            "reason": np.full(chase.sum(), "chase"),
+            "cause": back_ids[handler[chase]],
         }
     )
-    contacts = pl.concat([first, chases], how="vertical_relaxed").sort("at", "case_id")
+    contacts = pl.concat([first, chases, *extra], how="vertical_relaxed").sort("at", "case_id")
+    customers = pl.DataFrame({"case_id": case_id, "customer_id": customer})
+    contacts = contacts.join(customers, on="case_id", how="left", maintain_order="left")
     timestamp = {"time_unit": "s"}
     interactions = contacts.with_row_index("n").select(
         pl.format("I{}", "n").alias("interaction_id"),
@@ -320,7 +376,7 @@ def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, 
         "department_id",
         "handle_seconds",
         "case_id",
-        pl.col("case_id").str.replace("K", "C").alias("customer_id"),
+        "customer_id",
         "channel",
         "resolved",
         pl.when(pl.col("transferred_to") != "").then("transferred_to").alias("transferred_to"),
@@ -349,7 +405,7 @@ def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, 
         {
             "response_id": np.char.add("R", np.arange(answered.sum()).astype(str)),
             "responded_at": np.zeros(answered.sum(), dtype=np.int64),
-            "customer_id": np.char.replace(case_id[answered], "K", "C"),
+            "customer_id": customer[answered],
             "case_id": case_id[answered],
             "department_id": ids[case["origin"][answered]],
             "score": score[answered].astype(np.int64),
@@ -370,13 +426,77 @@ def _sources(org, rng, case, handler, opened, closed, due, done, broken, score, 
         orient="row",
         schema=SOURCES["kpi_targets"].column_names,
     )
-    return {
+    truth = contacts.with_row_index("n").select(
+        pl.format("I{}", "n").alias("interaction_id"),
+        "department_id",
+        pl.col("reason").cast(pl.String),
+        pl.col("cause").cast(pl.String),
+    )
+    data = {
         "departments": departments.rename({"department_name": "name"}),
         "interactions": interactions,
         "case_tasks": tasks,
         "nps_responses": responses,
         "kpi_targets": targets,
     }
+    return data, truth
+
+
+def _plant(org, planted, first, customer, case_id, aht, handed, end):
+    """Repeats, a transfer loop and shared customers on the cases drawn (demand())."""
+    rng = np.random.default_rng(org.seed + 4)
+    n = len(case_id)
+    origin = first["department_id"].to_numpy()
+    at = first["at"].to_numpy()
+    draw = rng.random(n)
+    rate = np.array([planted.repeat_rate[d] for d in origin])
+    looped = np.zeros(n, dtype=bool)
+    partner = np.full(n, "", dtype=object)
+    if planted.loop is not None:
+        a, b = planted.loop
+        looped = ~handed & np.isin(origin, [a, b]) & (draw < planted.loop_rate)
+        partner = np.where(origin == a, b, a)
+    repeat = ~handed & ~looped & (rng.random(n) < rate)
+    back_at = at + rng.integers(_HOUR, 6 * 86400, n)
+    extra = []
+    for mask, reason in ((repeat, "repeat"), (looped, "transfer_bounce")):
+        mask = mask & (back_at < end)
+        k = int(mask.sum())
+        extra.append(
+            pl.DataFrame(
+                {
+                    "case_id": case_id[mask],
+                    "at": back_at[mask],
+                    "department_id": origin[mask],
+                    "handle_seconds": np.maximum(20, rng.lognormal(np.log(aht[mask]), 0.4)).astype(
+                        np.int64
+                    ),
+                    "channel": np.full(k, "phone"),
+                    "resolved": np.ones(k, dtype=bool),
+                    "transferred_to": np.full(k, ""),
+                    "due": np.full(k, -1),
+                    "done": np.full(k, -1),
+                    "reason": np.full(k, reason),
+                    "cause": origin[mask],
+                }
+            )
+        )
+        if reason == "transfer_bounce":
+            first = first.with_columns(
+                transferred_to=pl.when(pl.Series(mask))
+                .then(pl.Series(partner.astype(str)))
+                .otherwise("transferred_to"),
+                resolved=pl.col("resolved") & ~pl.Series(mask),
+            )
+    # A shared customer's case is another case's customer, whose case opened up to 10 days
+    # before: about half of them within the repeat window.
+    shared = rng.random(n) < planted.shared_customers
+    order = np.argsort(at, kind="stable")
+    earlier = at[shared] - rng.integers(0, 10 * 86400, int(shared.sum()))
+    other = order[np.searchsorted(at[order], earlier).clip(0, n - 1)]
+    customer = customer.copy()
+    customer[shared] = customer[other]
+    return first, customer, extra
 
 
 def warehouse(data: dict[str, pl.DataFrame]) -> duckdb.DuckDBPyConnection:
@@ -503,3 +623,79 @@ def situations(results: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.len().alias("units"), pl.col("found").mean().alias("found_share"))
         .sort("function", "majority_bad")
     )
+
+
+#: The reason groups a planted contact is scored in: the generator plants one call after a
+#: broken promise, which the rules call a chase while the back office holds the case and a
+#: broken promise once it has closed it.
+REASON_GROUP = {"chase": "chase", "broken_promise": "chase"}
+
+
+def attribute(seed: int, scale: float = 1.0) -> pl.DataFrame:
+    """One organisation's planted failure demand beside int_failure_demand's, one row per
+    department and reason group (chase, repeat, transfer_bounce), every department with every
+    group, so that those with none planted are judged too: planted, found, and hits (contacts
+    found with the planted reason group and causing department)."""
+    org = organisation(seed, scale)
+    data, planted, _ = demand_frames(org)
+    con = warehouse(data)
+    try:
+        found = con.sql(
+            "SELECT interaction_id, reason, cause_department_id AS found_cause"
+            " FROM int_failure_demand WHERE is_failure_demand"
+        ).pl()
+    finally:
+        con.close()
+    found = found.with_columns(pl.col("reason").replace(REASON_GROUP).alias("found_reason")).drop(
+        "reason"
+    )
+    both = planted.join(found, on="interaction_id", how="full", coalesce=True)
+    hit = (pl.col("reason") == pl.col("found_reason")) & (pl.col("cause") == pl.col("found_cause"))
+    planted_n = (
+        both.filter(pl.col("reason").is_not_null())
+        .group_by(department_id="cause", group="reason")
+        .agg(planted=pl.len(), hits=hit.sum())
+    )
+    found_n = (
+        both.filter(pl.col("found_reason").is_not_null())
+        .group_by(department_id="found_cause", group="found_reason")
+        .agg(found=pl.len())
+    )
+    grid = pl.DataFrame({"department_id": [u.id for u in org.units]}).join(
+        pl.DataFrame({"group": ["chase", "repeat", "transfer_bounce"]}), how="cross"
+    )
+    function = pl.DataFrame(
+        {"department_id": [u.id for u in org.units], "function": [u.function for u in org.units]}
+    )
+    return (
+        grid.join(function, on="department_id")
+        .join(planted_n, on=["department_id", "group"], how="left")
+        .join(found_n, on=["department_id", "group"], how="left")
+        .with_columns(pl.col("planted", "hits", "found").fill_null(0).cast(pl.Int64))
+        .with_columns(organisation=pl.lit(seed), contacts=pl.lit(planted.height))
+    )
+
+
+def attribution_rates(results: pl.DataFrame) -> dict[str, float | int]:
+    """Precision and recall of the causing department, from attribute()'s rows: by contact
+    (a hit is a contact found with its planted reason group and causing department), and by
+    department and reason group (a pair is called a cause when any contact is found on it)."""
+    planted, found, hits = (int(results[c].sum()) for c in ("planted", "found", "hits"))
+    called = results.filter(pl.col("found") > 0)
+    caused = results.filter(pl.col("planted") > 0)
+    return {
+        "organisations": results["organisation"].n_unique(),
+        "departments": results.select("organisation", "department_id").unique().height,
+        "contacts": int(results.unique("organisation")["contacts"].sum()),
+        "planted": planted,
+        "found": found,
+        "hits": hits,
+        "precision": hits / found if found else float("nan"),
+        "recall": hits / planted if planted else float("nan"),
+        "pairs_planted": caused.height,
+        "pairs_called": called.height,
+        "pairs_called_and_planted": called.filter(pl.col("planted") > 0).height,
+        "pairs_none_planted": results.filter(pl.col("planted") == 0).height,
+        "pairs_invented": called.filter(pl.col("planted") == 0).height,
+        "invented_contacts": int(called.filter(pl.col("planted") == 0)["found"].sum()),
+    }

@@ -251,6 +251,19 @@ _ORGANISATION_ROWS["nps_drivers"] = (
     " WHERE coalesce(a.department_id, '') NOT IN ({scope})"
     " HAVING count(DISTINCT coalesce(a.department_id, '')) = 1)"
 )
+#: The organisation's handling and caused failure demand in a month, likewise.
+_ORGANISATION_ROWS["int_handling_demand_month"] = _ORGANISATION_ROWS["failure_demand_month"]
+#: The organisation's failure-demand headline carries its month, the month before and a year
+#: before: each of them must hide more than one department.
+_ORGANISATION_ROWS["failure_demand_headline"] = (
+    "NOT EXISTS (SELECT 1 FROM {file}.failure_demand_month AS m WHERE m.month IN (v.month,"
+    " v.month - INTERVAL 1 MONTH, v.month - INTERVAL 12 MONTH) AND m.department_id <> 'ALL'"
+    " AND m.department_id NOT IN ({scope}) AND (m.contacts > 0 OR m.caused_contacts > 0)"
+    " GROUP BY m.month HAVING count(*) = 1)"
+)
+_ORGANISATION_ROWS["snapshot_failure_demand_headline"] = _ORGANISATION_ROWS[
+    "failure_demand_headline"
+]
 #: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
 _ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
 
@@ -365,6 +378,11 @@ class Visibility(NamedTuple):
                 where += f""" AND (v."{key}" NOT IN ('ALL', '*') OR {guard})"""
             for handler in (c for c in columns if c.endswith("_handler_id")):
                 where += f' AND (v."{handler}" IS NULL OR v."{handler}" IN ({scope}))'
+            # Failure demand a department outside the scope caused is that department's.
+            if "cause_department_id" in columns and key != "cause_department_id":
+                where += (
+                    f" AND (v.cause_department_id IS NULL OR v.cause_department_id IN ({scope}))"
+                )
         elif name in ORGANISATION_VIEWS:
             where = "true"
         else:

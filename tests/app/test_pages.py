@@ -22,6 +22,7 @@ PAGES = {
     "overview": "Customer experience: the organisation",
     "conflicts": "KPI conflicts: the organisation",
     "departments": "Departments and customer value",
+    "failure_demand": "Failure demand: the organisation",
     "employee_voice": "Employee voice: the organisation",
     "initiatives": "Initiatives: lasting or fading",
     "data_quality": "Data quality",

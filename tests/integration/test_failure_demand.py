@@ -150,3 +150,47 @@ def test_the_ledger_sets_the_hours_caused_elsewhere_against_the_hours_absorbed(s
         {"d": PLANTED["most_chases"]},
     ).fetchone()[0]
     assert ledger[PLANTED["most_chases"]][1] == pytest.approx(month_hours)
+
+
+def test_billings_faster_handling_is_set_against_the_failure_demand_it_caused(sample_con):
+    rows = sample_con.execute(
+        "SELECT productivity_metric, first_month, last_month, hours_saved, hours_saved_ci_low,"
+        " failure_hours_added, failure_hours_added_ci_low, net_hours_lost, net_hours_lost_ci_low,"
+        " net_hours_lost_ci_high, explanation FROM kpi_conflicts"
+        " WHERE flagged AND department_id = 'BIL' AND outcome_metric = 'nps'"
+        " AND productivity_metric IN ('aht_seconds', 'contacts_per_hour')"
+    ).fetchall()
+    assert "aht_seconds" in {r[0] for r in rows}
+    metric, first, last, saved, saved_low, added, added_low, lost, low, high, text = next(
+        r for r in rows if r[0] == "aht_seconds"
+    )
+    # Hours saved, worked again from the contacts: the last 6 months' contacts a month times
+    # the fall in the months' mean handle time between the window's ends.
+    months = sample_con.execute(
+        "SELECT month, count(*), avg(handle_seconds) FROM int_interactions"
+        " WHERE department_id = 'BIL' AND month BETWEEN $f AND $l GROUP BY month ORDER BY month",
+        {"f": first, "l": last},
+    ).fetchall()
+    early, late = months[:6], months[-6:]
+    contacts = sum(m[1] for m in late) / 6
+    fall = sum(m[2] for m in early) / 6 - sum(m[2] for m in late) / 6
+    assert saved == pytest.approx(contacts * fall / 3600)
+    # The sample plants Billing's repeats rising as its calls get shorter: both are clear.
+    assert saved_low > 0 and added_low > 0
+    assert lost == pytest.approx(added - saved)
+    assert low <= lost <= high
+    verdict = "net loss" if low > 0 else "net gain" if high < 0 else "can't tell"
+    assert verdict in text
+    assert f"Billing's shorter contacts saved {saved:,.0f} agent hours a month" in text
+
+
+def test_only_flagged_handling_conflicts_carry_a_net(sample_con):
+    off = sample_con.execute(
+        "SELECT count(*) FROM kpi_conflicts WHERE hours_saved IS NOT NULL"
+        " AND NOT (flagged AND productivity_metric IN ('aht_seconds', 'contacts_per_hour'))"
+    ).fetchone()[0]
+    carried = sample_con.execute(
+        "SELECT count(*) FROM kpi_conflicts WHERE hours_saved IS NOT NULL"
+        " AND explanation LIKE '%agent hours a month%'"
+    ).fetchone()[0]
+    assert off == 0 and carried > 0

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 
 from etl.reporting.formats import format_value
 from etl.reporting.pack import SECTIONS
+from etl.reporting.sentences import failure_demand_sentence
 from etl.reporting.snapshot import FROZEN
 from etl.warehouse.catalog import columns
 from etl.warehouse.models import discover, run_tests
@@ -541,3 +542,27 @@ def test_a_bad_currency_is_one_line_and_nothing_is_frozen(taken, tmp_path, monke
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM board_snapshots").fetchone()[0] == 1
     con.close()
+
+
+def test_the_headline_section_prints_the_frozen_failure_demand_share(taken):
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    pdf, html = con.execute(
+        "SELECT pdf_path, html FROM board_snapshots JOIN snapshot_packs USING (snapshot_id)"
+    ).fetchall()[0]
+    row = con.sql(
+        "SELECT * FROM snapshot_failure_demand_headline WHERE department_id = 'ALL'"
+        " AND month = DATE '2026-10-01'"
+    ).pl()
+    live = con.execute(
+        "SELECT failure_share, failure_share_n FROM failure_demand_headline"
+        " WHERE department_id = 'ALL' AND month = DATE '2026-10-01'"
+    ).fetchall()[0]
+    con.close()
+    frozen = row.row(0, named=True)
+    assert (frozen["failure_share"], frozen["failure_share_n"]) == live
+    sentence = failure_demand_sentence(frozen, "October 2026", "October 2025")
+    assert f"{frozen['failure_share']:.1%} of contacts" in sentence
+    assert sentence in html
+    headline = next(text for text in _pages(Path(pdf))[1:] if text.startswith("Headline KPIs"))
+    assert "Failure demand was" in headline and "operational proxy" in headline

@@ -86,3 +86,27 @@ def test_the_packs_headline_table_colours_only_clear_changes():
     row |= {"is_year_change_clear": False}
     assert _tone(row, "change_vs_year_ago", "is_year_change_clear") == "unclear"
     assert _tone({"change_vs_previous": 1.0}, "change_vs_previous", "is_change_clear") == ""
+
+
+def test_the_failure_demand_sentence_says_higher_or_lower_only_when_clear():
+    from etl.reporting.sentences import failure_demand_sentence
+
+    row = {
+        "failure_share": 0.152,
+        "failure_share_n": 30_858,
+        "year_ago_share": 0.125,
+        "change_vs_year_ago": 0.027,
+        "is_year_change_clear": True,
+    }
+    clear = failure_demand_sentence(row, "October 2026", "October 2025")
+    assert clear == (
+        "Failure demand was 15.2% of contacts (all channels) in October 2026 (n = 30,858):"
+        " clearly higher than 12.5% in October 2025."
+    )
+    unclear = failure_demand_sentence(row | {"is_year_change_clear": False}, "Oct", "Oct 25")
+    assert unclear.endswith(": no clear change from 12.5% in Oct 25.")
+    lower = row | {"year_ago_share": 0.2, "change_vs_year_ago": -0.048}
+    assert "clearly lower than 20.0%" in failure_demand_sentence(lower, "Oct", "Oct 25")
+    first_year = row | {"year_ago_share": None, "is_year_change_clear": None}
+    assert "no figure a year before" in failure_demand_sentence(first_year, "Oct", "Oct 25")
+    assert "no contacts" in failure_demand_sentence(None, "Oct", "Oct 25")

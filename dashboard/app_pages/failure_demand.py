@@ -1,0 +1,128 @@
+"""Failure demand: the contacts that happen only because something was not done, or not done
+right, the first time; who causes them and who absorbs them."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data, filters, ui
+from etl.reporting import charts
+
+#: The one sentence on what the figures are, and the list of what they cannot see
+#: (docs/methodology.md#failure-demand).
+HONESTY = (
+    "An operational proxy: it counts only what the data records (a contact back within 7 days"
+    " of one that did not resolve, a chase of an overdue task, a call about a broken promise,"
+    " a transfer that bounced), where a listening study would hear the calls themselves. It"
+    " cannot see failure demand on a first contact (a customer calling about a confusing bill),"
+    " a contact more than 7 days after the one that failed, a customer back on a new case"
+    " without a customer id, or call-backs and transfers the systems never recorded."
+)
+REASON_WORDS = {r: label for r, (label, _) in charts.FAILURE_REASONS.items()}
+
+f = filters.current()
+st.title(f"Failure demand: {ui.plain(f.department_name)}")
+months = data.failure_demand_months(f.department, f.start, f.end)
+if months.is_empty() or months["contacts"].sum() + months["caused_contacts"].sum() == 0:
+    st.info(
+        f"No contacts for {ui.plain(f.department_name)} in this period, and no failure demand"
+        " it caused: load interactions and run `cxkpi build`."
+    )
+    st.stop()
+
+period = f"{ui.month_label(f.start)} to {ui.month_label(f.end)}"
+contacts, failure = int(months["contacts"].sum()), int(months["failure_contacts"].sum())
+hours = float(months["failure_hours"].sum())
+caused, caused_hours = int(months["caused_contacts"].sum()), float(months["caused_hours"].sum())
+who = "the organisation" if f.department == "ALL" else ui.plain(f.department_name)
+who_first = "The organisation" if f.department == "ALL" else who
+
+
+def trend_clause(frame: pl.DataFrame) -> str:
+    """How the share moved between the period's first and last three months, in words."""
+    if frame.height < 6:
+        return ""
+    first, last = frame.head(3), frame.tail(3)
+    start = first["failure_contacts"].sum() / max(first["contacts"].sum(), 1)
+    end = last["failure_contacts"].sum() / max(last["contacts"].sum(), 1)
+    if round(start, 3) == round(end, 3):
+        return f" It held at {end:.1%} from the first three months to the last three."
+    move = "up" if end > start else "down"
+    return (
+        f" It went {move} from {start:.1%} in the first three months to {end:.1%} in the last"
+        " three."
+    )
+
+
+received = (
+    f"**{failure / contacts:.1%} of the contacts {who} received were failure demand** from"
+    f" {period}: {failure:,} of {contacts:,}, taking {hours:,.0f} agent hours."
+    + trend_clause(months)
+    if contacts
+    else f"**{who_first} took no contacts itself** from {period}."
+)
+if f.department != "ALL":
+    received += (
+        f" Its own failures caused {caused:,} failure-demand contacts, wherever they were taken,"
+        f" costing {caused_hours:,.0f} agent hours."
+    )
+st.markdown(received)
+st.caption(HONESTY)
+st.caption(
+    "Over all channels: the channel filter does not apply. Each contact has at most one reason,"
+    " the first that holds: transfer bounce, chase, broken promise, repeat."
+)
+
+if contacts:
+    st.subheader("Share of contacts, by reason")
+    st.caption(f"Failure demand received each month (n = {contacts:,} contacts in the period).")
+    st.altair_chart(charts.failure_share(months), width="stretch")
+else:
+    st.caption(f"{who_first} takes no contacts: its failure demand is what it causes.")
+
+st.subheader("Who causes it, and who absorbs it")
+flows = data.failure_demand_flows(f.department, f.start, f.end)
+if flows.is_empty():
+    st.info(f"No failure demand from or to {who} in this period.")
+else:
+    own = flows.filter(pl.col("cause_department_id") == pl.col("department_id"))
+    st.caption(
+        "Agent hours of failure demand in the period, from the department whose failure"
+        " caused it (rows) to the department that took the contact (columns); the diagonal"
+        f" is a department's own. n = {int(flows['contacts'].sum()):,} contacts,"
+        f" {own['hours'].sum() / max(flows['hours'].sum(), 1e-9):.0%} of the hours on the"
+        " diagonal. Hover over a cell for its contacts."
+    )
+    selected = "" if f.department == "ALL" else f.department_name
+    st.altair_chart(charts.flow_matrix(flows, selected), width="content")
+    if data.reader().visibility.departments is not None:
+        st.caption(
+            "Your access covers some departments: failure demand caused or received outside"
+            " them is not shown."
+        )
+
+st.subheader("The biggest causes")
+causes = data.failure_demand_causes(f.department, f.start, f.end)
+if causes.is_empty():
+    st.info(f"{who_first} caused no failure demand in this period.")
+else:
+    st.caption(
+        "By agent hours in the period. Example cases are the latest; look them up in the"
+        " SQL workbench by their case_id."
+    )
+    shown = causes.select(
+        pl.col("cause_department_name").alias("Caused by"),
+        pl.col("reason").replace_strict(REASON_WORDS, default=None).alias("Reason"),
+        pl.col("contacts").alias("Contacts"),
+        pl.col("hours").round(0).cast(pl.Int64).alias("Hours"),
+        pl.col("landed_elsewhere").alias("Taken by others"),
+        pl.col("example_cases").list.join(", ").alias("Example cases"),
+    )
+    ui.table(
+        shown,
+        helps={
+            "Contacts": "Failure-demand contacts with this cause and reason (n).",
+            "Hours": "Agent hours they took (handle time).",
+            "Taken by others": "Of the contacts, those another department had to take.",
+            "Example cases": "The latest cases with such a contact (case_id).",
+        },
+    )
