@@ -173,7 +173,12 @@ def demand_net(conflicts: pl.DataFrame, handling: pl.DataFrame) -> pl.DataFrame:
     # sentence without the clause that names its departments (access replaces it in place).
     return table.with_columns(
         pl.when(pl.col("net_sentence").is_not_null())
-        .then(pl.concat_str(["explanation", pl.lit(" "), "net_sentence"]))
+        # one sentence still: the conflict's, then the hours after a semicolon
+        .then(
+            pl.concat_str(
+                [pl.col("explanation").str.strip_suffix("."), pl.lit("; "), "net_sentence"]
+            )
+        )
         .otherwise("explanation")
         .alias("explanation")
     ).drop("net_sentence")
