@@ -93,7 +93,8 @@ def to_spark(sql: str) -> str:
     """A model's DuckDB SQL in Spark's dialect; anything sqlglot cannot translate is an error.
 
     sqlglot translates the dialect; `_portable` adds the few DuckDB functions and types it
-    passes through unchanged (interval constructors, HUGEINT), each with Spark's equivalent,
+    passes through unchanged or approximates (interval constructors, HUGEINT, quantile_cont),
+    each with Spark's equivalent,
     and every division is made a floating-point one, as it is in DuckDB.
     """
     import sqlglot
@@ -166,6 +167,10 @@ def _portable(node):
         parts = [exp.Literal.number(0)] * arity
         parts[position] = value
         return exp.Anonymous(this=function, expressions=parts)
+    if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
+        # DuckDB's quantile_cont(x, q) interpolates exactly; Spark's percentile(x, q) does too
+        # (its percentile_cont takes WITHIN GROUP only, and sqlglot would write an approximate).
+        return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
         # HUGEINT keeps exact integer sums; DECIMAL(38, 0) is Spark's widest exact integer.
         return exp.DataType.build("DECIMAL(38, 0)")

@@ -89,3 +89,8 @@ def test_a_spark_failure_is_told_by_its_cause_not_by_the_java_call_that_failed()
     captured = Exception("[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001\nJVM stacktrace: ...")
     assert reason(captured) == "[USER_RAISED_EXCEPTION] boom SQLSTATE: P0001"
     assert reason(Exception()) == "Exception"
+
+
+def test_quantile_cont_becomes_sparks_exact_percentile_not_an_approximate_one():
+    sql = to_spark("SELECT quantile_cont(h, 0.75) AS q FROM t")
+    assert "PERCENTILE(h, 0.75)" in sql and "APPROX" not in sql
