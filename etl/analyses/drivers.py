@@ -156,6 +156,17 @@ def _scope(scope: str, frame: pl.DataFrame, unlinked: int, name: str | None, rng
     complete = frame.select("nps_points", *usable).drop_nulls()
     x = complete.select(usable).to_numpy().astype(float)
     y = complete["nps_points"].to_numpy().astype(float)
+    kept = _independent(x)
+    for j in sorted(set(range(len(usable))) - set(kept)):
+        present = int(x[:, j].sum())
+        rows.append(
+            _row(scope, usable[j], n, unlinked, with_driver=present,
+                 prevalence=present / len(x), verdict="tied to other drivers",
+                 explanation=f"{where}: {DRIVERS[usable[j]]} is fully determined by the other"
+                 " drivers on these cases (it happens exactly when some of them do, or"
+                 " never without them), so its own effect cannot be told apart")
+        )  # fmt: skip
+    usable, x = [usable[j] for j in kept], x[:, kept]
     fit = _ols(x, y)
     weights = _weights(x, y)
     boot = _bootstrap(x, y, rng)
@@ -210,6 +221,19 @@ def _usable(frame: pl.DataFrame, scope: str, n: int, unlinked: int, where: str):
         seen[key] = driver
         usable.append(driver)
     return usable, rows
+
+
+def _independent(x: np.ndarray) -> list[int]:
+    """The drivers (columns of x), in order, that are not a linear combination of the
+    intercept and the drivers kept before them: a driver that is (say a hand-off that happens
+    exactly when a transfer or a broken promise does) leaves the regression without a unique
+    answer, so it is set aside and said to be tied."""
+    kept: list[int] = []
+    for j in range(x.shape[1]):
+        basis = np.column_stack([np.ones(len(x)), x[:, [*kept, j]]])
+        if np.linalg.matrix_rank(basis.T @ basis, hermitian=True) == len(kept) + 2:
+            kept.append(j)
+    return kept
 
 
 def _ols(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float, float]]:

@@ -88,3 +88,23 @@ def test_a_small_scope_says_too_few_answers_and_a_rare_driver_too_rare():
     )
     assert verdicts["resolved_after_a_week"] == "too rare to judge"
     assert verdicts["handed_off"] == "same cases as another"
+
+
+def test_a_driver_that_is_the_sum_of_others_is_set_aside_and_said_to_be_tied(recwarn):
+    """A hand-off exactly when a transfer or a broken promise happened (never both) is their
+    sum: the regression has no unique answer, so it is named as tied, not given a figure."""
+    answers, _ = organisation(7)
+    either = answers.with_columns(
+        pl.when(pl.col("transferred") & pl.col("promise_broken"))
+        .then(False)
+        .otherwise(pl.col("promise_broken"))
+        .alias("promise_broken")
+    ).with_columns((pl.col("transferred") | pl.col("promise_broken")).alias("handed_off"))
+    result = nps_drivers(either, {}, {}).filter(pl.col("department_id") == "ALL")
+    tied = result.filter(pl.col("driver") == "handed_off").row(0, named=True)
+    assert tied["verdict"] == "tied to other drivers"
+    assert tied["nps_gap"] is None and tied["importance"] is None
+    assert "fully determined by the other drivers" in tied["explanation"]
+    weighed = result.filter(pl.col("nps_gap").is_not_null())
+    assert {"transferred", "promise_broken"} <= set(weighed["driver"])
+    assert not [w for w in recwarn if "rank-deficient" in str(w.message)]
