@@ -14,7 +14,7 @@ from etl.analyses import comments
 from etl.analyses.conflicts import kpi_conflicts
 from etl.analyses.demand_net import demand_net
 from etl.analyses.department_value import department_value
-from etl.analyses.drivers import DRIVERS, nps_drivers
+from etl.analyses.drivers import CATEGORIES, DRIVERS, nps_drivers
 from etl.analyses.initiatives import initiative_effects
 from etl.analyses.linkage import ex_cx_linkage
 
@@ -57,7 +57,8 @@ def build(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _drivers(con: duckdb.DuckDBPyConnection):
     answers = con.sql(
-        f"SELECT department_id, nps_points, {', '.join(DRIVERS)} FROM nps_driver_answers"
+        f"SELECT department_id, nps_points, {', '.join((*DRIVERS, *CATEGORIES))}"
+        " FROM nps_driver_answers"
         " ORDER BY response_id"
     ).pl()
     unlinked = dict(

@@ -42,11 +42,16 @@ DRIVERS = {
     "long_handle": "a longer call than the department's typical",
     "short_handle": "a shorter call than the department's typical",
 }
+#: The drivers with several values (nps_driver_answers' columns), each weighed as one yes/no
+#: driver per value beside the scope's most common one (the reference): the channel, and the
+#: back office a handed-off case went to. Their keys are the column, a colon and the value.
+CATEGORIES = ("channel", "back_office_id")
 
 SCHEMA = {
     "department_id": pl.String,
     "driver": pl.String,
     "driver_label": pl.String,
+    "compared_with": pl.String,
     "answers": pl.Int64,
     "unlinked_answers": pl.Int64,
     "with_driver": pl.Int64,
@@ -105,12 +110,18 @@ def nps_drivers(
         for dept in sorted(answers["department_id"].drop_nulls().unique())
     ]
     rng = np.random.default_rng(SEED)
+    compared: dict[tuple[str, str], str] = {}
     for scope, frame in scopes:
-        rows.extend(_scope(scope, frame, unlinked.get(scope, 0), names.get(scope), rng))
+        rows.extend(_scope(scope, frame, unlinked.get(scope, 0), names, rng, compared))
     if not rows:
         return pl.DataFrame(schema=SCHEMA)
-    without_headline = {k: v for k, v in SCHEMA.items() if k != "headline"}
-    return _costs_most(pl.DataFrame(rows, schema=without_headline, orient="row"), names)
+    without = {k: v for k, v in SCHEMA.items() if k not in ("headline", "compared_with")}
+    frame = pl.DataFrame(rows, schema=without, orient="row").with_columns(
+        pl.struct("department_id", "driver")
+        .map_elements(lambda r: compared.get((r["department_id"], r["driver"])), pl.String)
+        .alias("compared_with")
+    )
+    return _costs_most(frame, names)
 
 
 def _costs_most(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
@@ -140,17 +151,20 @@ def _costs_most(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
     ).select(list(SCHEMA))
 
 
-def _scope(scope: str, frame: pl.DataFrame, unlinked: int, name: str | None, rng) -> list[tuple]:
-    where = "the organisation" if scope == "ALL" else (name or scope)
+def _scope(scope: str, frame: pl.DataFrame, unlinked: int, names: dict, rng,
+           compared: dict) -> list[tuple]:  # fmt: skip
+    where = "the organisation" if scope == "ALL" else (names.get(scope) or scope)
     n = frame.height
     if n < MIN_ANSWERS:
         return [
-            _row(scope, d, n, unlinked, verdict="too few answers",
+            _row(scope, d, DRIVERS, n, unlinked, verdict="too few answers",
                  explanation=f"{where}: too few answers linked to a case to weigh what moves"
                  f" NPS (n = {n} < {MIN_ANSWERS})")
             for d in DRIVERS
         ]  # fmt: skip
-    usable, rows = _usable(frame, scope, n, unlinked, where)
+    frame, labels, references = _expanded(frame, names)
+    compared.update({(scope, key): value for key, value in references.items()})
+    usable, rows = _usable(frame, scope, n, unlinked, where, labels)
     if not usable:
         return rows
     complete = frame.select("nps_points", *usable).drop_nulls()
@@ -160,9 +174,9 @@ def _scope(scope: str, frame: pl.DataFrame, unlinked: int, name: str | None, rng
     for j in sorted(set(range(len(usable))) - set(kept)):
         present = int(x[:, j].sum())
         rows.append(
-            _row(scope, usable[j], n, unlinked, with_driver=present,
+            _row(scope, usable[j], labels, n, unlinked, with_driver=present,
                  prevalence=present / len(x), verdict="tied to other drivers",
-                 explanation=f"{where}: {DRIVERS[usable[j]]} is fully determined by the other"
+                 explanation=f"{where}: {labels[usable[j]]} is fully determined by the other"
                  " drivers on these cases (it happens exactly when some of them do, or"
                  " never without them), so its own effect cannot be told apart")
         )  # fmt: skip
@@ -180,31 +194,57 @@ def _scope(scope: str, frame: pl.DataFrame, unlinked: int, name: str | None, rng
         prevalence = float(has.mean())
         rows.append(
             _row(
-                scope, driver, len(y), unlinked,
+                scope, driver, labels, len(y), unlinked,
                 with_driver=int(has.sum()), prevalence=prevalence,
                 nps_with=float(y[has].mean()), nps_without=float(y[~has].mean()),
                 gap=(gap, low, high),
                 importance=(float(weights[j]), *np.percentile(boot[:, j], [2.5, 97.5])),
                 share=float(weights[j] / r2) if r2 > 0 else None, r2=r2,
                 lost=prevalence * gap, verdict=verdict,
-                explanation=_sentence(where, driver, prevalence, gap, low, high, verdict),
+                explanation=_sentence(where, labels[driver], prevalence, gap, low, high, verdict),
             )
         )  # fmt: skip
     return rows
 
 
-def _usable(frame: pl.DataFrame, scope: str, n: int, unlinked: int, where: str):
+def _expanded(frame: pl.DataFrame, names: dict[str, str]) -> tuple[pl.DataFrame, dict, dict]:
+    """The scope's answers with a yes/no column per value of each category (CATEGORIES)
+    beside its most common value, every driver's label, and the value each such driver is
+    compared with. A category with one value in the scope adds nothing; a back office is
+    compared with the most common one among the handed-off cases (a case not handed off has
+    none of them)."""
+    labels, columns, references = dict(DRIVERS), [], {}
+    for category in (c for c in CATEGORIES if c in frame.columns):
+        counts = frame[category].drop_nulls().value_counts(sort=True, name="n")
+        if counts.height < 2:
+            continue
+        reference, *others = counts.sort(["n", category], descending=[True, False])[category]
+        for value in sorted(others):
+            key = f"{category}:{value}"
+            references[key] = reference
+            if category == "channel":
+                labels[key] = f"a contact by {value} rather than {reference}"
+                column = pl.when(pl.col(category).is_not_null()).then(pl.col(category) == value)
+            else:
+                office, usual = (names.get(v, v) for v in (value, reference))
+                labels[key] = f"a hand-off to {office} rather than to {usual}"
+                column = (pl.col(category) == value).fill_null(False)
+            columns.append(column.alias(key))
+    return frame.with_columns(columns), labels, references
+
+
+def _usable(frame: pl.DataFrame, scope: str, n: int, unlinked: int, where: str, labels: dict):
     """The drivers seen often enough both ways, and a row for each one that is not."""
     usable, rows, seen = [], [], {}
-    for driver in DRIVERS:
+    for driver in labels:
         values = frame[driver].drop_nulls()
         present = int(values.sum())
         if present < MIN_EACH_SIDE or values.len() - present < MIN_EACH_SIDE:
             rows.append(
-                _row(scope, driver, n, unlinked, with_driver=present,
+                _row(scope, driver, labels, n, unlinked, with_driver=present,
                      prevalence=present / values.len() if values.len() else None,
                      verdict="too rare to judge",
-                     explanation=f"{where}: {DRIVERS[driver]} is on {present} of {values.len()}"
+                     explanation=f"{where}: {labels[driver]} is on {present} of {values.len()}"
                      f" linked answers' cases, too few either way to weigh"
                      f" (at least {MIN_EACH_SIDE} each)")
             )  # fmt: skip
@@ -212,10 +252,10 @@ def _usable(frame: pl.DataFrame, scope: str, n: int, unlinked: int, where: str):
         key = tuple(frame[driver].fill_null(-1).cast(pl.Int8).to_list())
         if key in seen:  # the very same cases as another driver: one cannot be told apart
             rows.append(
-                _row(scope, driver, n, unlinked, with_driver=present,
+                _row(scope, driver, labels, n, unlinked, with_driver=present,
                      prevalence=present / values.len(), verdict="same cases as another",
-                     explanation=f"{where}: {DRIVERS[driver]} happened on exactly the cases"
-                     f" with {DRIVERS[seen[key]]}; weighed as that one")
+                     explanation=f"{where}: {labels[driver]} happened on exactly the cases"
+                     f" with {labels[seen[key]]}; weighed as that one")
             )  # fmt: skip
             continue
         seen[key] = driver
@@ -266,8 +306,7 @@ def _bootstrap(x: np.ndarray, y: np.ndarray, rng) -> np.ndarray:
     return out[~np.isnan(out).any(axis=1)]
 
 
-def _sentence(where, driver, prevalence, gap, low, high, verdict) -> str:
-    what = DRIVERS[driver]
+def _sentence(where, what, prevalence, gap, low, high, verdict) -> str:
     share = f"{prevalence:.0%} of cases"
     if verdict == "no clear effect":
         return (
@@ -287,10 +326,10 @@ def _points(value: float) -> str:
     return f"{round(value):+d}" if round(value) else "0"
 
 
-def _row(scope, driver, n, unlinked, with_driver=None, prevalence=None, nps_with=None,
+def _row(scope, driver, labels, n, unlinked, with_driver=None, prevalence=None, nps_with=None,
          nps_without=None, gap=(None, None, None), importance=(None, None, None), share=None,
          r2=None, lost=None, verdict=None, explanation=None) -> tuple:  # fmt: skip
     return (
-        scope, driver, DRIVERS[driver], n, unlinked, with_driver, prevalence, nps_with,
+        scope, driver, labels[driver], n, unlinked, with_driver, prevalence, nps_with,
         nps_without, *gap, *importance, share, r2, lost, verdict, explanation, False,
     )  # fmt: skip

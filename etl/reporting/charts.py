@@ -474,7 +474,7 @@ def index_chart(frame: pl.DataFrame, x: str, ys: list[str], color: str | None) -
     return alt.layer(rule, lines)
 
 
-def driver_bars(frame: pl.DataFrame) -> alt.LayerChart:
+def driver_bars(frame: pl.DataFrame, label_limit: int = 260) -> alt.LayerChart:
     """The NPS points each driver goes with (adjusted, 95% interval), lower NPS in red and no
     clear effect in grey; drivers that could not be weighed are left out."""
     weighed = frame.filter(pl.col("nps_gap").is_not_null()).with_columns(
@@ -489,7 +489,7 @@ def driver_bars(frame: pl.DataFrame) -> alt.LayerChart:
             "driver_label:N",
             title=None,
             sort=order,
-            axis=alt.Axis(labelLimit=260, labelOverlap=False),
+            axis=alt.Axis(labelLimit=label_limit, labelOverlap=False),
         )
     )
     bars = base.mark_bar().encode(

@@ -20,6 +20,7 @@ import polars as pl
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from etl.analyses import thresholds
+from etl.analyses.drivers import SCHEMA as NPS_DRIVERS_SCHEMA
 from etl.contract.metrics import METRICS, MIN_N_ENGAGEMENT_GROUP, MIN_N_SURVEY
 from etl.errors import CxkpiError
 from etl.reporting import scorecard, takeaways
@@ -41,6 +42,7 @@ SECTIONS = [
     "Productivity and customer outcomes",
     "KPI conflicts",
     "Departments and customer value",
+    "What moves NPS",
     "Department scorecard",
     "Initiatives",
     "Data quality",
@@ -130,6 +132,8 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         ids,
     )
     failure = _failure_demand(con, snapshot_id, month)
+    drivers = _drivers(con, snapshot_id)
+    organisation_drivers = drivers.filter(pl.col("department_id") == "ALL")
     from etl.reporting.snapshot import MONTHLY_SOURCES
 
     inputs = json.loads(snapshot["inputs"])
@@ -165,6 +169,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
             "conflicts": takeaways.conflicts(flagged),
             "value": takeaways.value(value),
             "scorecard": takeaways.scorecard(card, month),
+            "drivers": takeaways.drivers(organisation_drivers),
             "initiatives": takeaways.initiatives(initiatives),
             "data_quality": takeaways.data_quality(
                 freshness, MONTHLY_SOURCES, rows_loaded, rows_quarantined
@@ -182,6 +187,11 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         "quadrant": _svg(_quadrant(value)),
         "verdicts": _verdict_rows(value, once),
         "scorecard": scorecard.sections(card),
+        "driver_chart": _driver_bars(organisation_drivers),
+        "drivers_unclear": organisation_drivers.filter(
+            pl.col("verdict") == "no clear effect"
+        ).height,
+        "driver_rows": _driver_rows(drivers),
         "initiatives": leads(initiatives),
         "freshness": freshness.to_dicts(),
         "inputs": inputs,
@@ -227,6 +237,62 @@ def _failure_demand(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: dat
         month.strftime("%B %Y"),
         year_ago.strftime("%B %Y"),
     )
+
+
+def _drivers(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> pl.DataFrame:
+    """The snapshot's frozen nps_drivers rows, with the departments' names; none for a
+    snapshot taken before they were frozen."""
+    frozen = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'snapshot_nps_drivers'"
+    ).fetchall()
+    if not frozen:
+        return pl.DataFrame(schema=NPS_DRIVERS_SCHEMA | {"department_name": pl.String})
+    return _frame(
+        con,
+        "SELECT d.*, coalesce(v.department_name, d.department_id) AS department_name"
+        " FROM snapshot_nps_drivers AS d LEFT JOIN (SELECT DISTINCT department_id,"
+        " department_name FROM snapshot_department_value WHERE snapshot_id = $id) AS v"
+        " USING (department_id) WHERE d.snapshot_id = $id ORDER BY department_name, driver",
+        {"id": snapshot_id},
+    )
+
+
+def _driver_rows(frame: pl.DataFrame) -> list[dict]:
+    """Per department, what costs its customers' NPS the most, or why that cannot be said."""
+    rows = []
+    for (department,), scope in frame.filter(pl.col("department_id") != "ALL").group_by(
+        "department_name", maintain_order=True
+    ):
+        top = scope.filter(pl.col("costs_most"))
+        n = int(scope["answers"].max() or 0)
+        if top.height:
+            row = top.row(0, named=True)
+            rows.append(
+                {
+                    "department": department,
+                    "driver": row["driver_label"],
+                    "share": f"{row['prevalence']:.0%}",
+                    "gap": f"{row['nps_gap']:+.0f} ({row['nps_gap_ci_low']:+.0f} to"
+                    f" {row['nps_gap_ci_high']:+.0f})",
+                    "answers": f"{n:,}",
+                }
+            )
+        else:
+            too_few = set(scope["verdict"]) == {"too few answers"}
+            said = "too few answers linked to a case" if too_few else "no clear cost found"
+            rows.append({"department": department, "driver": said, "share": "", "gap": "",
+                         "answers": f"{n:,}"})  # fmt: skip
+    return rows
+
+
+def _driver_bars(frame: pl.DataFrame) -> str | None:
+    """The organisation's drivers with a clear effect, as SVG; None when none has one."""
+    from etl.reporting import charts
+
+    clear = frame.filter(pl.col("verdict").is_in(["lower NPS", "higher NPS"]))
+    if clear.is_empty():
+        return None
+    return _svg(charts.driver_bars(clear, label_limit=400).properties(width=230))
 
 
 def _labels() -> dict[str, str]:

@@ -275,3 +275,29 @@ def data_quality(freshness: pl.DataFrame, monthly: tuple[str, ...], loaded: int,
         if loaded
         else f"{sources}; no rows were loaded."
     )
+
+
+def drivers(frame: pl.DataFrame) -> str:
+    """What costs the organisation the most NPS among what happens on its cases, or why the
+    pack cannot say. frame: the organisation's nps_drivers rows as frozen."""
+    if frame.is_empty():
+        return "This snapshot was taken before cxkpi weighed what moves customers' NPS."
+    top = frame.filter(pl.col("costs_most"))
+    n = int(frame["answers"].max() or 0)
+    if top.height:
+        row = top.row(0, named=True)
+        low, high = sorted((-row["nps_gap_ci_low"], -row["nps_gap_ci_high"]))
+        return (
+            f"Across the organisation, {row['driver_label']} costs customers' NPS the most: it"
+            f" happens on {row['prevalence']:.0%} of cases and goes with {-row['nps_gap']:.0f}"
+            f" points lower NPS ({low:.0f} to {high:.0f}, 95% sure)."
+        )
+    if set(frame["verdict"]) == {"too few answers"}:
+        return (
+            f"Too few survey answers are linked to a case to say what moves NPS: {n:,}, at"
+            " least 200 needed."
+        )
+    return (
+        "Nothing that happens on the organisation's cases goes with a clearly lower NPS,"
+        f" over {n:,} answers linked to a case."
+    )

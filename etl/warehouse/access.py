@@ -107,6 +107,8 @@ _PERSONAL = {
     "html_path": "regexp_extract(html_path, '[^/\\\\]*$')",
     "profile": "regexp_extract(profile, '[^/\\\\]*$')",
 }
+#: How nps_drivers names a driver that is a hand-off to one back office (a department).
+BACK_OFFICE_DRIVER = "back_office_id:"
 #: The department rows of a view include these organisation-wide ones.
 EVERY_DEPARTMENT = ("ALL", "*")
 
@@ -379,6 +381,14 @@ class Visibility(NamedTuple):
                 where += f""" AND (v."{key}" NOT IN ('ALL', '*') OR {guard})"""
             for handler in (c for c in columns if c.endswith("_handler_id")):
                 where += f' AND (v."{handler}" IS NULL OR v."{handler}" IN ({scope}))'
+            # A hand-off to a back office outside the scope, or weighed against one, weighs
+            # that department's work.
+            if name in ("nps_drivers", "snapshot_nps_drivers"):
+                where += (
+                    f" AND (v.driver NOT LIKE '{BACK_OFFICE_DRIVER}%'"
+                    f" OR (substr(v.driver, {len(BACK_OFFICE_DRIVER) + 1}) IN ({scope})"
+                    f" AND v.compared_with IN ({scope})))"
+                )
             # Failure demand a department outside the scope caused is that department's.
             if "cause_department_id" in columns and key != "cause_department_id":
                 where += (

@@ -167,3 +167,26 @@ def test_a_scoped_reader_of_department_value_sees_its_row_and_no_other_departmen
     leaked = {c: v for c, v in mine.items() if c not in ("cases_held",) and v in figures}
     assert leaked == {}
     assert mine["reference_units"] >= 2 and "other front-line units'" in mine["explanation"]
+
+
+def test_a_back_office_driver_shows_only_where_both_back_offices_are_the_readers(sample_db):
+    """A hand-off to one back office rather than another weighs both departments' work."""
+    con = connect_read_only(sample_db)
+    offices = con.execute(
+        "SELECT substr(driver, 16), compared_with FROM nps_drivers"
+        " WHERE driver LIKE 'back_office_id:%' AND department_id = 'ALL' ORDER BY driver"
+    ).fetchall()
+    con.close()
+    assert len(offices) >= 2
+    office, usual = offices[0]
+    for scope, seen in (((office,), False), ((office, usual), True)):
+        with Sandbox(sample_db, visibility=Visibility(scope, raw_records=False)) as box:
+            found = (
+                box.run(
+                    "SELECT DISTINCT driver FROM nps_drivers WHERE driver LIKE 'back_office_id:%'"
+                )
+                .frame["driver"]
+                .to_list()
+            )
+        assert (f"back_office_id:{office}" in found) is seen, scope
+        assert all(f.removeprefix("back_office_id:") in scope for f in found), (scope, found)

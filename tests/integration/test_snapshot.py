@@ -566,3 +566,34 @@ def test_the_headline_section_prints_the_frozen_failure_demand_share(taken):
     assert sentence in html
     headline = next(text for text in _pages(Path(pdf))[1:] if text.startswith("Headline KPIs"))
     assert "Failure demand was" in headline and "operational proxy" in headline
+
+
+def test_what_moves_nps_prints_the_frozen_drivers_of_the_organisation_and_each_department(
+    taken,
+):
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    ((pdf,),) = con.execute("SELECT pdf_path FROM board_snapshots").fetchall()
+    top = con.sql(
+        "SELECT driver_label, prevalence, nps_gap FROM snapshot_nps_drivers"
+        " WHERE department_id = 'ALL' AND costs_most"
+    ).fetchall()
+    departments = con.sql(
+        "SELECT v.department_name, d.driver_label FROM snapshot_nps_drivers d"
+        " JOIN snapshot_department_value v USING (snapshot_id, department_id)"
+        " WHERE d.costs_most AND d.department_id <> 'ALL'"
+    ).fetchall()
+    ((live,),) = con.sql("SELECT count(*) FROM nps_drivers").fetchall()
+    ((frozen,),) = con.sql("SELECT count(*) FROM snapshot_nps_drivers").fetchall()
+    con.close()
+    assert frozen == live > 0
+    ((label, prevalence, gap),) = top
+    page = " ".join(
+        next(t for t in _pages(Path(pdf))[1:] if t.startswith("What moves NPS")).split()
+    )
+    assert f"Across the organisation, {label} costs customers' NPS the most" in page, page
+    assert f"happens on {prevalence:.0%} of cases and goes with {-gap:.0f} points lower" in page
+    assert "not what causes it" in page
+    assert len(departments) >= 3
+    for name, driver in departments:
+        assert f"{name} {driver}" in page, (name, driver)
