@@ -4,7 +4,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import data, filters, ui
+from dashboard import data, filters, tie_ins, ui
 from etl.analyses.thresholds import MIN_PERIODS
 from etl.reporting import charts
 
@@ -76,6 +76,7 @@ chosen = pairs.filter((pairs["productivity_metric"] + ":" + pairs["outcome_metri
 if chosen["flagged"]:
     whose = " One department's, through the totals." if chosen["shows_through"] else ""
     st.error(f"**Flagged.{whose}** {ui.plain(chosen['explanation'])}", icon=":material/flag:")
+    tie_ins.drivers_link(f.department, key="conflicts_drivers")
 else:
     st.info(ui.plain(chosen["explanation"]))
 if chosen["association"] is not None:

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import data, filters, ui
+from dashboard import data, filters, tie_ins, ui
 from etl.analyses.thresholds import BROKEN_PROMISES_SHARE, MATERIAL_NPS_GAP, TARGETS_MET_SHARE
 from etl.contract.metrics import METRICS
 from etl.reporting import charts
@@ -75,6 +75,7 @@ if f.department != "ALL":
             f"**{ui.plain(row['department_name'])}: {verdict_label(row['verdict'])}.**"
             f" {ui.plain(row['explanation'])}"
         )
+        tie_ins.drivers_anchor()
 
 
 def nps_cell() -> pl.Expr:
@@ -179,6 +180,8 @@ def scorecard(function: str, columns: dict[str, pl.Expr], key: str) -> None:
         row["explanation"],
         more=not chosen and rows.height > 1,
     )
+    if row["department_id"] != f.department:
+        tie_ins.drivers_link(row["department_id"], key=f"{key}_drivers")
 
 
 HELPS = {

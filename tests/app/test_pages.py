@@ -427,3 +427,28 @@ def test_data_quality_says_when_a_published_wave_holds_back_late_answers(late_db
         in text
         for text in shown
     ), shown
+
+
+def test_a_flagged_conflict_links_to_what_drives_its_departments_nps(
+    sample_db, reader, monkeypatch
+):
+    app = open_app(
+        sample_db, monkeypatch, "conflicts", department="Billing", pair="contacts per hour vs NPS"
+    )
+    headline = one(
+        reader, "SELECT headline FROM nps_drivers WHERE department_id = 'BIL' AND costs_most"
+    )
+    assert headline in [c.value for c in app.caption]
+    (link,) = [b for b in app.button if b.label == "See what drives its customers' NPS"]
+    link.click().run()
+    assert app.title[0].value == "Departments and customer value"
+    assert app.selectbox(key="department").value == "BIL"
+    assert headline in [m.value for m in app.markdown]
+
+
+def test_a_departments_verdict_links_down_to_its_drivers(sample_db, monkeypatch):
+    app = open_app(sample_db, monkeypatch, "departments", department="Claims Processing")
+    assert "[See what drives its customers' NPS](#what-moves-nps)" in [
+        m.value for m in app.markdown
+    ]
+    assert any(s.value == "What moves its customers' NPS" for s in app.subheader)
