@@ -280,7 +280,9 @@ def _ols(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float, float]]:
     """Each driver's coefficient and 95% interval (HC3 errors), in NPS points."""
     from statsmodels.regression.linear_model import OLS
 
-    result = OLS(y, np.column_stack([np.ones(len(y)), x])).fit(cov_type="HC3")
+    # QR, not the default pseudo-inverse: _independent left a design of full rank, and the
+    # pseudo-inverse of the whole answer table costs several times as much.
+    result = OLS(y, np.column_stack([np.ones(len(y)), x])).fit(method="qr", cov_type="HC3")
     ci = result.conf_int(0.05)
     return [(float(result.params[j + 1]), float(ci[j + 1][0]), float(ci[j + 1][1]))
             for j in range(x.shape[1])]  # fmt: skip
