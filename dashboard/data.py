@@ -408,6 +408,14 @@ def failure_demand_flows(department: str, start: date, end: date) -> pl.DataFram
     )
 
 
+def failure_demand_ledger() -> pl.DataFrame:
+    """Per department, over the last 12 months, the failure-demand hours and cost it caused
+    elsewhere and those it absorbed from others (a scoped reader: only its departments)."""
+    return fetch(
+        "SELECT * FROM failure_demand_ledger ORDER BY net_hours_caused DESC, department_name", {}
+    )
+
+
 def failure_demand_causes(department: str, start: date, end: date) -> pl.DataFrame:
     """The biggest causes of failure demand in a period, with example case ids."""
     return fetch(
