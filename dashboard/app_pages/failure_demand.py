@@ -146,8 +146,8 @@ else:
         hours("absorbed_hours").alias("Absorbed (h)"),
         cost("absorbed_cost").alias("Cost absorbed"),
         hours("net_hours_caused").alias("Net caused (h)"),
-        pl.col("caused_elsewhere_contacts").alias("n caused"),
-        pl.col("absorbed_contacts").alias("n absorbed"),
+        pl.col("caused_elsewhere_contacts").alias("Contacts caused (n)"),
+        pl.col("absorbed_contacts").alias("Contacts absorbed (n)"),
     )
     withheld = "withheld: one department outside your access at the other end"
     ui.table(
@@ -162,8 +162,8 @@ else:
             "Cost absorbed": "Their cost at this department's workforce cost per handled minute.",
             "Net caused (h)": "Caused for others minus absorbed: positive, others pay for its"
             " failures; negative, it pays for others'.",
-            "n caused": "Contacts behind the hours caused for others.",
-            "n absorbed": "Contacts behind the hours absorbed.",
+            "Contacts caused (n)": "Contacts behind the hours caused for others.",
+            "Contacts absorbed (n)": "Contacts behind the hours absorbed.",
         },
     )
 

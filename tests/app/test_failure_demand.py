@@ -148,7 +148,7 @@ def test_the_ledger_sets_the_hours_each_department_caused_for_others_against_tho
     [ledger] = [d.value for d in app.dataframe if "Net caused (h)" in d.value.columns]
     shown = [
         (r["Department"], r["Caused, others took (h)"], r["Absorbed (h)"], r["Net caused (h)"],
-         r["n caused"], r["n absorbed"])
+         r["Contacts caused (n)"], r["Contacts absorbed (n)"])
         for _, r in ledger.iterrows()
     ]  # fmt: skip
     assert shown == [tuple(int(v) if isinstance(v, float) else v for v in r) for r in rows]
