@@ -141,29 +141,29 @@ else:
 
     shown = ledger.select(
         pl.col("department_name").alias("Department"),
-        hours("caused_elsewhere_hours").alias("Caused, others took (h)"),
-        cost("caused_elsewhere_cost").alias("Its cost"),
+        hours("caused_elsewhere_hours").alias("Caused (h)"),
+        cost("caused_elsewhere_cost").alias("Cost caused"),
         hours("absorbed_hours").alias("Absorbed (h)"),
         cost("absorbed_cost").alias("Cost absorbed"),
-        hours("net_hours_caused").alias("Net caused (h)"),
-        pl.col("caused_elsewhere_contacts").alias("Contacts caused (n)"),
-        pl.col("absorbed_contacts").alias("Contacts absorbed (n)"),
+        hours("net_hours_caused").alias("Net (h)"),
+        pl.col("caused_elsewhere_contacts").alias("Contacts caused"),
+        pl.col("absorbed_contacts").alias("Contacts absorbed"),
     )
     withheld = "withheld: one department outside your access at the other end"
     ui.table(
         shown,
         highlight=[name == selected for name in ledger["department_name"]],
         helps={
-            "Caused, others took (h)": "Agent hours other departments spent on failure demand"
+            "Caused (h)": "Agent hours other departments spent on failure demand"
             " this department caused (handle time). Blank where " + withheld + ".",
-            "Its cost": "Their cost at the handling departments' workforce cost per handled"
+            "Cost caused": "Their cost at the handling departments' workforce cost per handled"
             " minute; – where that cost is not loaded.",
             "Absorbed (h)": "Agent hours this department spent on failure demand others caused.",
             "Cost absorbed": "Their cost at this department's workforce cost per handled minute.",
-            "Net caused (h)": "Caused for others minus absorbed: positive, others pay for its"
+            "Net (h)": "Caused for others minus absorbed: positive, others pay for its"
             " failures; negative, it pays for others'.",
-            "Contacts caused (n)": "Contacts behind the hours caused for others.",
-            "Contacts absorbed (n)": "Contacts behind the hours absorbed.",
+            "Contacts caused": "Contacts behind the hours caused for others (n).",
+            "Contacts absorbed": "Contacts behind the hours absorbed (n).",
         },
     )
 

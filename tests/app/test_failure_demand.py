@@ -77,7 +77,7 @@ def test_a_department_head_sees_only_their_departments_failure_demand(
     [causes] = [d.value for d in app.dataframe if "Example cases" in d.value.columns]
     assert set(causes["Caused by"]) == {"Billing"}
     assert "Your access covers some departments" in texts(app)
-    [ledger] = [d.value for d in app.dataframe if "Net caused (h)" in d.value.columns]
+    [ledger] = [d.value for d in app.dataframe if "Net (h)" in d.value.columns]
     assert list(ledger["Department"]) == ["Billing"]
     # What the matrix is drawn from, as this reader's connection gives it.
     con = connect_read_only(sample_db, Visibility(("BIL",), raw_records=False))
@@ -145,15 +145,15 @@ def test_the_ledger_sets_the_hours_each_department_caused_for_others_against_tho
         first, last = con.execute("SELECT first_month, last_month FROM int_value_window").fetchone()
     finally:
         con.close()
-    [ledger] = [d.value for d in app.dataframe if "Net caused (h)" in d.value.columns]
+    [ledger] = [d.value for d in app.dataframe if "Net (h)" in d.value.columns]
     shown = [
-        (r["Department"], r["Caused, others took (h)"], r["Absorbed (h)"], r["Net caused (h)"],
-         r["Contacts caused (n)"], r["Contacts absorbed (n)"])
+        (r["Department"], r["Caused (h)"], r["Absorbed (h)"], r["Net (h)"],
+         r["Contacts caused"], r["Contacts absorbed"])
         for _, r in ledger.iterrows()
     ]  # fmt: skip
     assert shown == [tuple(int(v) if isinstance(v, float) else v for v in r) for r in rows]
     assert shown[0][0] == "Claims Processing"  # the planted back office that others pay for
-    assert ledger["Its cost"].str.startswith("€").all()  # the sample loads workforce cost
+    assert ledger["Cost caused"].str.startswith("€").all()  # the sample loads workforce cost
     moved = sum(r[4] for r in rows)
     text = texts(app)
     assert f"Over the last 12 months ({first:%b %Y} to {last:%b %Y}" in text
