@@ -408,6 +408,14 @@ def failure_demand_flows(department: str, start: date, end: date) -> pl.DataFram
     )
 
 
+def failure_demand_ledger() -> pl.DataFrame:
+    """Per department, over the last 12 months, the failure-demand hours and cost it caused
+    elsewhere and those it absorbed from others (a scoped reader: only its departments)."""
+    return fetch(
+        "SELECT * FROM failure_demand_ledger ORDER BY net_hours_caused DESC, department_name", {}
+    )
+
+
 def failure_demand_causes(department: str, start: date, end: date) -> pl.DataFrame:
     """The biggest causes of failure demand in a period, with example case ids."""
     return fetch(
@@ -480,6 +488,24 @@ def frozen_headlines(snapshot_id: str, month: date, metrics: list[str]) -> pl.Da
     )
     order = {m: i for i, m in enumerate(metrics)}
     return frame.sort(pl.col("metric").replace_strict(order, return_dtype=pl.Int32))
+
+
+def frozen_failure_demand(snapshot_id: str, month: date) -> dict | None:
+    """The organisation's failure-demand share of the month as the snapshot froze it: the row,
+    {} where it froze none (taken before failure demand was frozen, or withheld from this
+    reader), None where no snapshot has frozen any."""
+    frozen = fetch(
+        "SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database()"
+        " AND table_name = 'snapshot_failure_demand_headline'"
+    )
+    if frozen.is_empty():
+        return None
+    frame = fetch(
+        "SELECT * FROM snapshot_failure_demand_headline WHERE snapshot_id = $id"
+        " AND department_id = 'ALL' AND month = $month",
+        {"id": snapshot_id, "month": month},
+    )
+    return frame.row(0, named=True) if frame.height else {}
 
 
 def frozen_findings(snapshot_id: str) -> pl.DataFrame:

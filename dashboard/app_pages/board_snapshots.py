@@ -10,6 +10,7 @@ from dashboard import data, ui
 from etl.reporting import scorecard
 from etl.reporting.formats import format_moment, format_value
 from etl.reporting.lists import TILES
+from etl.reporting.sentences import failure_demand_sentence
 
 st.title("Board snapshots")
 st.caption(
@@ -111,6 +112,23 @@ with frozen:
         for column, row in zip(st.columns(3), row_of_tiles, strict=False):
             with column:
                 ui.tile(row)
+    demand = data.frozen_failure_demand(chosen, month)
+    if demand:
+        year_ago = month.replace(year=month.year - 1)
+        st.markdown(
+            "**Failure demand as frozen:** "
+            + ui.plain(failure_demand_sentence(demand, f"{month:%B %Y}", f"{year_ago:%B %Y}"))
+        )
+        st.caption(
+            "Contacts that happen only because something was not done, or not done right, the"
+            " first time (a repeat within 7 days, a chase, a broken promise, a bounced"
+            " transfer): an operational proxy from what the data records."
+        )
+    else:
+        before = "this snapshot was taken before failure demand was frozen with the board figures"
+        if demand is not None and data.reader().departments:
+            before += ", or its share would give away a department outside your access"
+        st.caption(f"Failure demand: no figure frozen to show here ({before}).")
     st.subheader("Flags as frozen")
     found = data.frozen_findings(chosen)
     if found.is_empty():

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import data, filters, ui
 from etl.reporting import charts
+from etl.reporting.formats import money
 
 #: The one sentence on what the figures are, and the list of what they cannot see
 #: (docs/methodology.md#failure-demand).
@@ -99,6 +100,72 @@ else:
             "Your access covers some departments: failure demand caused or received outside"
             " them is not shown."
         )
+
+st.subheader("The ledger: who pays for whose failures")
+ledger = data.failure_demand_ledger().filter(
+    (pl.col("contacts") > 0) | (pl.col("caused_elsewhere_contacts").fill_null(1) > 0)
+)
+if ledger.is_empty() or ledger["first_month"].is_null().all():
+    st.info("No contacts in the last 12 months: the ledger has nothing to weigh.")
+else:
+    window = (
+        f"{ui.month_label(ledger['first_month'][0])} to {ui.month_label(ledger['last_month'][0])}"
+    )
+    moved = int(ledger["caused_elsewhere_contacts"].fill_null(0).sum())
+    st.caption(
+        f"Over the last 12 months ({window}, the months the department verdicts judge; the"
+        " period filter does not move it): the agent hours of failure demand each department"
+        " caused that another had to take, against those it took that another caused. A"
+        f" department's own failure demand, taken by itself, is left out. n = {moved:,}"
+        " contacts crossing between departments."
+    )
+    if ledger["caused_elsewhere_hours"].is_null().any() or ledger["absorbed_hours"].is_null().any():
+        st.caption(
+            "A side marked withheld would give away the one department outside your access at"
+            " its other end."
+        )
+    selected = "" if f.department == "ALL" else f.department_name
+    st.altair_chart(charts.ledger_bars(ledger, selected), width="content")
+    costed = ledger["cost_missing_for"].is_null().all()
+    if not costed:
+        st.caption(
+            "Cost is shown only where workforce cost is loaded for the departments that took the"
+            " contacts; a cost marked – is missing some of it (load workforce cost per agent-day)."
+        )
+
+    def hours(column: str) -> pl.Expr:
+        return pl.col(column).round(0).cast(pl.Int64)
+
+    def cost(column: str) -> pl.Expr:
+        return pl.col(column).map_elements(lambda c: money(c, places=0), pl.String)
+
+    shown = ledger.select(
+        pl.col("department_name").alias("Department"),
+        hours("caused_elsewhere_hours").alias("Caused (h)"),
+        cost("caused_elsewhere_cost").alias("Cost caused"),
+        hours("absorbed_hours").alias("Absorbed (h)"),
+        cost("absorbed_cost").alias("Cost absorbed"),
+        hours("net_hours_caused").alias("Net (h)"),
+        pl.col("caused_elsewhere_contacts").alias("Contacts caused"),
+        pl.col("absorbed_contacts").alias("Contacts absorbed"),
+    )
+    withheld = "withheld: one department outside your access at the other end"
+    ui.table(
+        shown,
+        highlight=[name == selected for name in ledger["department_name"]],
+        helps={
+            "Caused (h)": "Agent hours other departments spent on failure demand"
+            " this department caused (handle time). Blank where " + withheld + ".",
+            "Cost caused": "Their cost at the handling departments' workforce cost per handled"
+            " minute; – where that cost is not loaded.",
+            "Absorbed (h)": "Agent hours this department spent on failure demand others caused.",
+            "Cost absorbed": "Their cost at this department's workforce cost per handled minute.",
+            "Net (h)": "Caused for others minus absorbed: positive, others pay for its"
+            " failures; negative, it pays for others'.",
+            "Contacts caused": "Contacts behind the hours caused for others (n).",
+            "Contacts absorbed": "Contacts behind the hours absorbed (n).",
+        },
+    )
 
 st.subheader("The biggest causes")
 causes = data.failure_demand_causes(f.department, f.start, f.end)

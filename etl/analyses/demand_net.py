@@ -10,7 +10,11 @@ END_MONTHS months), month by month, from int_handling_demand_month:
 - failure = contacts a month x (failure demand caused per contact at the end - at the start)
   x mean handle time at the end;
 
-with contacts a month the mean of the last END_MONTHS. The intervals are the delta method on
+with contacts a month the mean of the last END_MONTHS. The two ends of a window are different
+calendar months (its first and last six of 24), so where handle time or failure demand per
+contact has a season, it is taken out of both first, as kpi_conflicts takes it out of a pair
+(`like_with_like`): else a winter start and a summer end would price the season as a gain or a
+loss. The intervals are the delta method on
 the four means, each month one observation (so the months' own ups and downs count, as they
 do in the conflict's Welch intervals), with t on 2 x (END_MONTHS - 1) degrees of freedom.
 """
@@ -23,7 +27,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from etl.analyses.thresholds import END_MONTHS
+from etl.analyses.conflicts import _season
+from etl.analyses.thresholds import END_MONTHS, MIN_PERIODS, SEASON_TEST
 
 #: The productivity metrics a faster handling moves.
 HANDLING_METRICS = ("aht_seconds", "contacts_per_hour")
@@ -49,16 +54,13 @@ def net(early: np.ndarray, late: np.ndarray) -> dict[str, float] | None:
     failure demand caused per contact. None with fewer than two months at either end."""
     if len(early) < 2 or len(late) < 2:
         return None
-    contacts = float(late[:, 0].mean())
     m1, m2 = early[:, 1].mean(), late[:, 1].mean()
     p1, p2 = early[:, 2].mean(), late[:, 2].mean()
     v_m1, v_p1 = (early[:, 1:].var(axis=0, ddof=1) / len(early)).tolist()
     v_m2, v_p2 = (late[:, 1:].var(axis=0, ddof=1) / len(late)).tolist()
     c1 = float(np.cov(early[:, 1], early[:, 2], ddof=1)[0, 1]) / len(early)
     c2 = float(np.cov(late[:, 1], late[:, 2], ddof=1)[0, 1]) / len(late)
-    k = contacts / 3600.0
-    rise = p2 - p1
-    # Gradients of each figure in (m1, m2, p1, p2), and the means' covariance matrix.
+    # The four means' covariance matrix, in the order (m1, m2, p1, p2).
     cov = np.array(
         [
             [v_m1, 0.0, c1, 0.0],
@@ -67,6 +69,58 @@ def net(early: np.ndarray, late: np.ndarray) -> dict[str, float] | None:
             [0.0, c2, 0.0, v_p2],
         ]
     )
+    contacts = float(late[:, 0].mean())
+    return _priced(contacts, (m1, m2, p1, p2), cov, len(early) + len(late) - 2)
+
+
+def like_with_like(months: pl.Series, values: np.ndarray) -> dict[str, float] | None:
+    """The same figures with the calendar-month pattern taken out of the handle time and the
+    failure demand per contact, where either has one (the F-test kpi_conflicts uses, at
+    SEASON_TEST; then out of both, as kpi_conflicts does for a pair); None where neither has
+    one, or the window does not hold every calendar month twice to tell one from the trend.
+
+    The window's first and last END_MONTHS are different calendar months, so without this a
+    winter start and a summer end price the season as a gain or a loss. Each series is fitted
+    by least squares on a linear trend and one effect per calendar month; the ends' means of
+    the series less its effects are linear in the months, so their covariances (within and
+    across the ends and the two series) follow from the fit's residuals, on n - 13 degrees of
+    freedom. Contacts keep their months: the hours are at the volume handled.
+
+    values: one row per month of the window, columns as in `net`."""
+    seen = months.dt.month().value_counts()["count"]
+    n = len(values)
+    if n < MIN_PERIODS or seen.len() < 12 or seen.min() < 2:
+        return None
+    if min(_season(months, values[:, 1])[1], _season(months, values[:, 2])[1]) >= SEASON_TEST:
+        return None
+    index = (months.dt.year() * 12 + months.dt.month()).to_numpy()
+    calendar = months.dt.month().to_numpy() - 1
+    dummies = np.zeros((n, 12))
+    dummies[np.arange(n), calendar] = 1.0
+    design = np.column_stack([(index - index.min()).astype(float), dummies])
+    fit = np.linalg.pinv(design)  # 13 x n: each coefficient as weights on the months
+    # The season at each month, centred so that taking it out keeps the level, as a linear map.
+    centred = np.eye(12) - 1.0 / 12
+    without = np.eye(n) - dummies @ centred @ fit[1:]
+    ends = np.zeros((2, n))
+    ends[0, :END_MONTHS] = 1.0 / END_MONTHS
+    ends[1, -END_MONTHS:] = 1.0 / END_MONTHS
+    weights = ends @ without  # rows: the first end's mean, the last end's, less the season
+    ys = values[:, 1:].T  # rows: handle time, failure demand per contact
+    residuals = ys - (design @ (fit @ ys.T)).T
+    sigma = residuals @ residuals.T / (n - 13)  # their month-to-month (co)variance
+    means = ys @ weights.T  # [[m1, m2], [p1, p2]]
+    cov = np.kron(sigma, weights @ weights.T)  # in the order (m1, m2, p1, p2)
+    contacts = float(values[-END_MONTHS:, 0].mean())
+    return _priced(contacts, (*means[0], *means[1]), cov, n - 13)
+
+
+def _priced(contacts: float, means: tuple, cov: np.ndarray, df: int) -> dict[str, float]:
+    """The three figures at a volume of contacts a month from the four means (m1, m2, p1, p2),
+    with 95% intervals by the delta method on the means' covariance, t on df."""
+    m1, m2, p1, p2 = (float(m) for m in means)
+    k = contacts / 3600.0
+    rise = p2 - p1
     figures = {
         "hours_saved": (k * (m1 - m2), k * np.array([1.0, -1.0, 0.0, 0.0])),
         "failure_hours_added": (k * rise * m2, k * np.array([0.0, rise, -m2, m2])),
@@ -75,7 +129,7 @@ def net(early: np.ndarray, late: np.ndarray) -> dict[str, float] | None:
             k * np.array([-1.0, 1.0 + rise, -m2, m2]),
         ),
     }
-    quantile = float(stats.t.ppf(0.975, len(early) + len(late) - 2))
+    quantile = float(stats.t.ppf(0.975, df))
     out = {}
     for name, (value, gradient) in figures.items():
         half = quantile * math.sqrt(max(float(gradient @ cov @ gradient), 0.0))
@@ -160,7 +214,9 @@ def demand_net(conflicts: pl.DataFrame, handling: pl.DataFrame) -> pl.DataFrame:
                 pl.col("caused_per_contact").cast(pl.Float64),
             ).to_numpy()
             if len(values) >= 2 * END_MONTHS:
-                figures = net(values[:END_MONTHS], values[-END_MONTHS:])
+                figures = like_with_like(months["month"], values) or net(
+                    values[:END_MONTHS], values[-END_MONTHS:]
+                )
         if figures is None:
             rows.append((None,) * len(_NET_SCHEMA))
             continue

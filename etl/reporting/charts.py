@@ -671,3 +671,72 @@ def flow_matrix(frame: pl.DataFrame, selected: str = "") -> alt.LayerChart:
     return (cells + text).properties(
         height=32 * max(causes, 2) + 150, width=64 * max(receivers, 2) + 280
     )
+
+
+#: The ledger's two sides: caused (others took it) to the right, absorbed to the left.
+LEDGER_SIDES = {
+    "caused_elsewhere": ("caused, others took it", "#d95f02"),
+    "absorbed": ("absorbed from others", "#7570b3"),
+}
+
+
+def ledger_bars(frame: pl.DataFrame, selected: str = "", width: int = 560) -> alt.LayerChart:
+    """Per department, the failure-demand hours it caused that others took (right) and those
+    it took that others caused (left), net caused first; contacts (n) in the tooltip. A side
+    withheld from the reader (NULL) has no bar.
+
+    frame: failure_demand_ledger rows."""
+    order = frame.sort(
+        pl.col("net_hours_caused").fill_null(0), "department_name", descending=[True, False]
+    )["department_name"].to_list()
+    long = pl.concat(
+        [
+            frame.select(
+                "department_name",
+                side=pl.lit(label),
+                hours=pl.col(f"{side}_hours") * (1 if side == "caused_elsewhere" else -1),
+                shown_hours=pl.col(f"{side}_hours"),
+                contacts=pl.col(f"{side}_contacts"),
+            )
+            for side, (label, _) in LEDGER_SIDES.items()
+        ]
+    ).filter(pl.col("hours").is_not_null() & (pl.col("contacts") > 0))
+    labels = [label for label, _ in LEDGER_SIDES.values()]
+    bold = f"datum.value === {selected!r}" if selected else "false"
+    bars = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "department_name:N",
+                title=None,
+                sort=order,
+                axis=alt.Axis(
+                    labelLimit=170,
+                    labelOverlap=False,
+                    labelFontWeight=alt.ExprRef(f"{bold} ? 'bold' : 'normal'"),
+                ),
+            ),
+            x=alt.X(
+                "hours:Q",
+                title="agent hours (left: absorbed from others, right: caused for others)",
+                axis=alt.Axis(labelExpr="format(abs(datum.value), ',')"),
+            ),
+            color=alt.Color(
+                "side:N",
+                title=None,
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=[c for _, c in LEDGER_SIDES.values()]),
+                legend=alt.Legend(orient="top"),
+            ),
+            tooltip=[
+                alt.Tooltip("department_name:N", title="department"),
+                alt.Tooltip("side:N"),
+                alt.Tooltip("shown_hours:Q", title="agent hours", format=",.0f"),
+                alt.Tooltip("contacts:Q", title="contacts (n)", format=","),
+            ],
+        )
+    )
+    zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333").encode(x="x:Q")
+    # Streamlit fits the whole chart, legend and axis included, into the height given.
+    return (bars + zero).properties(width=width, height=26 * max(len(order), 2) + 90)

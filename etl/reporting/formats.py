@@ -62,11 +62,12 @@ def format_change(metric: str, number: float | None) -> str | None:
     return shown.format(factor * number)
 
 
-def money(number: float, signed: bool = False) -> str:
-    """An amount in the configured currency: €9.37, -€0.06, 9.37 CHF, +0.06 CHF."""
+def money(number: float, signed: bool = False, places: int = 2) -> str:
+    """An amount in the configured currency: €9.37, -€0.06, 9.37 CHF, +0.06 CHF (€12,346 with
+    places 0)."""
     code = settings.CURRENCY.get()
     sign = ("+" if number >= 0 else "-") if signed else ("-" if number < 0 else "")
-    figure = f"{abs(number):,.2f}"
+    figure = f"{abs(number):,.{places}f}"
     symbol = SYMBOLS.get(code)
     return f"{sign}{symbol}{figure}" if symbol else f"{sign}{figure} {code}"
 

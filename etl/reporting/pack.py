@@ -29,6 +29,7 @@ from etl.reporting.formats import (
     format_change,
     format_moment,
     format_value,
+    money,
     whole_points,
 )
 from etl.reporting.lists import HEADLINES, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
@@ -43,6 +44,7 @@ SECTIONS = [
     "KPI conflicts",
     "Departments and customer value",
     "What moves NPS",
+    "Failure demand",
     "Department scorecard",
     "Initiatives",
     "Data quality",
@@ -134,6 +136,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     failure = _failure_demand(con, snapshot_id, month)
     drivers = _drivers(con, snapshot_id)
     organisation_drivers = drivers.filter(pl.col("department_id") == "ALL")
+    demand = _failure_section(con, snapshot_id, month)
     from etl.reporting.snapshot import MONTHLY_SOURCES
 
     inputs = json.loads(snapshot["inputs"])
@@ -168,6 +171,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
             "trends": takeaways.trends(trend, TREND_MONTHS),
             "conflicts": takeaways.conflicts(flagged),
             "value": takeaways.value(value),
+            "demand": demand["takeaway"],
             "scorecard": takeaways.scorecard(card, month),
             "drivers": takeaways.drivers(organisation_drivers),
             "initiatives": takeaways.initiatives(initiatives),
@@ -177,6 +181,7 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
         },
         "headlines": _headline_rows(headlines),
         "failure_demand": failure,
+        "demand": demand,
         "findings": flag_rows,
         "asides": asides,
         "flagged_organisation": leads(flagged.filter(pl.col("department_id") == "ALL")),
@@ -293,6 +298,143 @@ def _driver_bars(frame: pl.DataFrame) -> str | None:
     if clear.is_empty():
         return None
     return _svg(charts.driver_bars(clear, label_limit=400).properties(width=230))
+
+
+#: How many causing departments the pack's ledger lists.
+LEDGER_ROWS = 5
+
+
+def _frozen_table(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The columns of a frozen table, empty where no snapshot has frozen it yet."""
+    return {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = $t", {"t": table}
+        ).fetchall()
+    }
+
+
+def _failure_section(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: date) -> dict:
+    """The failure-demand section from the frozen tables: the organisation's share by reason
+    over the last 12 months (chart and totals), the departments whose failure demand others
+    took most, and the net hours of each flagged faster handling. A snapshot taken before
+    these were frozen says so and shows nothing else."""
+    ids = {"id": snapshot_id, "month": month}
+    months = pl.DataFrame()
+    if _frozen_table(con, "snapshot_failure_demand_month"):
+        months = _frame(
+            con,
+            "SELECT * FROM snapshot_failure_demand_month WHERE snapshot_id = $id"
+            " AND department_id = 'ALL' AND month > $month - INTERVAL 12 MONTH"
+            " AND month <= $month ORDER BY month",
+            ids,
+        )
+    if months.is_empty():
+        return {
+            "frozen": False,
+            "takeaway": "This snapshot was taken before failure demand by reason and department"
+            " was frozen with the board figures, so it holds none to show here.",
+        }
+    from etl.reporting import charts
+
+    contacts, failure = int(months["contacts"].sum()), int(months["failure_contacts"].sum())
+    span = f"{months['month'].min():%B %Y} to {months['month'].max():%B %Y}"
+    reasons = [
+        {
+            "reason": label,
+            "contacts": f"{int(months[f'received_{r}'].sum()):,}",
+            "share": f"{months[f'received_{r}'].sum() / contacts:.1%}" if contacts else "–",
+        }
+        for r, (label, _) in charts.FAILURE_REASONS.items()
+    ]
+    ledger = pl.DataFrame()
+    if _frozen_table(con, "snapshot_failure_demand_ledger"):
+        ledger = _frame(
+            con,
+            "SELECT * FROM snapshot_failure_demand_ledger WHERE snapshot_id = $id"
+            " AND caused_elsewhere_contacts > 0"
+            " ORDER BY caused_elsewhere_hours DESC, department_name LIMIT $rows",
+            {"id": snapshot_id, "rows": LEDGER_ROWS},
+        )
+    share = f"{failure / contacts:.1%}" if contacts else "none"
+    takeaway = (
+        f"Over {span}, {share} of the organisation's contacts were failure demand"
+        f" ({failure:,} of {contacts:,}), work that happens only because something was not done"
+        " right the first time."
+    )
+    if ledger.height:
+        top = ledger.row(0, named=True)
+        takeaway = takeaway[:-1] + (
+            f"; {top['department_name']}'s failures cost other departments the most,"
+            f" {top['caused_elsewhere_hours']:,.0f} agent hours."
+        )
+    return {
+        "frozen": True,
+        "takeaway": takeaway,
+        "span": span,
+        "n": f"{contacts:,}",
+        "reasons": reasons,
+        "chart": _svg(charts.failure_share(months, height=170).properties(width=330)),
+        "ledger": [_ledger_row(r) for r in ledger.iter_rows(named=True)],
+        "ledger_window": (
+            f"{ledger['first_month'][0]:%B %Y} to {ledger['last_month'][0]:%B %Y}"
+            if ledger.height
+            else ""
+        ),
+        "uncosted": bool(ledger.height) and ledger["cost_missing_for"].is_not_null().any(),
+        "nets": _handling_nets(con, snapshot_id),
+    }
+
+
+def _ledger_row(row: dict) -> dict:
+    def cost(value: float | None) -> str:
+        return "not loaded" if value is None else money(value, places=0)
+
+    return {
+        "department": row["department_name"],
+        "caused": f"{row['caused_elsewhere_hours']:,.0f}",
+        "caused_cost": cost(row["caused_elsewhere_cost"]),
+        "caused_n": f"{row['caused_elsewhere_contacts']:,}",
+        "absorbed": f"{row['absorbed_hours']:,.0f}",
+        "net": f"{row['net_hours_caused']:+,.0f}".replace("-", "−"),
+    }
+
+
+def _handling_nets(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> list[dict]:
+    """Each flagged handle-time conflict's hours saved against its failure hours, a month, as
+    frozen (one row per scope and productivity metric: the net does not depend on the
+    outcome); none where the snapshot froze no such columns."""
+    if "net_hours_lost" not in _frozen_table(con, "snapshot_kpi_conflicts"):
+        return []
+    frame = _frame(
+        con,
+        "SELECT DISTINCT department_id, department_name, productivity_metric, hours_saved,"
+        " failure_hours_added, net_hours_lost, net_hours_lost_ci_low, net_hours_lost_ci_high"
+        " FROM snapshot_kpi_conflicts WHERE snapshot_id = $id AND flagged"
+        " AND net_hours_lost IS NOT NULL"
+        " ORDER BY department_id <> 'ALL', department_name, productivity_metric",
+        {"id": snapshot_id},
+    )
+    rows = []
+    for r in frame.iter_rows(named=True):
+        low, high = r["net_hours_lost_ci_low"], r["net_hours_lost_ci_high"]
+        if low <= 0 <= high:
+            verdict = "can't tell a loss from a gain"
+        elif r["net_hours_lost"] > 0:
+            verdict = f"a net loss of {r['net_hours_lost']:,.0f}"
+        else:
+            verdict = f"a net gain of {-r['net_hours_lost']:,.0f}"
+        rows.append(
+            {
+                "who": "The organisation" if r["department_id"] == "ALL" else r["department_name"],
+                "metric": METRICS[r["productivity_metric"]].label,
+                "saved": f"{r['hours_saved']:,.0f}",
+                "failure": f"{r['failure_hours_added']:,.0f}".replace("-", "−"),
+                "net": verdict,
+                "range": f"{-high:,.0f} to {-low:,.0f}".replace("-", "−"),
+            }
+        )
+    return rows
 
 
 def _labels() -> dict[str, str]:

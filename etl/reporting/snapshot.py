@@ -43,6 +43,8 @@ FROZEN = {
     "snapshot_source_freshness": ("source_freshness", "true"),
     "snapshot_failure_demand_headline": ("failure_demand_headline", "month <= $month"),
     "snapshot_nps_drivers": ("nps_drivers", "true"),
+    "snapshot_failure_demand_month": ("failure_demand_month", "month <= $month"),
+    "snapshot_failure_demand_ledger": ("failure_demand_ledger", "true"),
 }
 
 BOARD_SNAPSHOTS_DDL = """CREATE TABLE IF NOT EXISTS board_snapshots (

@@ -267,8 +267,47 @@ _ORGANISATION_ROWS["failure_demand_headline"] = (
 _ORGANISATION_ROWS["snapshot_failure_demand_headline"] = _ORGANISATION_ROWS[
     "failure_demand_headline"
 ]
+#: The frozen months, by the same rule among the rows frozen with them.
+_ORGANISATION_ROWS["snapshot_failure_demand_month"] = (
+    "NOT EXISTS (SELECT 1 FROM {file}.snapshot_failure_demand_month AS m"
+    " WHERE m.snapshot_id = v.snapshot_id AND m.month = v.month"
+    " AND m.department_id <> 'ALL' AND m.department_id NOT IN ({scope})"
+    " AND (m.contacts > 0 OR m.caused_contacts > 0) HAVING count(*) = 1)"
+)
 #: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
 _ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
+
+
+#: The ledger's hours absorbed from others, or caused for others to take, when one department
+#: outside the scope is all of those others: that department's own failure demand (as in
+#: failure_demand_flows, whose rows across the scope's border are withheld). The snapshot's
+#: others are counted in the live contacts of its months.
+_LEDGERS = frozenset({"failure_demand_ledger", "snapshot_failure_demand_ledger"})
+_LEDGER_OTHERS = (
+    "(SELECT count(DISTINCT f.{other}) FROM {{file}}.int_failure_demand AS f"
+    " WHERE f.is_failure_demand AND f.{own} = v.department_id"
+    " AND f.cause_department_id <> f.department_id AND f.{other} NOT IN ({{scope}})"
+    " AND f.month BETWEEN v.first_month AND v.last_month) = 1"
+)
+_LEDGER_SIDES = {
+    "absorbed": _LEDGER_OTHERS.format(other="cause_department_id", own="department_id"),
+    "caused_elsewhere": _LEDGER_OTHERS.format(other="department_id", own="cause_department_id"),
+}
+
+
+def _ledger(columns: Sequence[str], scope: str) -> str:
+    """The SELECT list of the ledger for a reader of scope: each side's figures withheld where
+    a lone outside department is the other end, and the net with either."""
+    flags = {side: sql.format(scope=scope, file="{file}") for side, sql in _LEDGER_SIDES.items()}
+    shown = [
+        _withheld(flag, f"{side}_{figure}")
+        for side, flag in flags.items()
+        for figure in ("contacts", "hours", "cost")
+        if f"{side}_{figure}" in columns
+    ]
+    if "net_hours_caused" in columns:
+        shown.append(_withheld(" OR ".join(flags.values()), "net_hours_caused"))
+    return f"v.* REPLACE ({', '.join(shown)})"
 
 
 def _withheld(flag: str, column: str) -> str:
@@ -365,6 +404,8 @@ class Visibility(NamedTuple):
             wanted = scope
         if name in _COMPARED:
             select = _compared(name, columns, scope)
+        if name in _LEDGERS:
+            select = _ledger(columns, scope)
         if name == "filter_values":  # a channel's contacts are the organisation's
             select = "* REPLACE (CASE WHEN filter = 'channel' THEN NULL ELSE detail END AS detail)"
             where = f"filter <> 'department' OR value IN ({wanted})"

@@ -161,3 +161,39 @@ def test_a_snapshots_tables_read_like_a_product(moved_on, monkeypatch):
     assert len(app.dataframe) >= 3, "the scorecard's sections and the figures that moved"
     found = {i: problems(frame.value) for i, frame in enumerate(app.dataframe)}
     assert not {i: p for i, p in found.items() if p}, found
+
+
+def test_the_failure_demand_line_is_the_one_the_snapshot_froze(moved_on, tmp_path, monkeypatch):
+    """Read from the frozen row, not the live view: a frozen share set apart in a copy is the
+    one shown; a snapshot that froze none says it was taken before."""
+    import duckdb
+
+    from etl.reporting.sentences import failure_demand_sentence
+
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(moved_on, db)
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE snapshot_failure_demand_headline SET failure_share = 0.4321"
+        " WHERE department_id = 'ALL' AND month = DATE '2026-10-01'"
+    )
+    row = con.sql(
+        "SELECT * FROM snapshot_failure_demand_headline WHERE department_id = 'ALL'"
+        " AND month = DATE '2026-10-01'"
+    ).pl()
+    con.close()
+    sentence = failure_demand_sentence(row.row(0, named=True), "October 2026", "October 2025")
+    assert "43.2% of contacts" in sentence
+    app = open_app(db, monkeypatch, "board_snapshots")
+    assert not app.exception, [e.message for e in app.exception]
+    assert f"**Failure demand as frozen:** {ui.plain(sentence)}" in texts(app)
+    data.clear_cache()
+    con = duckdb.connect(str(db))
+    con.execute("DELETE FROM snapshot_failure_demand_headline")
+    con.close()
+    app = open_app(db, monkeypatch, "board_snapshots")
+    assert not app.exception
+    shown = texts(app)
+    assert "Failure demand as frozen" not in shown
+    assert "taken before failure demand was frozen with the board figures" in shown
+    data.clear_cache()

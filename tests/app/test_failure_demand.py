@@ -41,7 +41,7 @@ def test_the_headline_is_the_organisations_failure_demand_in_the_period(sample_d
     assert f"{failure:,} of {contacts:,}" in shown
     assert "An operational proxy" in shown and "confusing bill" in shown
     assert f"n = {contacts:,} contacts in the period" in shown
-    assert len(app.get("vega_lite_chart")) == 2
+    assert len(app.get("vega_lite_chart")) == 3  # share by reason, flows, ledger
 
 
 def test_the_biggest_causes_are_cases_the_cause_really_failed(sample_db, monkeypatch):
@@ -77,6 +77,8 @@ def test_a_department_head_sees_only_their_departments_failure_demand(
     [causes] = [d.value for d in app.dataframe if "Example cases" in d.value.columns]
     assert set(causes["Caused by"]) == {"Billing"}
     assert "Your access covers some departments" in texts(app)
+    [ledger] = [d.value for d in app.dataframe if "Net (h)" in d.value.columns]
+    assert list(ledger["Department"]) == ["Billing"]
     # What the matrix is drawn from, as this reader's connection gives it.
     con = connect_read_only(sample_db, Visibility(("BIL",), raw_records=False))
     try:
@@ -125,3 +127,34 @@ def test_the_overview_headline_carries_the_failure_demand_share(sample_db, monke
     headline = app.markdown[0].value
     assert f"Failure demand was {share:.1%} of contacts (all channels)" in headline
     assert f"(n = {n:,})" in headline
+
+
+def test_the_ledger_sets_the_hours_each_department_caused_for_others_against_those_it_absorbed(
+    sample_db, monkeypatch
+):
+    app = open_app(sample_db, monkeypatch, "failure_demand")
+    assert not app.exception, [e.message for e in app.exception]
+    con = connect_read_only(sample_db)
+    try:
+        rows = con.execute(
+            "SELECT department_name, round(caused_elsewhere_hours), round(absorbed_hours),"
+            " round(net_hours_caused), caused_elsewhere_contacts, absorbed_contacts"
+            " FROM failure_demand_ledger WHERE contacts > 0 OR caused_elsewhere_contacts > 0"
+            " ORDER BY net_hours_caused DESC, department_name"
+        ).fetchall()
+        first, last = con.execute("SELECT first_month, last_month FROM int_value_window").fetchone()
+    finally:
+        con.close()
+    [ledger] = [d.value for d in app.dataframe if "Net (h)" in d.value.columns]
+    shown = [
+        (r["Department"], r["Caused (h)"], r["Absorbed (h)"], r["Net (h)"],
+         r["Contacts caused"], r["Contacts absorbed"])
+        for _, r in ledger.iterrows()
+    ]  # fmt: skip
+    assert shown == [tuple(int(v) if isinstance(v, float) else v for v in r) for r in rows]
+    assert shown[0][0] == "Claims Processing"  # the planted back office that others pay for
+    assert ledger["Cost caused"].str.startswith("€").all()  # the sample loads workforce cost
+    moved = sum(r[4] for r in rows)
+    text = texts(app)
+    assert f"Over the last 12 months ({first:%b %Y} to {last:%b %Y}" in text
+    assert f"n = {moved:,} contacts crossing between departments" in text

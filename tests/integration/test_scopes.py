@@ -190,3 +190,67 @@ def test_a_back_office_driver_shows_only_where_both_back_offices_are_the_readers
             )
         assert (f"back_office_id:{office}" in found) is seen, scope
         assert all(f.removeprefix("back_office_id:") in scope for f in found), (scope, found)
+
+
+#: Claims Processing's failures are taken by Retail Line and Sales in the sample: a reader of
+#: Claims and Retail would read Sales' share off Claims' hours caused elsewhere.
+CLAIMS_AND_RETAIL = Visibility(("CLM", "RET"), raw_records=False)
+_OTHER_ENDS = """
+    SELECT l.department_id,
+        count(DISTINCT f.department_id) FILTER (WHERE f.cause_department_id = l.department_id
+            AND NOT list_contains($scope, f.department_id)) AS handlers,
+        count(DISTINCT f.cause_department_id) FILTER (WHERE f.department_id = l.department_id
+            AND NOT list_contains($scope, f.cause_department_id)) AS causes
+    FROM failure_demand_ledger AS l JOIN int_failure_demand AS f
+        ON f.is_failure_demand AND f.cause_department_id <> f.department_id
+        AND l.department_id IN (f.department_id, f.cause_department_id)
+        AND f.month BETWEEN l.first_month AND l.last_month
+    WHERE list_contains($scope, l.department_id) GROUP BY ALL
+"""
+
+
+@pytest.mark.parametrize("visibility", [BILLING, CLAIMS_AND_RETAIL], ids=["BIL", "CLM+RET"])
+def test_the_failure_demand_ledger_of_a_scoped_reader_gives_no_outside_department_away(
+    sample_db, visibility
+):
+    """Its departments' rows only, and a side's hours withheld where a single department
+    outside the scope is all of that side's other end (its own failure demand, or what it
+    took of the scope's)."""
+    scope = list(visibility.departments)
+    everyone = connect_read_only(sample_db)
+    try:
+        full = cursor(everyone)
+        ends = {r[0]: r[1:] for r in full.execute(_OTHER_ENDS, {"scope": scope}).fetchall()}
+        live = {
+            r[0]: r[1:]
+            for r in full.sql(
+                "SELECT department_id, caused_elsewhere_hours, absorbed_hours, net_hours_caused"
+                " FROM failure_demand_ledger"
+            ).fetchall()
+        }
+    finally:
+        everyone.close()
+    con = connect_read_only(sample_db, visibility)
+    try:
+        seen = cursor(con).sql(
+            "SELECT department_id, caused_elsewhere_hours, caused_elsewhere_contacts,"
+            " caused_elsewhere_cost, absorbed_hours, absorbed_contacts, absorbed_cost,"
+            " net_hours_caused FROM failure_demand_ledger"
+        )
+        rows = {r[0]: r[1:] for r in seen.fetchall()}
+    finally:
+        con.close()
+    assert set(rows) == set(scope)
+    withheld = 0
+    for department, (hours, contacts, cost, a_hours, a_contacts, a_cost, net) in rows.items():
+        handlers, causes = ends.get(department, (0, 0))
+        caused_lone, absorbed_lone = handlers == 1, causes == 1
+        assert (hours is None, contacts is None, cost is None) == (caused_lone,) * 3, department
+        assert (a_hours is None, a_contacts is None, a_cost is None) == (absorbed_lone,) * 3
+        assert (net is None) == (caused_lone or absorbed_lone)
+        if not caused_lone:
+            assert hours == live[department][0]
+        if not absorbed_lone:
+            assert a_hours == live[department][1]
+        withheld += caused_lone + absorbed_lone
+    assert withheld == (1 if visibility == CLAIMS_AND_RETAIL else 0)

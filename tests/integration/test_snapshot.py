@@ -597,3 +597,68 @@ def test_what_moves_nps_prints_the_frozen_drivers_of_the_organisation_and_each_d
     assert len(departments) >= 3
     for name, driver in departments:
         assert f"{name} {driver}" in page, (name, driver)
+
+
+def _section(pages: list[str], title: str) -> str:
+    """The text of the page a section's title opens, in one line."""
+    return " ".join(next(t for t in pages[1:] if t.startswith(title)).split())
+
+
+def test_the_failure_demand_section_prints_the_frozen_share_ledger_and_net(taken):
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    pdf = Path(con.execute("SELECT pdf_path FROM board_snapshots").fetchone()[0])
+    contacts, failure, repeat = con.execute(
+        "SELECT sum(contacts), sum(failure_contacts), sum(received_repeat)"
+        " FROM snapshot_failure_demand_month WHERE department_id = 'ALL'"
+        " AND month > DATE '2025-10-01' AND month <= DATE '2026-10-01'"
+    ).fetchone()
+    live = con.execute(
+        "SELECT sum(failure_contacts) FROM failure_demand_month WHERE department_id = 'ALL'"
+        " AND month > DATE '2025-10-01' AND month <= DATE '2026-10-01'"
+    ).fetchone()[0]
+    top = con.execute(
+        "SELECT department_name, caused_elsewhere_hours, caused_elsewhere_contacts"
+        " FROM snapshot_failure_demand_ledger ORDER BY caused_elsewhere_hours DESC LIMIT 1"
+    ).fetchone()
+    nets = con.execute(
+        "SELECT DISTINCT department_name, hours_saved, failure_hours_added"
+        " FROM snapshot_kpi_conflicts WHERE flagged AND net_hours_lost IS NOT NULL"
+    ).fetchall()
+    con.close()
+    assert failure == live
+    text = _section(_pages(pdf), "Failure demand")
+    assert (
+        f"Over November 2025 to October 2026, {failure / contacts:.1%} of the organisation's"
+        f" contacts were failure demand ({failure:,} of {contacts:,})"
+    ) in text, text
+    assert f"repeat {repeat:,} {repeat / contacts:.1%}" in text
+    # The planted back office whose broken promises the front line takes, first.
+    assert top[0] == "Claims Processing"
+    assert f"Claims Processing's failures cost other departments the most, {top[1]:,.0f}" in text
+    assert f"Claims Processing {top[1]:,.0f} €" in text and f" {top[2]:,} " in text
+    # Billing's planted faster handling: its hours saved against the failure hours after it.
+    assert any(name == "Billing" for name, _, _ in nets), nets
+    for _, saved, added in nets:
+        assert f"{saved:,.0f} {added:,.0f} a net" in text, (saved, added)
+
+
+def test_a_snapshot_taken_before_failure_demand_was_frozen_still_renders(taken, tmp_path):
+    """Its pack says the section has nothing frozen; the rest is as before."""
+    from etl.reporting import pack
+
+    db = tmp_path / "cxkpi.duckdb"
+    shutil.copyfile(taken[0], db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE snapshot_failure_demand_month")
+    con.execute("DROP TABLE snapshot_failure_demand_ledger")
+    for column in ("hours_saved", "failure_hours_added", "net_hours_lost"):
+        con.execute(f"ALTER TABLE snapshot_kpi_conflicts DROP COLUMN {column}")
+    snapshot_id = con.execute("SELECT snapshot_id FROM board_snapshots").fetchall()[0][0]
+    html, _, pages = pack.render(con, snapshot_id)
+    con.close()
+    section = re.search(r'<section id="s7".*?</section>', html, re.DOTALL).group(0)
+    assert "taken before failure demand by reason and department was frozen" in section
+    assert "<svg" not in section and "<table" not in section
+    assert "Failure demand was" in html  # the headline's share, frozen before, still prints
+    assert pages >= 6
