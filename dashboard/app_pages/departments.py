@@ -179,6 +179,8 @@ def scorecard(function: str, columns: dict[str, pl.Expr], key: str) -> None:
         row["explanation"],
         more=not chosen and rows.height > 1,
     )
+    if row["verdict"] in FLAGS:
+        ui.words(data.theme_evidence(row["department_id"]), row["department_name"])
 
 
 HELPS = {

@@ -31,7 +31,7 @@ from etl.reporting.formats import (
     whole_points,
 )
 from etl.reporting.lists import HEADLINES, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
-from etl.reporting.sentences import failure_demand_sentence
+from etl.reporting.sentences import failure_demand_sentence, theme_evidence_sentence
 from etl.warehouse.models import query
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -138,9 +138,16 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     # A sentence is printed once: the flags carry the analyses' sentences (their statistics
     # moved to "How we know"), and a later section that would repeat one points back instead.
     flag_rows, asides = [], []
+    words = _words(con, snapshot_id)
     for finding in findings.iter_rows(named=True):
         sentence, stats = takeaways.plain(finding["explanation"])
-        flag_rows.append({"headline": finding["headline"], "explanation": sentence})
+        flag_rows.append(
+            {
+                "headline": finding["headline"],
+                "explanation": sentence,
+                "words": words.get(finding["department_id"]),
+            }
+        )
         asides += [f"{finding['headline']}: {aside}." for aside in stats]
     printed = set(findings["explanation"].to_list())
 
@@ -227,6 +234,31 @@ def _failure_demand(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: dat
         month.strftime("%B %Y"),
         year_ago.strftime("%B %Y"),
     )
+
+
+def _words(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict[str, dict]:
+    """Per department, one representative redacted comment as frozen, with its theme's share:
+    of the department's three top themes, the one most above the organisation's share that has
+    a clear example. Empty for a snapshot taken before the comments were frozen."""
+    frozen = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'snapshot_theme_evidence'"
+    ).fetchall()
+    if not frozen:
+        return {}
+    rows = _frame(
+        con,
+        "SELECT * FROM snapshot_theme_evidence WHERE snapshot_id = $id AND len(examples) > 0"
+        " ORDER BY department_id, share - organisation_share DESC, theme_rank",
+        {"id": snapshot_id},
+    )
+    words = {}
+    for row in rows.iter_rows(named=True):
+        if row["department_id"] not in words:
+            words[row["department_id"]] = {
+                "comment": row["examples"][0],
+                "evidence": theme_evidence_sentence(row),
+            }
+    return words
 
 
 def _labels() -> dict[str, str]:

@@ -42,6 +42,7 @@ FROZEN = {
     "snapshot_findings": ("findings", "true"),
     "snapshot_source_freshness": ("source_freshness", "true"),
     "snapshot_failure_demand_headline": ("failure_demand_headline", "month <= $month"),
+    "snapshot_theme_evidence": ("theme_evidence", "theme_rank <= 3"),
 }
 
 BOARD_SNAPSHOTS_DDL = """CREATE TABLE IF NOT EXISTS board_snapshots (
