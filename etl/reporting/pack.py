@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -138,16 +139,19 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     # A sentence is printed once: the flags carry the analyses' sentences (their statistics
     # moved to "How we know"), and a later section that would repeat one points back instead.
     flag_rows, asides = [], []
-    words = _words(con, snapshot_id)
+    words, quoted = _words(con, snapshot_id), Counter()
     for finding in findings.iter_rows(named=True):
         sentence, stats = takeaways.plain(finding["explanation"])
+        # A department's next finding quotes its next theme, not the same comment again.
+        said = words.get(finding["department_id"], [])
         flag_rows.append(
             {
                 "headline": finding["headline"],
                 "explanation": sentence,
-                "words": words.get(finding["department_id"]),
+                "words": said[quoted[finding["department_id"]] % len(said)] if said else None,
             }
         )
+        quoted[finding["department_id"]] += 1
         asides += [f"{finding['headline']}: {aside}." for aside in stats]
     printed = set(findings["explanation"].to_list())
 
@@ -236,10 +240,10 @@ def _failure_demand(con: duckdb.DuckDBPyConnection, snapshot_id: str, month: dat
     )
 
 
-def _words(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict[str, dict]:
-    """Per department, one representative redacted comment as frozen, with its theme's share:
-    of the department's three top themes, the one most above the organisation's share that has
-    a clear example. Empty for a snapshot taken before the comments were frozen."""
+def _words(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict[str, list[dict]]:
+    """Per department, representative redacted comments as frozen, each with its theme's share:
+    the shortest clear one of each of its three top themes, the theme most above the
+    organisation's share first. Empty for a snapshot taken before the comments were frozen."""
     frozen = con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE table_name = 'snapshot_theme_evidence'"
     ).fetchall()
@@ -251,13 +255,11 @@ def _words(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict[str, dict]:
         " ORDER BY department_id, share - organisation_share DESC, theme_rank",
         {"id": snapshot_id},
     )
-    words = {}
+    words: dict[str, list[dict]] = {}
     for row in rows.iter_rows(named=True):
-        if row["department_id"] not in words:
-            words[row["department_id"]] = {
-                "comment": row["examples"][0],
-                "evidence": theme_evidence_sentence(row),
-            }
+        words.setdefault(row["department_id"], []).append(
+            {"comment": row["examples"][0], "evidence": theme_evidence_sentence(row)}
+        )
     return words
 
 
