@@ -143,15 +143,16 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     for finding in findings.iter_rows(named=True):
         sentence, stats = takeaways.plain(finding["explanation"])
         # A department's next finding quotes its next theme, not the same comment again.
-        said = words.get(finding["department_id"], [])
+        department = finding["department_id"]
+        said = words.get(department, [])
         flag_rows.append(
             {
                 "headline": finding["headline"],
                 "explanation": sentence,
-                "words": said[quoted[finding["department_id"]] % len(said)] if said else None,
+                "words": said[quoted[department]] if quoted[department] < len(said) else None,
             }
         )
-        quoted[finding["department_id"]] += 1
+        quoted[department] += 1
         asides += [f"{finding['headline']}: {aside}." for aside in stats]
     printed = set(findings["explanation"].to_list())
 
