@@ -423,6 +423,81 @@ def failure_demand_causes(department: str, start: date, end: date) -> pl.DataFra
     )
 
 
+# --- customers' words ----------------------------------------------------------------------
+
+#: Comments a search shows at most; the count says how many matched in all.
+SEARCH_LIMIT = 50
+
+
+def theme_evidence(department: str, themes: int = 3) -> pl.DataFrame:
+    """A department's (or the organisation's, 'ALL') top themes among its detractors' comments,
+    with the organisation's share and up to three representative redacted comments."""
+    return fetch(
+        "SELECT * FROM theme_evidence WHERE department_id = $department AND theme_rank <= $themes"
+        " ORDER BY theme_rank",
+        {"department": department, "themes": themes},
+    )
+
+
+def theme_months(filters: Filters) -> pl.DataFrame:
+    """Each theme's share of the comments per month over the period, for the filter's department
+    or every department the reader sees ('ALL')."""
+    return fetch(
+        "SELECT month, theme_id, any_value(theme_label) AS theme_label,"
+        " any_value(theme_order) AS theme_order,"
+        " any_value(reliable) AS reliable, sum(comments)::BIGINT AS comments,"
+        " sum(comments_n)::BIGINT AS comments_n, sum(comments) / sum(comments_n) AS share"
+        " FROM theme_month WHERE month BETWEEN $start AND $end AND theme_id <> 'unmatched'"
+        " AND ($department = 'ALL' OR department_id = $department)"
+        " GROUP BY month, theme_id ORDER BY month, theme_id",
+        {"start": filters.start, "end": filters.end, "department": filters.department},
+    )
+
+
+def theme_taxonomy() -> pl.DataFrame:
+    """The themes in use, with their F1 on the labelled comments."""
+    return fetch("SELECT * FROM theme_taxonomy ORDER BY theme_order")
+
+
+def rising_themes(department: str) -> pl.DataFrame:
+    """Each theme's share in the last 3 months with comments against the 3 before."""
+    return fetch(
+        "SELECT * FROM theme_rising WHERE department_id = $department"
+        " ORDER BY change DESC NULLS LAST, theme_order",
+        {"department": department},
+    )
+
+
+def search_comments(filters: Filters, words: str) -> tuple[pl.DataFrame, int]:
+    """Redacted comments over the period holding the words (case-insensitive), newest first:
+    at most SEARCH_LIMIT of them, and how many matched in all."""
+    params = {
+        "start": filters.start,
+        "end": filters.end,
+        "department": filters.department,
+        "channel": filters.channel,
+        "pattern": "%" + words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+        "limit": SEARCH_LIMIT,
+    }
+    found = fetch(_SEARCH, params)
+    return found.drop("matches"), (found["matches"][0] if found.height else 0)
+
+
+#: The search's matches, one row per comment with the themes it took, and their count.
+_SEARCH = (
+    "WITH m AS (SELECT response_id, any_value(department_id) AS department_id,"
+    " any_value(month) AS month,"
+    " any_value(nps_category) AS nps_category, any_value(redacted_comment) AS comment,"
+    " string_agg(theme_label, ', ' ORDER BY theme_label) AS themes,"
+    " bool_or(reliable = false) AS has_unreliable"
+    " FROM comment_themes WHERE month BETWEEN $start AND $end"
+    " AND ($department = 'ALL' OR department_id = $department)"
+    " AND ($channel = 'all' OR channel = $channel)"
+    " AND redacted_comment ILIKE $pattern ESCAPE '\\' GROUP BY response_id)"
+    " SELECT *, count(*) OVER () AS matches FROM m ORDER BY month DESC, response_id LIMIT $limit"
+)
+
+
 # --- data quality --------------------------------------------------------------------------
 
 

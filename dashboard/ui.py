@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.data import DataUnavailable
 from etl.contract.metrics import METRICS
 from etl.reporting.formats import format_change, format_value, whole_points
+from etl.reporting.sentences import theme_evidence_sentence
 from etl.warehouse.catalog import description
 from etl.warehouse.models import discover
 
@@ -290,3 +291,29 @@ def count(number: int | None) -> str:
 def signed(number: float | None) -> str:
     """+5, -70 and 0: whole points with their sign."""
     return DASH if number is None else whole_points(number)
+
+
+def words(evidence: pl.DataFrame, whose: str) -> None:
+    """Under a finding: its department's top themes among detractors' comments, each against the
+    organisation's share with the n, and its representative redacted comments as plain text."""
+    with st.container(border=True):
+        st.markdown("**In customers' words**")
+        if evidence.is_empty():
+            st.caption(
+                f"No detractors' comments for {plain(whose)} in the months judged, or none you"
+                " may read."
+            )
+            return
+        first = evidence.row(0, named=True)
+        st.caption(
+            f"Top themes of {plain(whose)}'s detractors' (0-6) comments,"
+            f" {month_label(first['first_month'])} to {month_label(first['last_month'])}."
+            " A comment may take several themes. Examples: the shortest clear comments,"
+            " personal details replaced by markers."
+        )
+        for row in evidence.iter_rows(named=True):
+            quotes = "  ·  ".join(f"“{plain(comment)}”" for comment in row["examples"])
+            st.markdown(
+                f"{plain(theme_evidence_sentence(row))}.  \n"
+                + (quotes or "No comment takes this theme clearly enough to quote.")
+            )

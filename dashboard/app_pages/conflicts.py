@@ -36,6 +36,7 @@ st.caption(
 )
 
 pairs = data.conflicts(f.department)
+whose_words = "the organisation" if f.department == "ALL" else f.department_name
 if pairs.is_empty():
     st.info(
         f"No pairs were tested for {ui.plain(f.department_name)}: it has too few months with both a"
@@ -73,10 +74,12 @@ pair = st.selectbox(
 chosen = pairs.filter((pairs["productivity_metric"] + ":" + pairs["outcome_metric"]) == pair).row(
     0, named=True
 )
-if chosen["flagged"]:
+pair_flagged = chosen["flagged"]
+if pair_flagged:
     whose = " One department's, through the totals." if chosen["shows_through"] else ""
     st.error(f"**Flagged.{whose}** {ui.plain(chosen['explanation'])}", icon=":material/flag:")
     tie_ins.drivers_link(f.department, key="conflicts_drivers")
+    ui.words(data.theme_evidence(f.department), whose_words)
 else:
     st.info(ui.plain(chosen["explanation"]))
 if chosen["association"] is not None:
@@ -134,3 +137,5 @@ if not flagged.is_empty():
         row["explanation"],
         more=not chosen and flagged.height > 1,
     )
+    if not pair_flagged:
+        ui.words(data.theme_evidence(f.department), whose_words)

@@ -182,6 +182,8 @@ def scorecard(function: str, columns: dict[str, pl.Expr], key: str) -> None:
     )
     if row["department_id"] != f.department:
         tie_ins.drivers_link(row["department_id"], key=f"{key}_drivers")
+    if row["verdict"] in FLAGS:
+        ui.words(data.theme_evidence(row["department_id"]), row["department_name"])
 
 
 HELPS = {

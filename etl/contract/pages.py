@@ -20,6 +20,7 @@ PAGES = (
     Page("departments", "Departments", ":material/apartment:"),
     Page("failure_demand", "Failure demand", ":material/replay:"),
     Page("employee_voice", "Employee voice", ":material/groups:"),
+    Page("customers_words", "Customers' words", ":material/format_quote:"),
     Page("initiatives", "Initiatives", ":material/rocket_launch:"),
     Page("data_quality", "Data quality", ":material/fact_check:"),
     Page("sql_workbench", "SQL workbench", ":material/terminal:"),

@@ -740,3 +740,38 @@ def ledger_bars(frame: pl.DataFrame, selected: str = "", width: int = 560) -> al
     zero = alt.Chart(pl.DataFrame({"x": [0]})).mark_rule(color="#333").encode(x="x:Q")
     # Streamlit fits the whole chart, legend and axis included, into the height given.
     return (bars + zero).properties(width=width, height=26 * max(len(order), 2) + 90)
+
+
+def theme_heatmap(frame: pl.DataFrame) -> alt.Chart:
+    """Each theme's share of the month's comments, a row per theme and a column per month; the
+    comments and the month's n in the tooltip.
+
+    frame: month, theme (its label, marked when unreliable), comments, comments_n, share."""
+    shown = frame.with_columns(percent=pl.col("share") * 100)
+    themes = shown.sort("theme_order")["theme"].unique(maintain_order=True).to_list()
+    return (
+        alt.Chart(shown)
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "yearmonth(month):O",
+                title=None,
+                axis=alt.Axis(format="%b %y", labelAngle=0, labelOverlap="greedy"),
+            ),
+            y=alt.Y("theme:N", title=None, sort=themes, axis=alt.Axis(labelLimit=260)),
+            color=alt.Color(
+                "percent:Q",
+                title="% of comments",
+                scale=alt.Scale(scheme="oranges"),
+                legend=alt.Legend(orient="top", gradientLength=200),
+            ),
+            tooltip=[
+                alt.Tooltip("month:T", format="%b %Y"),
+                alt.Tooltip("theme:N"),
+                alt.Tooltip("percent:Q", title="% of comments", format=".1f"),
+                alt.Tooltip("comments:Q", title="comments", format=","),
+                alt.Tooltip("comments_n:Q", title="n (all comments)", format=","),
+            ],
+        )
+        .properties(height=alt.Step(26))
+    )

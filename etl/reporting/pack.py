@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from etl.reporting.formats import (
     whole_points,
 )
 from etl.reporting.lists import HEADLINES, TREND_MONTHS, TREND_OUTCOMES, TREND_PRODUCTIVITY
-from etl.reporting.sentences import failure_demand_sentence
+from etl.reporting.sentences import failure_demand_sentence, theme_evidence_sentence
 from etl.warehouse.models import query
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -145,9 +146,20 @@ def _context(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict:
     # A sentence is printed once: the flags carry the analyses' sentences (their statistics
     # moved to "How we know"), and a later section that would repeat one points back instead.
     flag_rows, asides = [], []
+    words, quoted = _words(con, snapshot_id), Counter()
     for finding in findings.iter_rows(named=True):
         sentence, stats = takeaways.plain(finding["explanation"])
-        flag_rows.append({"headline": finding["headline"], "explanation": sentence})
+        # A department's next finding quotes its next theme, not the same comment again.
+        department = finding["department_id"]
+        said = words.get(department, [])
+        flag_rows.append(
+            {
+                "headline": finding["headline"],
+                "explanation": sentence,
+                "words": said[quoted[department]] if quoted[department] < len(said) else None,
+            }
+        )
+        quoted[department] += 1
         asides += [f"{finding['headline']}: {aside}." for aside in stats]
     printed = set(findings["explanation"].to_list())
 
@@ -435,6 +447,29 @@ def _handling_nets(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> list[dic
             }
         )
     return rows
+
+
+def _words(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> dict[str, list[dict]]:
+    """Per department, representative redacted comments as frozen, each with its theme's share:
+    the shortest clear one of each of its three top themes, the theme most above the
+    organisation's share first. Empty for a snapshot taken before the comments were frozen."""
+    frozen = con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'snapshot_theme_evidence'"
+    ).fetchall()
+    if not frozen:
+        return {}
+    rows = _frame(
+        con,
+        "SELECT * FROM snapshot_theme_evidence WHERE snapshot_id = $id AND len(examples) > 0"
+        " ORDER BY department_id, share - organisation_share DESC, theme_rank",
+        {"id": snapshot_id},
+    )
+    words: dict[str, list[dict]] = {}
+    for row in rows.iter_rows(named=True):
+        words.setdefault(row["department_id"], []).append(
+            {"comment": row["examples"][0], "evidence": theme_evidence_sentence(row)}
+        )
+    return words
 
 
 def _labels() -> dict[str, str]:

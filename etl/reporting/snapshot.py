@@ -45,6 +45,7 @@ FROZEN = {
     "snapshot_nps_drivers": ("nps_drivers", "true"),
     "snapshot_failure_demand_month": ("failure_demand_month", "month <= $month"),
     "snapshot_failure_demand_ledger": ("failure_demand_ledger", "true"),
+    "snapshot_theme_evidence": ("theme_evidence", "theme_rank <= 3"),
 }
 
 BOARD_SNAPSHOTS_DDL = """CREATE TABLE IF NOT EXISTS board_snapshots (

@@ -277,6 +277,17 @@ _ORGANISATION_ROWS["snapshot_failure_demand_month"] = (
 #: kpi_conflicts with its metrics' labels: the same organisation rows are withheld.
 _ORGANISATION_ROWS["kpi_conflict_pairs"] = _ORGANISATION_ROWS["kpi_conflicts"]
 
+#: Views of customers' words: a reader limited to departments sees their departments' rows
+#: only, never the organisation's, whose example comments may be any department's; the
+#: organisation's share beside theirs is withheld where the departments outside the scope
+#: with detractors' comments are one, which the share less theirs would give away.
+_WORDS = frozenset({"theme_evidence", "snapshot_theme_evidence", "theme_rising"})
+_WORDS_LONE = (
+    "(SELECT count(DISTINCT department_id) FROM {file}.theme_evidence"
+    " WHERE department_id <> 'ALL' AND department_id NOT IN ({scope})) = 1"
+)
+_WORDS_FIGURES = ("organisation_comments", "organisation_n", "organisation_share")
+
 
 #: The ledger's hours absorbed from others, or caused for others to take, when one department
 #: outside the scope is all of those others: that department's own failure demand (as in
@@ -402,6 +413,11 @@ class Visibility(NamedTuple):
             return _totals_by_cell(name, columns, scope, wanted)
         if lone_outsider and name not in ORGANISATION_VIEWS:
             wanted = scope
+        if name in _WORDS:
+            wanted = scope
+            lone = _WORDS_LONE.format(file="{file}", scope=scope)
+            shown = ", ".join(_withheld(lone, c) for c in _WORDS_FIGURES if c in columns)
+            select = f"v.* REPLACE ({shown})" if shown else select
         if name in _COMPARED:
             select = _compared(name, columns, scope)
         if name in _LEDGERS:

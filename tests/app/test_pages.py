@@ -24,6 +24,7 @@ PAGES = {
     "departments": "Departments and customer value",
     "failure_demand": "Failure demand: the organisation",
     "employee_voice": "Employee voice: the organisation",
+    "customers_words": "Customers' words: the organisation",
     "initiatives": "Initiatives: lasting or fading",
     "data_quality": "Data quality",
     "sql_workbench": "SQL workbench",

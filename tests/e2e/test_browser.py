@@ -22,6 +22,7 @@ PAGES = {
     "conflicts": ("KPI conflicts: the organisation", "Pair (or click a cell)"),
     "departments": ("Departments and customer value", "Front-line units"),
     "employee_voice": ("Employee voice: the organisation", "Empowerment by department and wave"),
+    "customers_words": ("Customers' words: the organisation", "Rising themes"),
     "initiatives": ("Initiatives: lasting or fading", "Lift after 1 month and after 3-6 months"),
     "data_quality": ("Data quality", "Freshness of each source"),
     "sql_workbench": ("SQL workbench", "Examples"),

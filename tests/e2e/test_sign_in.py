@@ -129,7 +129,7 @@ def test_an_executive_by_group_sees_the_dashboard_but_not_the_workbench(browser,
         "What needs attention", timeout=60_000
     )
     assert [n for n in navigation(page) if "SQL" in n] == []
-    assert len(navigation(page)) == 8  # every page but the workbench
+    assert len(navigation(page)) == 9  # every page but the workbench
     assert "KPI conflicts: the organisation" in go(page, f"{signed_server['url']}/conflicts")
     # Tables offer no CSV export of their own when people sign in: downloads are analysts'.
     go(page, f"{signed_server['url']}/departments")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from etl.warehouse.access import HIDDEN, HIDDEN_PREFIXES, ORGANISATION_VIEWS, Visibility
@@ -254,3 +256,60 @@ def test_the_failure_demand_ledger_of_a_scoped_reader_gives_no_outside_departmen
             assert a_hours == live[department][1]
         withheld += caused_lone + absorbed_lone
     assert withheld == (1 if visibility == CLAIMS_AND_RETAIL else 0)
+
+
+def _evidence(db, visibility: Visibility):
+    con = connect_read_only(db, visibility)
+    try:
+        return cursor(con).sql("SELECT * FROM theme_evidence").pl()
+    finally:
+        con.close()
+
+
+def test_a_reader_limited_to_one_department_reads_no_other_departments_comments(sample_db):
+    """The customers' words beside a finding are the department's own: a reader limited to
+    Billing gets Billing's themes and quotes, not the organisation's (whose quotes may be any
+    department's), and the comment search finds Billing's comments only."""
+    from dashboard.data import _SEARCH
+
+    everyone = _evidence(sample_db, Visibility(None, raw_records=False))
+    billing = _evidence(sample_db, BILLING)
+    assert set(everyone["department_id"]) > {"BIL", "CLM", "ALL"}
+    assert set(billing["department_id"]) == {"BIL"}
+    assert billing.height == everyone.filter(everyone["department_id"] == "BIL").height
+    # Billing's reader reads exactly the quotes of Billing's rows, nothing of the others'.
+    own = everyone.filter(everyone["department_id"] == "BIL").sort("theme_id")
+    assert billing.sort("theme_id")["examples"].to_list() == own["examples"].to_list()
+    con = connect_read_only(sample_db, BILLING)
+    reader = cursor(con)
+    try:
+        found = reader.execute(
+            _SEARCH,
+            {
+                "start": date(2024, 1, 1),
+                "end": date(2026, 12, 1),
+                "department": "ALL",
+                "channel": "all",
+                "pattern": "%call%",
+                "limit": 1000,
+            },
+        ).fetchall()
+        departments = reader.sql("SELECT DISTINCT department_id FROM comment_themes").fetchall()
+    finally:
+        reader.close()
+        con.close()
+    assert len(found) > 100 and {row[1] for row in found} == {"BIL"}
+    assert departments == [("BIL",)]
+
+
+def test_the_organisations_share_beside_a_department_is_withheld_when_it_would_give_one_away(
+    sample_db,
+):
+    everyone = _evidence(sample_db, Visibility(None, raw_records=False))
+    departments = sorted(set(everyone["department_id"]) - {"ALL"})
+    # Every department but Sales: the organisation less them would be Sales.
+    all_but_one = _evidence(sample_db, Visibility(tuple(d for d in departments if d != "SAL")))
+    assert all_but_one.height > 0 and "ALL" not in set(all_but_one["department_id"])
+    for column in ("organisation_share", "organisation_n", "organisation_comments"):
+        assert all_but_one[column].null_count() == all_but_one.height
+    assert _evidence(sample_db, BILLING)["organisation_share"].null_count() == 0

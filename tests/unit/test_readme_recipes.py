@@ -222,7 +222,7 @@ def test_the_dashboard_link_and_the_settings_of_the_readme_exist():
         assert (ROOT / "dashboard" / "app_pages" / f"{page}.py").is_file(), page
     pages = list((ROOT / "dashboard" / "app_pages").glob("*.py"))
     assert (
-        "Nine pages" in recipe("Open the dashboard")
+        "Ten pages" in recipe("Open the dashboard")
         and len([p for p in pages if not p.name.startswith("_")]) == 9
     )
     code = "\n".join(p.read_text() for d in ("etl", "dashboard") for p in (ROOT / d).rglob("*.py"))
