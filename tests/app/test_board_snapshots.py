@@ -134,7 +134,9 @@ def test_the_page_and_the_pack_show_the_same_scorecard(moved_on, monkeypatch):
     html_path = con.execute("SELECT html_path FROM board_snapshots").fetchone()[0]
     con.close()
     html = Path(html_path).read_text()
-    card = re.search(r'<section id="s6".*?</section>', html, re.DOTALL).group(0)
+    card = re.search(
+        r'<section id="s\d+">\s*<h2>Department scorecard</h2>.*?</section>', html, re.DOTALL
+    ).group(0)
     in_pack = [
         [h for h in re.findall(r'<th class="num">(.*?)</th>', header)]
         for header in re.findall(r"<tr><th>Department</th>(.*?)</tr>", card, re.DOTALL)

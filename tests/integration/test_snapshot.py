@@ -662,3 +662,36 @@ def test_a_snapshot_taken_before_failure_demand_was_frozen_still_renders(taken, 
     assert "<svg" not in section and "<table" not in section
     assert "Failure demand was" in html  # the headline's share, frozen before, still prints
     assert pages >= 6
+
+
+def test_each_finding_quotes_one_frozen_redacted_comment_of_its_department(taken):
+    db, _ = taken
+    con = duckdb.connect(str(db), read_only=True)
+    pdf = Path(con.sql("SELECT pdf_path FROM board_snapshots ORDER BY version").fetchall()[0][0])
+    frozen = con.sql(
+        "SELECT department_id, examples[1] AS quote FROM snapshot_theme_evidence"
+        " WHERE department_id = 'CLM' ORDER BY share - organisation_share DESC LIMIT 1"
+    ).fetchall()
+    findings = con.sql("SELECT count(*) FROM snapshot_findings").fetchall()[0][0]
+    con.close()
+    [(_, quote)] = frozen
+    flags = " ".join(
+        " ".join(text.split()) for text in _pages(pdf) if "What the analyses flag" in text
+    )
+    assert flags.count("In customers' words:") == findings
+    assert f"“{quote}” Promised call-back not made: 73% of Claims Processing's" in flags
+    assert "13% across the organisation (n = " in flags
+
+
+def test_a_snapshot_frozen_before_the_comments_prints_its_findings_without_them(taken, tmp_path):
+    from etl.reporting import pack
+
+    db = tmp_path / "before.duckdb"
+    shutil.copyfile(taken[0], db)
+    con = duckdb.connect(str(db))
+    con.execute("DROP TABLE snapshot_theme_evidence")
+    [(snapshot_id,)] = con.sql("SELECT snapshot_id FROM board_snapshots LIMIT 1").fetchall()
+    html = pack.render_html(con, snapshot_id)
+    con.close()
+    assert "Watermelon: Claims Processing" in html
+    assert "In customers' words" not in html

@@ -223,7 +223,7 @@ def test_the_dashboard_link_and_the_settings_of_the_readme_exist():
     pages = list((ROOT / "dashboard" / "app_pages").glob("*.py"))
     assert (
         "Ten pages" in recipe("Open the dashboard")
-        and len([p for p in pages if not p.name.startswith("_")]) == 9
+        and len([p for p in pages if not p.name.startswith("_")]) == 10
     )
     code = "\n".join(p.read_text() for d in ("etl", "dashboard") for p in (ROOT / d).rglob("*.py"))
     for setting in set(re.findall(r"\bCXKPI_[A-Z_]+", README)):
