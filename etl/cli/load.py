@@ -223,11 +223,14 @@ def validate(
     mapping = _profile(profile)
     files = _collect(paths, source, mapping)
     ok = True
-    for result, problems in check_files(files, obj["db"], show, mapping, stated):
+    for checked in check_files(files, obj["db"], show, mapping, stated):
+        result, problems = checked.result, checked.problems
         click.echo(result.summary())
         for line in problems:
             click.echo(f"  {line}")
         if result.rows_quarantined > len(problems):
             click.echo(f"  ... and {result.rows_quarantined - len(problems)} more")
+        if len(checked.rules) > 1 or result.rows_quarantined > len(problems):
+            click.echo("  by rule: " + ", ".join(label for label, _ in checked.rules))
         ok = ok and result.ok
     sys.exit(0 if ok else 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -33,14 +34,25 @@ def known_departments(db_path: Path) -> frozenset[str]:
         con.close()
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What loading one file would do: its result, its first problems, and per rule broken
+    the number of rows with one example, most rows first."""
+
+    result: FileResult
+    problems: list[str] = field(default_factory=list)
+    #: (column/rule xN, "row R: message" of its first row)
+    rules: list[tuple[str, str]] = field(default_factory=list)
+
+
 def check_files(
     files: list[tuple[Path, str | None]],
     db_path: Path,
     show: int,
     profile: Profile | None = None,
     stated: Stated | None = None,
-) -> Iterator[tuple[FileResult, list[str]]]:
-    """Each file's result and its first problems, as loading would find them in the file."""
+) -> Iterator[Checked]:
+    """Each file's result and its problems, as loading would find them in the file."""
     departments = known_departments(db_path)
     scratch = duckdb.connect()
     ensure_schema(scratch)
@@ -51,19 +63,19 @@ def check_files(
                 staged = stage(
                     scratch, path, source, departments, Path(folder), None, profile, stated
                 )
-                result, problems = _report(scratch, path, source, staged, show)
+                checked = _report(scratch, path, source, staged, show)
                 if source is DEPARTMENTS:
                     ids = scratch.execute(f"SELECT department_id FROM {INCOMING}").fetchall()
                     departments = frozenset(r[0] for r in ids)
                 drop_staging(scratch)
         except FileRefused as refused:
-            yield FileResult(path, name, "refused", message=refused.reason), []
+            yield Checked(FileResult(path, name, "refused", message=refused.reason))
             continue
-        yield result, problems
+        yield checked
     scratch.close()
 
 
-def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, list[str]]:
+def _report(con, path: Path, source, staged, show: int) -> Checked:
     bad = con.execute(f"SELECT count(*) FROM {REJECTED}").fetchone()[0]
     first = con.execute(
         f'SELECT {ROW}, "column", problems FROM {REJECTED} ORDER BY {ROW} LIMIT $n', {"n": show}
@@ -84,4 +96,12 @@ def _report(con, path: Path, source, staged, show: int) -> tuple[FileResult, lis
         message=message,
         rows_filtered=staged.rows_filtered,
     )
-    return result, [f"row {r}, column {c}: {p}" for r, c, p in first]
+    rules = con.execute(
+        f'SELECT "column", rule, count(*) AS n, arg_min({ROW}, {ROW}),'
+        f' arg_min(message, {ROW}) FROM {REJECTED} GROUP BY ALL ORDER BY n DESC, rule, "column"'
+    ).fetchall()
+    return Checked(
+        result,
+        [f"row {r}, column {c}: {p}" for r, c, p in first],
+        [(f"{c}/{r} x{n:,}", f"row {row}: {m}") for c, r, n, row, m in rules],
+    )

@@ -7,40 +7,73 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.contract.profiles import FILTERED, RAW, ROW, Profile, _read
+from etl.contract.profiles import FILTERED, ROW, Profile, _read
 from etl.errors import FileRefused, first_line
 
+#: Unmapped codes listed by name per column; the rest are counted.
+_LISTED = 10
 
-def _unmapped(profile: Profile, file: Path) -> Iterator[tuple[str, bool]]:
-    """A warning per column listing codes no value-map entry maps, with counts."""
-    columns = [c for c in profile.columns if c.codes is not None and c.normalised is not None]
+
+def _closed(profile: Profile, name: str) -> bool:
+    """Whether the contract column takes a closed set of values (a list, or department ids),
+    so that a code its value map leaves alone is likely a code the map missed. A map on an id
+    or a free-text column (`"0": null`) leaves every other value alone on purpose."""
+    column = profile.source.column(name)
+    return column.allowed is not None or column.references_departments
+
+
+def _unmapped(profile: Profile, file: Path, db_path: Path | None) -> Iterator[tuple[str, bool]]:
+    """A warning per closed-set column listing codes no value-map entry maps, with counts
+    (a department id the warehouse knows is no missed code)."""
+    from etl.loading.dry_run import known_departments
+
+    columns = [
+        c
+        for c in profile.columns
+        if c.codes is not None and c.normalised is not None and _closed(profile, c.name)
+    ]
     if not columns:
         return
     kept = profile._kept_rows(file)
     for column in columns:
+        contract = profile.source.column(column.name)
+        allowed = set(contract.allowed or ())
+        if contract.references_departments and db_path is not None:
+            allowed |= known_departments(db_path)
         counts = (
             kept.select(column.normalised.alias("code"))
             .drop_nulls()
             .group_by("code")
             .len()
-            .filter(~pl.col("code").is_in(sorted(column.codes)))
+            .filter(~pl.col("code").is_in(sorted(column.codes | allowed)))
             .sort(["len", "code"], descending=[True, False])
             .collect()
         )
         if counts.height:
-            listed = ", ".join(f"'{c}' x{n:,}" for c, n in counts.iter_rows())
+            listed = ", ".join(f"'{c}' x{n:,}" for c, n in counts.head(_LISTED).iter_rows())
+            if counts.height > _LISTED:
+                rest = counts.slice(_LISTED)
+                listed += f", and {rest.height:,} more codes ({int(rest['len'].sum()):,} rows)"
             yield f"warning: {column.name}: codes no value-map entry maps: {listed}", True
 
 
 def _dry_run(profile: Profile, file: Path, db_path: Path | None) -> Iterator[tuple[str, bool]]:
     """The verdict `cxkpi validate --profile` gives: counts, and quarantined rows by rule."""
-    from etl.loading.dry_run import check_files
+    from etl.loading.dry_run import check_files, known_departments
 
     db = db_path if db_path is not None else Path("/nonexistent/cxkpi.duckdb")
-    for result, problems in check_files([(file, None)], db, 1, profile):
+    for checked in check_files([(file, None)], db, 1, profile):
+        result = checked.result
         yield result.summary(), result.ok
-        for line in problems:
-            yield f"  first problem: {line}", result.ok
+        for label, example in checked.rules:
+            yield f"  {label}, e.g. {example}", result.ok
+        refers = any(c.references_departments for c in profile.source.columns)
+        if refers and result.rows_quarantined and not known_departments(db):
+            yield (
+                f"  no departments are loaded in {db}: load the departments file first, or"
+                " give the warehouse with --db, to check department ids",
+                result.ok,
+            )
 
 
 def check(
@@ -86,7 +119,8 @@ def check(
     try:
         frame = profile.scan(file)
         counts = frame.group_by(FILTERED).len().collect()
-        preview = frame.drop(RAW).head(rows).collect()
+        internal = [n for n in frame.collect_schema().names() if n.startswith("_") and n != ROW]
+        preview = frame.drop(internal).head(rows).collect()
     except Exception as error:  # an expression that fails on this file's values
         yield f"{file}: the mapping failed: {first_line(error)}", False
         return
@@ -96,7 +130,7 @@ def check(
     if aside:
         summary += "; set aside: " + ", ".join(f"{r} x{n:,}" for r, n in aside.items())
     yield summary, True
-    yield from _unmapped(profile, file)
+    yield from _unmapped(profile, file, db_path)
     yield from _dry_run(profile, file, db_path)
     with pl.Config(tbl_cols=-1, tbl_width_chars=160, tbl_hide_dataframe_shape=True):
         yield f"first {preview.height} mapped rows:\n{preview}", True
