@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.data import DataUnavailable
 from etl.contract.metrics import METRICS
 from etl.reporting.formats import format_change, format_value, whole_points
-from etl.reporting.sentences import theme_evidence_sentence
+from etl.reporting.sentences import theme_evidence_shares
 from etl.warehouse.catalog import description
 from etl.warehouse.models import discover
 
@@ -306,14 +306,18 @@ def words(evidence: pl.DataFrame, whose: str) -> None:
             return
         first = evidence.row(0, named=True)
         st.caption(
-            f"Top themes of {plain(whose)}'s detractors' (0-6) comments,"
-            f" {month_label(first['first_month'])} to {month_label(first['last_month'])}."
+            f"Top themes of what {plain(whose)}'s detractors (customers who scored 0 to 6)"
+            f" wrote, {month_label(first['first_month'])} to {month_label(first['last_month'])}."
             " A comment may take several themes. Examples: the shortest clear comments,"
             " personal details replaced by markers."
         )
         for row in evidence.iter_rows(named=True):
-            quotes = "  ·  ".join(f"“{plain(comment)}”" for comment in row["examples"])
+            label = row["theme_label"] + (" (unreliable)" if row.get("reliable") is False else "")
+            quotes = "".join(f"  \n> “{plain(comment)}”" for comment in row["examples"])
             st.markdown(
-                f"{plain(theme_evidence_sentence(row))}.  \n"
-                + (quotes or "No comment takes this theme clearly enough to quote.")
+                f"**{plain(label)}**: {plain(theme_evidence_shares(row))}.  \n"
+                + (
+                    quotes.removeprefix("  \n")
+                    or "No comment takes this theme clearly enough to quote."
+                )
             )

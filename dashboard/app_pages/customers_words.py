@@ -4,12 +4,18 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, filters, ui
+from etl.analyses.themes import MIN_F1
 from etl.reporting import charts
-from etl.reporting.sentences import UNRELIABLE_NOTE
 
 #: Comments each window of the rising themes needs before its shares are compared (as in the
 #: theme_rising view).
 MIN_COMMENTS = 30
+#: How a comment's score reads beside it.
+SCORED = {
+    "promoter": "promoter (scored 9-10)",
+    "passive": "passive (scored 7-8)",
+    "detractor": "detractor (scored 0-6)",
+}
 
 f = filters.current()
 whose = "the departments you see" if f.department == "ALL" else f.department_name
@@ -22,19 +28,57 @@ st.markdown(
 )
 
 taxonomy = data.theme_taxonomy()
+measured = taxonomy.filter(pl.col("measured") & pl.col("f1").is_not_null())
 unreliable = taxonomy.filter(pl.col("reliable").eq(False))
+#: What F1 means, for people.
+F1_MEANS = (
+    "F1 runs from 0 to 1 and falls when a theme misses comments that are about it or takes"
+    " comments that are not"
+)
 if not unreliable.is_empty():
-    names = ", ".join(ui.plain(t) for t in unreliable["theme_label"])
+    names = "; ".join(
+        f"**{ui.plain(t['theme_label'])}** (F1 {t['f1']:.2f})"
+        for t in unreliable.iter_rows(named=True)
+    )
     st.warning(
-        f"**Read with care:** {names}: {UNRELIABLE_NOTE}. Shares of these themes may be off.",
+        f"**Read with care, unreliable themes:** {names}. Against comments read and labelled by"
+        f" hand, these are found with an F1 under {MIN_F1} ({F1_MEANS}). Their shares may be"
+        " off; they are marked (unreliable) wherever they appear on this page.",
         icon=":material/warning:",
     )
-elif taxonomy["measured"].any():
+elif not measured.is_empty():
+    weakest = measured.sort("f1").row(0, named=True)
     st.caption(
-        "Every theme found the comments labelled by hand with an F1 of 0.5 or more; a theme"
-        " below that is marked unreliable here. How the themes are learnt and measured:"
-        " docs/methodology.md, Themes in comments."
+        f"Every theme is reliable: against comments read and labelled by hand, each is found"
+        f" with an F1 of at least {MIN_F1} (the lowest: {ui.plain(weakest['theme_label'])},"
+        f" {weakest['f1']:.2f}). {F1_MEANS}. A theme under {MIN_F1} would be flagged here and"
+        " marked (unreliable) wherever it appears."
     )
+if not measured.is_empty():
+    with st.expander("How well each theme is found"):
+        st.caption(
+            "Each theme against the comments labelled by hand: of the comments it takes, the"
+            " share a person also put there; of the comments a person put there, the share it"
+            f" takes; and F1, which weighs both (under {MIN_F1}: unreliable)."
+        )
+        ui.table(
+            measured.select(
+                pl.col("theme_label").alias("Theme"),
+                pl.col("precision")
+                .map_elements(lambda v: f"{v:.0%}", pl.String)
+                .alias("Right when taken"),
+                pl.col("recall")
+                .map_elements(lambda v: f"{v:.0%}", pl.String)
+                .alias("Found when there"),
+                pl.col("f1").map_elements(lambda v: f"{v:.2f}", pl.String).alias("F1"),
+                pl.col("labelled_comments").alias("Labelled with it (n)"),
+                pl.when(pl.col("reliable"))
+                .then(pl.lit("reliable"))
+                .otherwise(pl.lit("unreliable"))
+                .alias("Reading"),
+            ),
+            key="words_reliability",
+        )
 
 
 def label(theme: str, reliable: bool | None) -> str:
@@ -57,11 +101,12 @@ else:
         )
     )
     per_month = months.unique("month")
+    total = per_month["comments_n"].sum()
     st.caption(
-        f"Each theme's share of the month's comments for {ui.plain(whose)}, all customers:"
-        f" n = {per_month['comments_n'].sum():,} comments over"
-        f" {per_month.height} months (the month's n in the tooltip). A comment may take several"
-        " themes. Counted over all channels: the channel filter applies to the search below."
+        f"Each cell: the percent of the month's comments about {ui.plain(whose)} that take the"
+        f" theme, all customers; each month's n under its name (n = {total:,} comments over"
+        f" {per_month.height} months). A comment may take several themes, or none."
+        " Counted over all channels: the channel filter applies to the search below."
     )
     st.altair_chart(charts.theme_heatmap(shown))
 
@@ -133,21 +178,44 @@ words = st.text_input(
     help="Case-insensitive, anywhere in the comment; over the period, department and channel"
     " of the filters. Comments are shown redacted.",
 )
-if words.strip():
-    found, matches = data.search_comments(f, words.strip())
+
+
+def channel_name(channel: str) -> str:
+    """all channels, or Phone only."""
+    if channel == "all":
+        return "all channels"
+    labels = data.filter_values()["channel"]
+    label = dict(zip(labels["value"], labels["label"], strict=True)).get(channel, channel)
+    return f"{ui.plain(label)} only"
+
+
+wanted = words.strip()
+where = (
+    f"{ui.plain(whose)}, {ui.month_label(f.start)} to {ui.month_label(f.end)},"
+    f" {channel_name(f.channel)}"
+)
+if not wanted:
+    st.caption(f"Type a word or a few to read the comments that hold them ({where}).")
+else:
+    found, matches = data.search_comments(f, wanted)
     names = data.known_departments()
     if not matches:
-        st.info(f"No comment of {ui.plain(whose)} in the period holds “{ui.plain(words)}”.")
+        st.info(
+            f"No comment holds “{ui.plain(wanted)}” ({where}). The words are found as typed,"
+            " in that order: try fewer or shorter words, or a longer period.",
+            icon=":material/search_off:",
+        )
     else:
         more = f"; the newest {found.height} shown" if matches > found.height else ""
-        st.caption(f"{matches:,} comments hold “{ui.plain(words.strip())}”{more}.")
+        st.caption(f"{matches:,} comments hold “{ui.plain(wanted)}” ({where}){more}.")
         for row in found.iter_rows(named=True):
             about = names.get(row["department_id"], row["department_id"])
-            themes = row["themes"] + (
+            themes = (row["themes"] or "none") + (
                 " (includes an unreliable theme)" if row["has_unreliable"] else ""
             )
             st.markdown(f"> {ui.plain(row['comment'])}")
             st.caption(
                 f"{ui.plain(about)}, {ui.month_label(row['month'])},"
-                f" {ui.plain(row['nps_category'] or 'no score')}. Themes: {ui.plain(themes)}."
+                f" {ui.plain(SCORED.get(row['nps_category'], 'no score'))}."
+                f" Themes: {ui.plain(themes)}."
             )

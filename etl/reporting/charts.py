@@ -742,36 +742,53 @@ def ledger_bars(frame: pl.DataFrame, selected: str = "", width: int = 560) -> al
     return (bars + zero).properties(width=width, height=26 * max(len(order), 2) + 90)
 
 
-def theme_heatmap(frame: pl.DataFrame) -> alt.Chart:
-    """Each theme's share of the month's comments, a row per theme and a column per month; the
-    comments and the month's n in the tooltip.
+def theme_heatmap(frame: pl.DataFrame) -> alt.LayerChart:
+    """Each theme's share of the month's comments, a row per theme and a column per month, the
+    whole percent written in each cell and the month's n under its name; the comments in the
+    tooltip.
 
     frame: month, theme (its label, marked when unreliable), comments, comments_n, share."""
-    shown = frame.with_columns(percent=pl.col("share") * 100)
-    themes = shown.sort("theme_order")["theme"].unique(maintain_order=True).to_list()
-    return (
-        alt.Chart(shown)
-        .mark_rect()
-        .encode(
-            x=alt.X(
-                "yearmonth(month):O",
-                title=None,
-                axis=alt.Axis(format="%b %y", labelAngle=0, labelOverlap="greedy"),
-            ),
-            y=alt.Y("theme:N", title=None, sort=themes, axis=alt.Axis(labelLimit=260)),
-            color=alt.Color(
-                "percent:Q",
-                title="% of comments",
-                scale=alt.Scale(scheme="oranges"),
-                legend=alt.Legend(orient="top", gradientLength=200),
-            ),
-            tooltip=[
-                alt.Tooltip("month:T", format="%b %Y"),
-                alt.Tooltip("theme:N"),
-                alt.Tooltip("percent:Q", title="% of comments", format=".1f"),
-                alt.Tooltip("comments:Q", title="comments", format=","),
-                alt.Tooltip("comments_n:Q", title="n (all comments)", format=","),
-            ],
-        )
-        .properties(height=alt.Step(26))
+    shown = frame.sort("month").with_columns(
+        percent=pl.col("share") * 100,
+        column=pl.col("month").dt.strftime("%b %y")
+        + pl.lit("|n ")
+        + pl.col("comments_n").map_elements(lambda n: f"{n:,}", pl.String),
     )
+    themes = shown.sort("theme_order")["theme"].unique(maintain_order=True).to_list()
+    columns = shown["column"].unique(maintain_order=True).to_list()
+    dark = float(shown["percent"].max() or 0) * 0.55
+    base = alt.Chart(shown).encode(
+        x=alt.X(
+            "column:O",
+            title=None,
+            sort=columns,
+            axis=alt.Axis(
+                labelAngle=0,
+                labelExpr="split(datum.value, '|')",
+                labelFontSize=10,
+                labelOverlap="greedy",
+                orient="top",
+            ),
+        ),
+        y=alt.Y("theme:N", title=None, sort=themes, axis=alt.Axis(labelLimit=300)),
+        tooltip=[
+            alt.Tooltip("month:T", format="%b %Y"),
+            alt.Tooltip("theme:N"),
+            alt.Tooltip("percent:Q", title="% of comments", format=".1f"),
+            alt.Tooltip("comments:Q", title="comments", format=","),
+            alt.Tooltip("comments_n:Q", title="n (all comments)", format=","),
+        ],
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=alt.Color(
+            "percent:Q",
+            title="% of the month's comments",
+            scale=alt.Scale(scheme="oranges", type="sqrt"),
+            legend=None,
+        ),
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("percent:Q", format=".0f"),
+        color=alt.condition(f"datum.percent > {dark}", alt.value("white"), alt.value("black")),
+    )
+    return (cells + text).properties(height=alt.Step(28))

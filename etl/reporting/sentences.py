@@ -110,14 +110,20 @@ UNRELIABLE_NOTE = "unreliable theme: under 0.5 F1 on the labelled comments"
 def theme_evidence_sentence(row: dict) -> str:
     """'Promised call-back not made: 73% of Claims Processing's detractors' comments (n = 948),
     13% across the organisation (n = 8,046)' from a theme_evidence row."""
-    whose = row["department_name"]
     label = row["theme_label"]
     if row.get("reliable") is False:
         label += f" ({UNRELIABLE_NOTE})"
+    return f"{label}: {theme_evidence_shares(row)}"
+
+
+def theme_evidence_shares(row: dict) -> str:
+    """The shares of a theme_evidence row, its label left out: '73% of Claims Processing's
+    detractors' comments (n = 948), 13% across the organisation (n = 8,046)'."""
+    whose = row["department_name"]
     mine = f"{row['share']:.0%} of {whose}'s detractors' comments (n = {row['detractors_n']:,})"
     if row["department_id"] == "ALL":
-        return f"{label}: {mine}"
+        return mine
     if row.get("organisation_share") is None:
-        return f"{label}: {mine}; the organisation's share is withheld for your scope"
+        return f"{mine}; the organisation's share is withheld for your scope"
     across = f"{row['organisation_share']:.0%} across the organisation"
-    return f"{label}: {mine}, {across} (n = {row['organisation_n']:,})"
+    return f"{mine}, {across} (n = {row['organisation_n']:,})"

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import data, ui
 from etl.warehouse.access import ROLES, Access
+from etl.warehouse.read_only import connect_read_only
 from tests.app.test_pages import APP, PAGES, texts
 
 AUTH = {
@@ -198,3 +199,29 @@ def test_local_mode_is_marked(sample_db, monkeypatch):
     app.run()
     assert "Local mode, not signed in" in "".join(c.value for c in app.sidebar.caption)
     assert app.metric and app.get("vega_lite_chart")  # what shows_data looks for is there
+
+
+def test_a_department_heads_customers_words_are_their_departments_own(
+    sample_db, monkeypatch, access_file
+):
+    """Heatmap and search of a reader limited to Billing: Billing's comments, none of others'."""
+    app = signed_in(sample_db, monkeypatch, "head@example.com", "customers_words")
+    con = connect_read_only(sample_db)
+    try:
+        counts = dict(
+            con.sql(
+                "SELECT department_id = 'BIL', count(DISTINCT response_id) FROM comment_themes"
+                " WHERE month BETWEEN $start AND $end GROUP BY ALL",
+                params={
+                    "start": app.session_state["cx_filters"].start,
+                    "end": app.session_state["cx_filters"].end,
+                },
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert counts[False] > 0
+    assert f"(n = {counts[True]:,} comments over" in texts(app)
+    app.text_input(key="words_search").input("call back").run()
+    said = [c.value for c in app.caption if "Themes:" in c.value]
+    assert len(said) > 5 and all(c.startswith("Billing,") for c in said), said
