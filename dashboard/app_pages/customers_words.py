@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, filters, ui
-from etl.analyses.themes import MIN_F1
+from etl.analyses.thresholds import MIN_F1
 from etl.reporting import charts
 
 #: Comments each window of the rising themes needs before its shares are compared (as in the

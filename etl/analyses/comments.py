@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from etl.analyses import themes
+from etl.analyses import themes, thresholds
 from etl.analyses.redaction import redact
 from etl.contract import themes as taxonomies
 
@@ -151,7 +151,7 @@ def _taxonomy_frame(
                 "precision": m.precision if m else None,
                 "recall": m.recall if m else None,
                 "f1": m.f1 if m else None,
-                "reliable": None if m is None or m.f1 is None else m.f1 >= themes.MIN_F1,
+                "reliable": None if m is None or m.f1 is None else m.f1 >= thresholds.MIN_F1,
                 "taxonomy_version": version,
                 "measured": themer is not None,
             }

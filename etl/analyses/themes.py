@@ -29,8 +29,6 @@ from etl.contract.themes import UNMATCHED, Labelled, Taxonomy
 THRESHOLD = 0.35
 #: Cosine similarity from which the similarity method assigns a theme.
 SIMILARITY_THRESHOLD = 0.35
-#: A theme whose F1 on the labelled comments is below this is marked unreliable.
-MIN_F1 = 0.5
 CLASSIFIER, SIMILARITY = "classifier", "similarity"
 #: Comments about nothing a theme covers: every theme learns them as negatives.
 BACKGROUND = (

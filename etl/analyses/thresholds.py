@@ -60,3 +60,5 @@ MIN_COMPARISONS = 2
 LATE_MONTHS = (3, 6)
 #: A lift is durable when the late lift is clear and keeps at least this share of the early lift.
 DURABLE_SHARE = 0.5
+#: A theme whose F1 on the labelled comments is below this is marked unreliable.
+MIN_F1 = 0.5

@@ -27,7 +27,7 @@ def themes_check(obj: dict, file: Path, examples: int) -> None:
     """
     from etl import cells
     from etl.analyses.comments import preview
-    from etl.analyses.themes import MIN_F1
+    from etl.analyses.thresholds import MIN_F1
     from etl.contract.themes import read
     from etl.warehouse.read_only import connect_read_only
 

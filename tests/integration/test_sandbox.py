@@ -170,9 +170,12 @@ def test_a_runaway_query_is_stopped_at_the_time_limit(sandbox):
 
 def test_a_query_over_the_memory_limit_is_stopped(sample_db):
     # a generous time limit: on a busy machine the 2 s one can stop the query first
-    with Sandbox(sample_db, Limits(timeout_seconds=60, memory_limit="200MB")) as box:
-        with pytest.raises(Refused, match="needed more than the 200MB memory limit"):
-            box.run("SELECT list(range) FROM range(100000000)")
+    limits = Limits(timeout_seconds=60, memory_limit="200MB")
+    with (
+        Sandbox(sample_db, limits) as box,
+        pytest.raises(Refused, match="needed more than the 200MB memory limit"),
+    ):
+        box.run("SELECT list(range) FROM range(100000000)")
 
 
 def test_results_are_capped_for_display_and_say_so(sample_db):
