@@ -77,18 +77,22 @@ def tables(lake: Path, layer: str) -> dict[str, Path]:
     root = Path(lake) / layer
     if not root.is_dir():
         return {}
-    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and _has_parquet(p)}
+    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir() and has_parquet(p)}
 
 
-def _has_parquet(folder: Path) -> bool:
+def has_parquet(folder: Path) -> bool:
     return any(folder.rglob("*.parquet"))
 
 
 def check(lake: Path) -> None:
-    """Refuse a lake without every raw and meta table, naming what is missing and how to get it."""
-    present = {**tables(lake, "raw"), **tables(lake, "meta")}
-    wanted = [s.raw_table for s in SOURCES.values()] + list(META_TABLES)
-    missing = [name for name in wanted if name not in present]
+    """Refuse a lake without its meta tables, naming what is missing and how to get it.
+
+    A raw table may be missing (a source never loaded): the build makes it empty
+    (`create_missing`), as a DuckDB warehouse's is. meta_load_runs may not, since it says which
+    loads are live, and a lake without it would read as holding no live rows.
+    """
+    present = tables(lake, "meta")
+    missing = [name for name in META_TABLES if name not in present]
     if missing:
         raise CxkpiError(
             f"{lake}: tables missing from the lake ({', '.join(missing)}): "
@@ -225,7 +229,7 @@ def read_runs(lake: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     ensure_schema(con)
     folder = folder_of(lake, "meta_load_runs")
-    if folder.is_dir() and _has_parquet(folder):
+    if folder.is_dir() and has_parquet(folder):
         con.execute(f"INSERT INTO meta_load_runs BY NAME FROM {duckdb_source(folder)}")
     return con
 
@@ -329,7 +333,7 @@ def publish(
     for table in META_TABLES:
         folder = table_dir(lake, "meta", table)
         con.execute(f"DELETE FROM {table}")
-        if folder.is_dir() and _has_parquet(folder):
+        if folder.is_dir() and has_parquet(folder):
             con.execute(f"INSERT INTO {table} BY NAME FROM {duckdb_source(folder)}")
     marts = {name: duckdb_source(table_dir(lake, "marts", name)) for name in built}
     names = models.build(con, on_model, prebuilt=marts)

@@ -206,6 +206,7 @@ def build(
     where they have a month column) and read back, so later models read what was stored.
     """
     lakes.check(lake)
+    lakes.create_missing(lake)  # a source never loaded is an empty table, as in DuckDB
     lakes.tidy(lake)  # only live loads: not a stopped load's rows, nor rows replaced since
     for layer in ("raw", "meta"):
         for name, folder in lakes.tables(lake, layer).items():
@@ -321,8 +322,11 @@ def _write(frame, folder: Path) -> None:
             lakes.PERIOD, F.date_format(F.col(lakes.MART_PERIOD_COLUMN), "yyyy-MM")
         )
         writer.write.mode("overwrite").partitionBy(lakes.PERIOD).parquet(str(folder))
-    else:
-        writer.coalesce(1).write.mode("overwrite").parquet(str(folder))
+        if lakes.has_parquet(folder):
+            return
+        # No rows (a lake without the sources this mart reads): Spark writes no partition and
+        # so no file. One unpartitioned empty file keeps the schema for reading it back.
+    frame.coalesce(1).write.mode("overwrite").parquet(str(folder))
 
 
 def read(spark, folder: Path):

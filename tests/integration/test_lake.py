@@ -59,15 +59,17 @@ def test_export_again_replaces_the_tables_rather_than_adding_files(exported, sam
     assert sorted(p.relative_to(exported) for p in exported.rglob("*.parquet")) == before
 
 
-def test_a_lake_without_a_table_is_refused_before_spark_starts(exported, tmp_path):
+def test_a_lake_without_its_load_runs_is_refused_before_spark_starts(exported, tmp_path):
+    """A missing raw table is a source never loaded (built empty); missing load runs would
+    read as no live loads, so that lake is refused."""
     partial = tmp_path / "lake"
     shutil.copytree(exported, partial)
-    shutil.rmtree(partial / "raw" / "raw_workforce")
+    shutil.rmtree(partial / "meta" / "meta_load_runs")
     result = invoke_cxkpi(
         "--db", str(tmp_path / "x.duckdb"), "build", "--engine", "spark", "--lake", str(partial)
     )
     assert result.returncode == 1
-    assert "tables missing from the lake (raw_workforce)" in result.stderr
+    assert "tables missing from the lake (meta_load_runs)" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "x.duckdb").exists()
 
 
