@@ -130,19 +130,28 @@ else:
             f" under the {MIN_COMMENTS} each window needs."
         )
     else:
-        up = rising.filter(pl.col("change") > 0)
+        up = rising.filter(pl.col("is_change_clear") & (pl.col("change") > 0))
         if up.is_empty():
-            st.markdown("No theme comes up more often than in the three months before.")
-        else:
-            top = up.row(0, named=True)
             st.markdown(
-                f"Most on the rise: **{ui.plain(label(top['theme_label'], top['reliable']))}**,"
-                f" {top['before_share']:.1%} to {top['recent_share']:.1%} of the comments"
-                f" ({top['before_comments']:,} to {top['recent_comments']:,})."
+                "No theme clearly rose: every change is within what chance gives with these"
+                " numbers of comments (which is not the same as no change)."
             )
+        else:
+            rose = [
+                f"**{ui.plain(label(r['theme_label'], r['reliable']))}**, {r['before_share']:.1%}"
+                f" to {r['recent_share']:.1%} of the comments ({r['before_comments']:,} to"
+                f" {r['recent_comments']:,})"
+                for r in up.iter_rows(named=True)
+            ]
+            st.markdown("Clearly on the rise: " + "; ".join(rose) + ".")
 
         def points(change: float) -> str:
             return "0.0 points" if abs(change) < 0.0005 else f"{change * 100:+.1f} points"
+
+        def clear(row: dict) -> str:
+            if not row["is_change_clear"]:
+                return "no clear change"
+            return "clearly up" if row["change"] > 0 else "clearly down"
 
         def share(count: str, n: str, ratio: str) -> pl.Expr:
             return pl.format(
@@ -159,6 +168,9 @@ else:
             share("recent_comments", "recent_n", "recent_share").alias("Last 3 months"),
             share("before_comments", "before_n", "before_share").alias("3 months before"),
             pl.col("change").map_elements(points, pl.String).alias("Change"),
+            pl.struct("change", "is_change_clear")
+            .map_elements(clear, pl.String)
+            .alias("Beyond chance?"),
         )
         ui.table(
             table,
@@ -166,6 +178,7 @@ else:
                 "Last 3 months": ui.help_for("theme_rising", "recent_share"),
                 "3 months before": ui.help_for("theme_rising", "before_share"),
                 "Change": ui.help_for("theme_rising", "change"),
+                "Beyond chance?": ui.help_for("theme_rising", "is_change_clear"),
             },
             key="words_rising",
         )

@@ -55,6 +55,16 @@ themes as (
     select theme_id, theme_label, theme_order, reliable, f1 from theme_taxonomy
 ),
 
+-- The margin, in standard errors, for a change to be clear of noise: two-sided 5% split over
+-- the taxonomy's k themes (Bonferroni), so that in a quarter when no theme truly moves, any
+-- theme of a department is called clear at most 5% of the time. z = Phi^-1(1 - 0.025 / k) by
+-- Abramowitz and Stegun's rational approximation 26.2.23 (error under 0.00045; 1.96 at k = 1).
+critical as (
+    select t - (2.515517 + 0.802853 * t + 0.010328 * t * t)
+        / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t) as critical
+    from (select sqrt(-2 * ln(0.025 / count(*))) as t from themes)
+),
+
 grid as (
     select d.department_id, h.*
     from (select distinct department_id from totals) as d
@@ -85,9 +95,18 @@ final as (
         coalesce(rt.comments_n, 0) >= 30 and coalesce(bt.comments_n, 0) >= 30 as is_enough,
         case when coalesce(rt.comments_n, 0) >= 30 and coalesce(bt.comments_n, 0) >= 30
             then coalesce(r.comments, 0) / rt.comments_n - coalesce(b.comments, 0) / bt.comments_n
-        end as change
+        end as change,
+        -- the change's standard error: the two windows' binomial errors combined
+        case when coalesce(rt.comments_n, 0) >= 30 and coalesce(bt.comments_n, 0) >= 30
+            then sqrt(
+                recent_share * (1 - recent_share) / rt.comments_n
+                + before_share * (1 - before_share) / bt.comments_n
+            )
+        end as change_se,
+        c.critical
     from grid as g
     cross join windows as w
+    cross join critical as c
     left join with_organisation as r
         on r.department_id = g.department_id and r.theme_id = g.theme_id and r.period = 'recent'
     left join with_organisation as b
@@ -97,4 +116,10 @@ final as (
     left join departments as dn on dn.department_id = g.department_id
 )
 
-select * from final
+select
+    *,
+    -- Clear of noise: beyond the margin that holds for all the taxonomy's themes at once
+    -- (NULL when the windows are too small to compare).
+    case when change is not null then change_se > 0 and abs(change) > critical * change_se end
+        as is_change_clear
+from final
