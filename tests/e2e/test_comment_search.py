@@ -54,6 +54,15 @@ def search(page, words: str, expected: str) -> list[str]:
     )
     if expected.startswith("No comment"):
         expect(quotes).to_have_count(0, timeout=10_000)
+    else:
+        # the count is drawn a moment before the quotes under it, and they come one by one:
+        # read them once the same number has been shown for half a second
+        expect(quotes.first).to_be_visible(timeout=10_000)
+        seen = -1
+        while quotes.count() != seen:
+            assert time.monotonic() < deadline + 30, "the quotes kept changing"
+            seen = quotes.count()
+            page.wait_for_timeout(500)
     return quotes.all_inner_texts()
 
 
